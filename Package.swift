@@ -1,0 +1,70 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// The numeric code is compiled for the AVX2 + FMA baseline (Haswell and later, every x86-64 machine of
+/// this project's kind); without it SIMD8<Float> arithmetic lowers to SSE or scalar calls. Set
+/// MLCORE_TARGET_CPU to build for another CPU (e.g. `x86-64` for a portable binary).
+let targetCPU = Context.environment["MLCORE_TARGET_CPU"] ?? "haswell"
+#if arch(x86_64)
+let numericFlags: [SwiftSetting] = targetCPU.isEmpty ? [] : [.unsafeFlags(["-target-cpu", targetCPU])]
+#else
+let numericFlags: [SwiftSetting] = []
+#endif
+
+let package = Package(
+    name: "MLToolkit",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "MLCore", targets: ["MLCore"]),
+        .library(name: "MLCoreCLI", targets: ["MLCoreCLI"]),
+        .executable(name: "mlcore", targets: ["mlcore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5",
+                       providers: [.apt(["libhdf5-dev"])]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
+        .target(
+            name: "MLCore",
+            dependencies: [
+                "CBLAS", "CHDF5", "CZlib",
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ],
+            path: "Sources/MLCore",
+            swiftSettings: numericFlags),
+        .target(
+            name: "MLCoreCLI",
+            dependencies: [
+                "MLCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Sources/MLCoreCLI"),
+        .executableTarget(
+            name: "mlcore",
+            dependencies: [
+                "MLCore", "MLCoreCLI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Tools/mlcore"),
+        .executableTarget(
+            name: "mlcore-bench",
+            dependencies: ["MLCore", "MLCoreCLI",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Benchmarks/mlcore-bench",
+            swiftSettings: numericFlags),
+        .testTarget(
+            name: "MLCoreTests",
+            dependencies: ["MLCore"],
+            path: "Tests/MLCoreTests"),
+        .testTarget(
+            name: "ToolTests",
+            dependencies: ["MLCore"],
+            path: "Tests/ToolTests"),
+    ]
+)

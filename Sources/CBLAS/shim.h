@@ -1,0 +1,9 @@
+#ifndef MLCORE_CBLAS_SHIM_H
+#define MLCORE_CBLAS_SHIM_H
+#include <cblas.h>
+/* OpenBLAS threading controls (declared in OpenBLAS's cblas.h; repeated for clarity). */
+void openblas_set_num_threads(int num_threads);
+int openblas_get_num_threads(void);
+char *openblas_get_config(void);
+char *openblas_get_corename(void);
+#endif

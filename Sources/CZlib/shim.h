@@ -1,0 +1,4 @@
+#ifndef MLCORE_CZLIB_SHIM_H
+#define MLCORE_CZLIB_SHIM_H
+#include <zlib.h>
+#endif

@@ -1,0 +1,100 @@
+/// Matrix products through OpenBLAS `cblas_sgemm`.
+extension Tensor {
+    /// How BLAS can read the matrix view [rows, cols] with strides (s0, s1) in place: as row-major
+    /// with leading dimension `ld`, or (`transposed`) as the row-major storage of its transpose.
+    /// nil when the view needs a copy (e.g. a stride-2 slice along the last axis).
+    static func blasLayout(rows r: Int, cols c: Int, s0: Int, s1: Int) -> (transposed: Bool, ld: Int)? {
+        if (s1 == 1 || c <= 1) && (r <= 1 || s0 >= Swift.max(c, 1)) {
+            return (false, r <= 1 ? Swift.max(c, 1) : s0)
+        }
+        if (s0 == 1 || r <= 1) && (c <= 1 || s1 >= Swift.max(r, 1)) {
+            return (true, c <= 1 ? Swift.max(r, 1) : s1)
+        }
+        return nil
+    }
+
+    /// The matrix product with numpy `matmul` semantics: `a` [..., M, K] · `b` [..., K, N] →
+    /// [..., M, N], leading (batch) axes broadcast; a rank-1 `a` is a row vector and a rank-1 `b` a
+    /// column vector, their axis dropped from the result. `transposeA` / `transposeB` use the
+    /// transpose of the last two axes of that operand (flags to sgemm; nothing is copied). Views
+    /// produced by `transposed()` and row slices are also passed to BLAS without copies.
+    /// - Precondition: inner extents agree; batch shapes broadcast.
+    public static func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transposeB: Bool = false) -> Tensor {
+        precondition(a.rank >= 1 && b.rank >= 1, "matmul: shapes \(a.shape) and \(b.shape) need rank ≥ 1")
+        if a.rank == 1 {
+            precondition(!transposeA, "matmul: transposeA needs a matrix, got shape \(a.shape)")
+            let out = matmul(a.unsqueezed(0), b, transposeB: transposeB)
+            return out.squeezed(out.rank - 2)
+        }
+        if b.rank == 1 {
+            precondition(!transposeB, "matmul: transposeB needs a matrix, got shape \(b.shape)")
+            let out = matmul(a, b.unsqueezed(1), transposeA: transposeA)
+            return out.squeezed(out.rank - 1)
+        }
+        let ar = a.rank, br = b.rank
+        let m = transposeA ? a.shape[ar - 1] : a.shape[ar - 2]
+        let k = transposeA ? a.shape[ar - 2] : a.shape[ar - 1]
+        let kb = transposeB ? b.shape[br - 1] : b.shape[br - 2]
+        let n = transposeB ? b.shape[br - 2] : b.shape[br - 1]
+        precondition(k == kb, "matmul: inner extents differ: shapes \(a.shape)\(transposeA ? "ᵀ" : "") and \(b.shape)\(transposeB ? "ᵀ" : "")")
+        let batch = broadcastShape(Array(a.shape.dropLast(2)), Array(b.shape.dropLast(2)), op: "matmul")
+        let out = Tensor(uninitializedShape: batch + [m, n])
+        if out.count == 0 { return out }
+        if k == 0 { return Tensor(shape: out.shape, repeating: 0) }
+
+        // [..., M, K] · [K, N] with a contiguous and untransposed: one GEMM with M' = batch·M.
+        if br == 2 && !transposeA && a.isContiguous && a.shape.dropLast(2) == batch[...] {
+            let bv = b.matrixOperand(transposed: transposeB)
+            withExtendedLifetime((a, bv.tensor)) {
+                BLAS.sgemm(transA: false, transB: bv.trans, m: a.count / k, n: n, k: k, alpha: 1,
+                           a: a.storage.pointer + a.offset, lda: k, b: bv.pointer, ldb: bv.ld, beta: 0,
+                           c: out.storage.pointer, ldc: n)
+            }
+            return out
+        }
+
+        let ax = a.expanded(to: batch + Array(a.shape.suffix(2)))
+        let bx = b.expanded(to: batch + Array(b.shape.suffix(2)))
+        let batches = batch.reduce(1, *)
+        let batchStrides = Tensor.contiguousStrides(batch)
+        for i in 0..<batches {
+            var oa = ax.offset, ob = bx.offset, rest = i
+            for d in 0..<batch.count {
+                let idx = rest / batchStrides[d]
+                rest %= batchStrides[d]
+                oa += idx * ax.strides[d]
+                ob += idx * bx.strides[d]
+            }
+            let am = Tensor(storage: ax.storage, shape: Array(ax.shape.suffix(2)), strides: Array(ax.strides.suffix(2)), offset: oa)
+            let bm = Tensor(storage: bx.storage, shape: Array(bx.shape.suffix(2)), strides: Array(bx.strides.suffix(2)), offset: ob)
+            let av = am.matrixOperand(transposed: transposeA), bv = bm.matrixOperand(transposed: transposeB)
+            withExtendedLifetime((av.tensor, bv.tensor)) {
+                BLAS.sgemm(transA: av.trans, transB: bv.trans, m: m, n: n, k: k, alpha: 1,
+                           a: av.pointer, lda: av.ld, b: bv.pointer, ldb: bv.ld, beta: 0,
+                           c: out.storage.pointer + i * m * n, ldc: n)
+            }
+        }
+        return out
+    }
+
+    /// A rank-2 view as a BLAS operand: base pointer, leading dimension and transpose flag, copying
+    /// only when the strides cannot be expressed. `tensor` keeps the memory alive.
+    func matrixOperand(transposed: Bool) -> (tensor: Tensor, pointer: UnsafePointer<Float>, ld: Int, trans: Bool) {
+        if let layout = Tensor.blasLayout(rows: shape[0], cols: shape[1], s0: strides[0], s1: strides[1]) {
+            return (self, UnsafePointer(storage.pointer + offset), layout.ld, layout.transposed != transposed)
+        }
+        let c = contiguousCopy()
+        return (c, UnsafePointer(c.storage.pointer), Swift.max(shape[1], 1), transposed)
+    }
+
+    /// The affine map of a Linear layer in PyTorch's layout: x [..., in] · Wᵀ + b, with `weight`
+    /// [out, in] and `bias` [out] → [..., out]. The transpose is a GEMM flag.
+    public static func linear(_ x: Tensor, weight: Tensor, bias: Tensor? = nil) -> Tensor {
+        precondition(weight.rank == 2 && x.shape.last == weight.shape[1],
+                     "linear: input \(x.shape) does not match weight \(weight.shape) ([out, in])")
+        let y = matmul(x, weight, transposeB: true)
+        guard let bias else { return y }
+        precondition(bias.shape == [weight.shape[0]], "linear: bias \(bias.shape) does not match weight \(weight.shape)")
+        return y + bias
+    }
+}
