@@ -1,0 +1,30 @@
+#!/usr/bin/env python3
+"""Joins mlcore-bench and peer benchmark JSON files into one markdown table of ratios
+(MLCore throughput / peer throughput; > 1 means MLCore is faster). Usage:
+compare.py MLCORE.json PEER.json"""
+import json
+import sys
+
+ours = {r["name"]: r for r in json.load(open(sys.argv[1]))["results"]}
+peer = {r["name"]: r for r in json.load(open(sys.argv[2]))["results"]}
+rows = []
+for n in (512, 1024, 2048):
+    m, c, p = ours.get(f"sgemm_mlcore_{n}"), ours.get(f"sgemm_cblas_{n}"), peer.get(f"sgemm_numpy_{n}")
+    if m and c:
+        rows.append((f"sgemm {n}", f"{m['throughput']:.1f} GFLOP/s", f"raw cblas_sgemm {c['throughput']:.1f}",
+                     m["throughput"] / c["throughput"]))
+    if m and p:
+        rows.append((f"sgemm {n}", f"{m['throughput']:.1f} GFLOP/s", f"numpy {p['throughput']:.1f}",
+                     m["throughput"] / p["throughput"]))
+for name in ("add", "mul", "exp", "gelu_tanh", "softmax_rows_1024", "sum", "checkpoint_read_all"):
+    if name in ours and name in peer:
+        o, q = ours[name], peer[name]
+        who = "h5py" if name.startswith("checkpoint") else "numpy"
+        rows.append((name, f"{o['throughput']:.2f} {o['unit']}", f"{who} {q['throughput']:.2f}",
+                     o["throughput"] / q["throughput"]))
+if "gelu_erf" in ours:
+    rows.append(("gelu_erf (no numpy peer)", f"{ours['gelu_erf']['throughput']:.2f} GB/s", "-", float("nan")))
+print("| case | MLCore | peer | ratio |")
+print("|---|---|---|---|")
+for case, a, b, r in rows:
+    print(f"| {case} | {a} | {b} | {r:.2f} |" if r == r else f"| {case} | {a} | {b} | - |")

@@ -1,0 +1,88 @@
+import ArgumentParser
+import CBLAS
+import Dispatch
+import Foundation
+import MLCore
+
+/// Kernel benchmarks of MLCore, printed as JSON (median of repeats). The peers (numpy, h5py) run in
+/// Benchmarks/peers/ on the same machine in the same `make bench`; Benchmarks/compare.py joins them.
+/// Raw `cblas_sgemm` is measured here as the matmul peer (the one place outside MLCore that calls
+/// CBLAS, on purpose: it is the baseline MLCore's wrapper must match).
+@main
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mlcore-bench", abstract: "Benchmark MLCore kernels; JSON on stdout or --output.")
+
+    @Option(help: "Write JSON here instead of stdout.") var output: String?
+    @Option(help: "Timed repeats per case (the median is reported).") var repeats = 7
+    @Option(help: "Elements for the element-wise cases.") var elements = 1 << 24
+    @Option(help: "Checkpoint to read for the I/O case (skipped when missing).") var checkpoint = "data/models/minilm-l6.h5"
+    @Option(help: "Only run cases whose name contains this.") var filter: String?
+
+    func run() throws {
+        var results: [JSONValue] = []
+        func record(_ name: String, _ group: String, work: Double, unit: String, _ body: () -> Void) {
+            if let filter, !name.contains(filter) { return }
+            body()  // warm-up (page faults of first use, OpenBLAS thread start)
+            var times: [Double] = []
+            for _ in 0..<repeats {
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                body()
+                times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+            }
+            let median = times.sorted()[times.count / 2]
+            FileHandle.standardError.write(Data(String(format: "%-28@ %10.4f ms  %8.2f %@\n", name as NSString,
+                                                        median * 1e3, work / median / 1e9, unit as NSString).utf8))
+            results.append(["name": .string(name), "group": .string(group), "median_s": .double(median),
+                            "throughput": .double(work / median / 1e9), "unit": .string(unit),
+                            "repeats_s": JSONValue(times)])
+        }
+
+        // GEMM: C = A·B, square n, 2n³ flops.
+        var g = RandomGenerator(seed: 1)
+        for n in [512, 1024, 2048] {
+            let a = Tensor.uniform([n, n], low: -1, high: 1, using: &g)
+            let b = Tensor.uniform([n, n], low: -1, high: 1, using: &g)
+            let flops = 2 * Double(n) * Double(n) * Double(n)
+            record("sgemm_mlcore_\(n)", "sgemm", work: flops, unit: "GFLOP/s") { _ = Tensor.matmul(a, b) }
+            var c = [Float](repeating: 0, count: n * n)
+            let pa = a.scalars, pb = b.scalars
+            record("sgemm_cblas_\(n)", "sgemm", work: flops, unit: "GFLOP/s") {
+                c.withUnsafeMutableBufferPointer { pc in
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(n), Int32(n), 1,
+                                pa, Int32(n), pb, Int32(n), 0, pc.baseAddress, Int32(n))
+                }
+            }
+        }
+
+        // Element-wise and softmax on `elements` floats; GB/s counts bytes read + written.
+        let n = elements
+        let x = Tensor.uniform([n], low: -4, high: 4, using: &g)
+        let y = Tensor.uniform([n], low: -4, high: 4, using: &g)
+        let bytes2 = Double(n) * 4 * 2, bytes3 = Double(n) * 4 * 3
+        record("add", "elementwise", work: bytes3, unit: "GB/s") { _ = x + y }
+        record("mul", "elementwise", work: bytes3, unit: "GB/s") { _ = x * y }
+        record("exp", "elementwise", work: bytes2, unit: "GB/s") { _ = x.exp() }
+        record("gelu_tanh", "elementwise", work: bytes2, unit: "GB/s") { _ = x.geluTanh() }
+        record("gelu_erf", "elementwise", work: bytes2, unit: "GB/s") { _ = x.gelu() }
+        let rows = x.reshaped([n / 1024, 1024])
+        record("softmax_rows_1024", "softmax", work: bytes2, unit: "GB/s") { _ = rows.softmax(axis: -1) }
+        record("sum", "reduction", work: Double(n) * 4, unit: "GB/s") { _ = x.sum() }
+
+        if FileManager.default.fileExists(atPath: checkpoint) {
+            let size = Double((try? FileManager.default.attributesOfItem(atPath: checkpoint)[.size] as? Int) ?? 0)
+            record("checkpoint_read_all", "io", work: size, unit: "GB/s") {
+                _ = try? Checkpoint(path: checkpoint).loadAll()
+            }
+        } else {
+            FileHandle.standardError.write(Data("skipping checkpoint_read_all: \(checkpoint) missing (run make data)\n".utf8))
+        }
+
+        var env = Report.currentEnvironment()
+        env["elements"] = .int(n)
+        env["repeats"] = .int(repeats)
+        let doc: JSONValue = ["tool": "mlcore-bench", "results": .array(results), "environment": .object(env)]
+        let text = try doc.jsonText() + "\n"
+        if let output { try text.write(toFile: output, atomically: true, encoding: .utf8) } else { print(text, terminator: "") }
+    }
+}

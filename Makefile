@@ -1,0 +1,63 @@
+# MLCore toolkit: everything a fresh Debian machine needs, run as root.
+#   make reproduce   prepare the real models and data, build, inspect the models
+#   make test        set up, prepare data, build and run every test (what CI runs)
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# OpenBLAS builds older than the CPU misbehave on this machine kind unless the core type is pinned;
+# tests, benchmarks and peers all run with the same setting (DESIGN.md).
+export OPENBLAS_CORETYPE ?= Haswell
+
+VENV      := .venv
+PY        := $(VENV)/bin/python
+APT_PKGS  := libopenblas-dev libhdf5-dev zlib1g-dev pkg-config
+RELEASE   := .build/release
+TEST_FLAGS := -c release -Xswiftc -enable-testing
+MODELS    := minilm-l6 smollm2 efficientnet-lite0
+
+.PHONY: help setup apt venv data build test reproduce bench clean
+
+help:
+	@echo "make reproduce   prepare data, build, inspect the real models"
+	@echo "make test        setup + data + build + unit and end-to-end tests"
+	@echo "make setup | data | build | bench | clean"
+
+setup: apt venv
+
+# Debian packages for the C libraries (installed only when missing).
+apt:
+	@missing=""; for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+# The Python environment of the data converters and fixture generators.
+venv: $(VENV)/.installed
+$(VENV)/.installed: Tools/data/requirements.txt
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r Tools/data/requirements.txt
+	touch $@
+
+data: setup
+	$(PY) Tools/data/prepare
+
+build: apt
+	swift build -c release
+
+test: setup data
+	swift build $(TEST_FLAGS) --build-tests
+	swift test $(TEST_FLAGS) --skip-build
+
+reproduce: data build
+	$(RELEASE)/mlcore datasets
+	@for m in $(MODELS); do echo; echo "== $$m"; $(RELEASE)/mlcore inspect --summary data/models/$$m.h5; done
+
+bench: setup data build
+	mkdir -p results/bench
+	$(RELEASE)/mlcore-bench --output results/bench/mlcore.json
+	$(PY) Benchmarks/peers/numpy_h5py_bench.py --output results/bench/numpy.json
+	$(PY) Benchmarks/compare.py results/bench/mlcore.json results/bench/numpy.json
+
+clean:
+	rm -rf .build results

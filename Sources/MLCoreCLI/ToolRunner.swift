@@ -1,0 +1,53 @@
+import ArgumentParser
+import Foundation
+import MLCore
+
+/// Runs a tool command: applies the common options (threads, seed), times the run, writes the report,
+/// and turns any error into one line on stderr and the exit code of its category
+/// (64 usage, 65 bad data, 66 missing input, 70 internal; DESIGN.md).
+public enum ToolRunner {
+    /// State a command body receives: the seeded generator and the phase timer.
+    public struct Context {
+        public var random: RandomGenerator
+        public var timer = PhaseTimer()
+        public let options: CommonOptions
+    }
+
+    /// Runs `body` and writes the report it returns (to `--output` or stdout), adding config, timing
+    /// and environment. Never returns on failure: exits with the error's code.
+    public static func run(tool: String, command: String, options: CommonOptions,
+                           _ body: (inout Context) throws -> Report) throws {
+        if let threads = options.threads { Threading.count = threads }
+        var context = Context(random: RandomGenerator(seed: options.seed), options: options)
+        do {
+            var report = try body(&context)
+            report.tool = tool
+            report.command = command
+            for (k, v) in options.reportConfig where report.config[k] == nil { report.config[k] = v }
+            report.timing = context.timer.report.merging(report.timing) { $1 }
+            try report.write(to: options.output)
+        } catch {
+            fail(tool: tool, error)
+        }
+    }
+
+    /// Prints `tool: message` on stderr and exits with the error's category code.
+    public static func fail(tool: String, _ error: Error) -> Never {
+        let (message, code) = describe(error)
+        FileHandle.standardError.write(Data("\(tool): \(message)\n".utf8))
+        exit(code)
+    }
+
+    /// One-line message and exit code for any error.
+    public static func describe(_ error: Error) -> (String, Int32) {
+        if let e = error as? CategorizedError {
+            return (oneLine(e.description), e.category.exitCode)
+        }
+        if let e = error as? ValidationError { return (oneLine(e.message), ErrorCategory.usage.exitCode) }
+        return (oneLine("\(error)"), ErrorCategory.internal.exitCode)
+    }
+
+    static func oneLine(_ s: String) -> String {
+        s.split(whereSeparator: \.isNewline).joined(separator: " ")
+    }
+}

@@ -1,0 +1,62 @@
+import Foundation
+import XCTest
+
+/// End-to-end runs of the built `mlcore` executable on the real prepared data (`make data`).
+final class MLCoreToolTests: XCTestCase {
+    func testInspectListsTheRealMiniLMCheckpoint() throws {
+        let model = try preparedFile("data/models/minilm-l6.h5")
+        let result = try runTool("mlcore", ["inspect", "--json", model])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let doc = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let summary = try XCTUnwrap(doc["summary"] as? [String: Any])
+        XCTAssertGreaterThanOrEqual(summary["parameters"] as? Int ?? 0, 100)
+        // 22.7M parameters (model card), excluding nothing: embeddings, 6 layers, pooler.
+        XCTAssertEqual(Double(summary["parameter_elements"] as? Int ?? 0), 22.7e6, accuracy: 0.1e6)
+        let objects = try XCTUnwrap(doc["objects"] as? [[String: Any]])
+        func shape(_ path: String) -> [Int]? { objects.first { $0["path"] as? String == path }?["shape"] as? [Int] }
+        XCTAssertEqual(shape("/params/embeddings/word_embeddings/weight"), [30522, 384])
+        XCTAssertEqual(shape("/params/encoder/layer/5/intermediate/dense/weight"), [1536, 384])
+        XCTAssertEqual(shape("/params/encoder/layer/0/attention/self/query/bias"), [384])
+        let attributes = try XCTUnwrap(doc["attributes"] as? [String: Any])
+        XCTAssertEqual(attributes["format"] as? String, "mlcore-checkpoint")
+        XCTAssertEqual(attributes["architecture"] as? String, "bert")
+    }
+
+    func testInspectTreeOutput() throws {
+        let model = try preparedFile("data/models/efficientnet-lite0.h5")
+        let result = try runTool("mlcore", ["inspect", model])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.contains("_conv_stem/"), result.stdout.prefix(500).description)
+        XCTAssertTrue(result.stdout.contains("weight  float32 [32, 3, 3, 3]"))
+        XCTAssertTrue(result.stdout.contains("296 parameter tensors"), String(result.stdout.suffix(300)))
+    }
+
+    func testInspectOfANonHDF5FileFailsWithOneLine() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mlcore-tooltests-\(UUID())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let text = dir.appendingPathComponent("notes.h5")
+        try "not hdf5\n".write(to: text, atomically: true, encoding: .utf8)
+        let bad = try runTool("mlcore", ["inspect", text.path])
+        XCTAssertEqual(bad.status, 65)
+        XCTAssertEqual(bad.stderr.split(separator: "\n").count, 1, bad.stderr)
+        XCTAssertTrue(bad.stderr.contains("not an HDF5 file"), bad.stderr)
+        XCTAssertTrue(bad.stderr.contains(text.path), bad.stderr)
+        let missing = try runTool("mlcore", ["inspect", dir.appendingPathComponent("absent.h5").path])
+        XCTAssertEqual(missing.status, 66)
+        XCTAssertEqual(missing.stderr.split(separator: "\n").count, 1, missing.stderr)
+        let unknown = try runTool("mlcore", ["inspect", "no-such-model"])
+        XCTAssertEqual(unknown.status, 64, unknown.stderr)
+        XCTAssertTrue(unknown.stderr.contains("known: "), unknown.stderr)
+    }
+
+    func testDatasetsListsEveryEntryAsPrepared() throws {
+        _ = try preparedFile("data/models/minilm-l6.h5")
+        let result = try runTool("mlcore", ["datasets", "--json"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let rows = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]])
+        let names = Set(rows.compactMap { $0["name"] as? String })
+        XCTAssertTrue(names.isSuperset(of: ["minilm-l6", "smollm2", "efficientnet-lite0", "tweets", "textile"]), "\(names)")
+        for row in rows { XCTAssertEqual(row["prepared"] as? Bool, true, "\(row["name"] ?? "?") not prepared") }
+    }
+}

@@ -1,0 +1,61 @@
+import Foundation
+import XCTest
+
+/// The repository root (two levels above this file).
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
+
+/// The directory of the built products: the test bundle sits beside the executables.
+let productsDirectory: URL = {
+    var url = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+    while url.path != "/" && !FileManager.default.fileExists(atPath: url.appendingPathComponent("mlcore").path) {
+        url = url.deletingLastPathComponent()
+    }
+    return url
+}()
+
+/// The absolute path of a prepared data file; fails (does not skip) when `make data` has not run.
+func preparedFile(_ relative: String) throws -> String {
+    let path = repositoryRoot.appendingPathComponent(relative).path
+    guard FileManager.default.fileExists(atPath: path) else {
+        XCTFail("\(relative) is missing: run `make data` (make test does) before the end-to-end tests")
+        throw CocoaError(.fileNoSuchFile)
+    }
+    return path
+}
+
+struct ToolResult {
+    let status: Int32
+    let stdout: String
+    let stderr: String
+}
+
+/// Runs a built executable with `arguments` from the repository root and captures its output.
+func runTool(_ name: String, _ arguments: [String], stdin: String? = nil) throws -> ToolResult {
+    let executable = productsDirectory.appendingPathComponent(name)
+    guard FileManager.default.isExecutableFile(atPath: executable.path) else {
+        XCTFail("\(executable.path) is not built (swift build -c release)")
+        throw CocoaError(.fileNoSuchFile)
+    }
+    let process = Process()
+    process.executableURL = executable
+    process.arguments = arguments
+    process.currentDirectoryURL = repositoryRoot
+    let out = Pipe(), err = Pipe(), input = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    process.standardInput = input
+    try process.run()
+    if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+    try input.fileHandleForWriting.close()
+    // Read both pipes to the end before waiting, so a large output cannot block the child.
+    let group = DispatchGroup()
+    nonisolated(unsafe) var errData = Data()
+    group.enter()
+    DispatchQueue.global().async { errData = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    group.wait()
+    process.waitUntilExit()
+    return ToolResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+                      stderr: String(decoding: errData, as: UTF8.self))
+}

@@ -1,0 +1,13 @@
+import ArgumentParser
+import MLCore
+import MLCoreCLI
+
+/// `mlcore`: the toolkit's utility executable.
+@main
+struct MLCoreTool: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mlcore",
+        abstract: "Utilities of the MLCore toolkit: inspect HDF5 checkpoints and datasets, list prepared data.",
+        version: MLCoreVersion.string,
+        subcommands: [Inspect.self, Datasets.self])
+}
