@@ -21,6 +21,25 @@ public func vfloat(bits: SIMD8<UInt32>) -> Vec8 { unsafeBitCast(bits, to: Vec8.s
 @inlinable @inline(__always)
 public func vabs(_ x: Vec8) -> Vec8 { vfloat(bits: vbits(x) & 0x7FFF_FFFF) }
 
+/// a·b + c per lane, one fused multiply-add (Swift does not contract `a * b + c` on its own).
+@inlinable @inline(__always)
+func fma(_ a: Vec8, _ b: Vec8, _ c: Float) -> Vec8 { Vec8(repeating: c).addingProduct(a, b) }
+
+/// Lanes clamped to [lo, hi] by compare-and-blend (NaN lanes stay NaN; the stdlib's
+/// `clamped(lowerBound:upperBound:)` is an out-of-line generic call).
+@inlinable @inline(__always)
+func vclamp(_ x: Vec8, _ lo: Float, _ hi: Float) -> Vec8 {
+    x.replacing(with: lo, where: x .< lo).replacing(with: hi, where: x .> hi)
+}
+
+/// True when any lane of `mask` is set (an OR of its four 64-bit words; the stdlib's `any` is an
+/// out-of-line reduction).
+@inlinable @inline(__always)
+func anyLane(_ mask: SIMDMask<SIMD8<Int32>>) -> Bool {
+    let words = unsafeBitCast(mask, to: SIMD4<UInt64>.self)
+    return (words[0] | words[1] | words[2] | words[3]) != 0
+}
+
 /// `magnitude` with the sign of `sign`, per lane.
 @inlinable @inline(__always)
 func vcopysign(_ magnitude: Vec8, _ sign: Vec8) -> Vec8 {
@@ -33,22 +52,21 @@ func vcopysign(_ magnitude: Vec8, _ sign: Vec8) -> Vec8 {
 public func vexp(_ x: Vec8) -> Vec8 {
     let log2e: Float = 1.44269504088896341
     let c1: Float = 0.693359375, c2: Float = -2.12194440e-4
-    let xc = x.clamped(lowerBound: Vec8(repeating: -104), upperBound: Vec8(repeating: 88.72283935546875))
-    let t = xc * log2e + magicRound
+    let xc = vclamp(x, -104, 88.72283935546875)
+    let t = fma(xc, Vec8(repeating: log2e), magicRound)
     let n = t - magicRound                                   // round(x · log2 e)
-    let r = xc - n * c1 - n * c2                             // x − n ln 2, |r| ≤ ln2/2
-    var p = Vec8(repeating: 1.9875691500e-4)
-    p = p * r + 1.3981999507e-3
-    p = p * r + 8.3334519073e-3
-    p = p * r + 4.1665795894e-2
-    p = p * r + 1.6666665459e-1
-    p = p * r + 5.0000001201e-1
-    let y = p * (r * r) + r + 1
+    let r = xc.addingProduct(n, Vec8(repeating: -c1)).addingProduct(n, Vec8(repeating: -c2))  // x − n ln 2
+    var p = fma(Vec8(repeating: 1.9875691500e-4), r, 1.3981999507e-3)
+    p = fma(p, r, 8.3334519073e-3)
+    p = fma(p, r, 4.1665795894e-2)
+    p = fma(p, r, 1.6666665459e-1)
+    p = fma(p, r, 5.0000001201e-1)
+    let y = (r + 1).addingProduct(p, r * r)
     // 2^n from the integer sitting in the low mantissa bits of t.
     let k = vbits(t) &- magicRound.bitPattern
     var out = y * vfloat(bits: (k &+ 127) &<< 23)
     let outside = (n .> 127) .| (n .< -126)
-    if any(outside) {
+    if anyLane(outside) {
         // n = 128 (just below FLT_MAX): 2^127 · 2. n < −126 (subnormal result): 2^(n+64) · 2^−64,
         // so the final multiply rounds once into the subnormal range.
         let high = y * vfloat(bits: (k &+ 126) &<< 23) * 2
@@ -76,20 +94,19 @@ public func vlog(_ x: Vec8) -> Vec8 {
     m.replace(with: m + m - 1, where: small)
     m.replace(with: m - 1, where: .!small)
     let z = m * m
-    var p = Vec8(repeating: 7.0376836292e-2)
-    p = p * m - 1.1514610310e-1
-    p = p * m + 1.1676998740e-1
-    p = p * m - 1.2420140846e-1
-    p = p * m + 1.4249322787e-1
-    p = p * m - 1.6668057665e-1
-    p = p * m + 2.0000714765e-1
-    p = p * m - 2.4999993993e-1
-    p = p * m + 3.3333331174e-1
+    var p = fma(Vec8(repeating: 7.0376836292e-2), m, -1.1514610310e-1)
+    p = fma(p, m, 1.1676998740e-1)
+    p = fma(p, m, -1.2420140846e-1)
+    p = fma(p, m, 1.4249322787e-1)
+    p = fma(p, m, -1.6668057665e-1)
+    p = fma(p, m, 2.0000714765e-1)
+    p = fma(p, m, -2.4999993993e-1)
+    p = fma(p, m, 3.3333331174e-1)
     var y = p * m * z
     y += e * -2.12194440e-4
     y -= z * 0.5
     var out = m + y + e * 0.693359375
-    if any(special) {
+    if anyLane(special) {
         for i in 0..<8 where special[i] { out[i] = scalarLog(x[i]) }
     }
     return out
@@ -100,12 +117,11 @@ public func vlog(_ x: Vec8) -> Vec8 {
 public func vtanh(_ x: Vec8) -> Vec8 {
     let ax = vabs(x)
     let z = x * x
-    var p = Vec8(repeating: -5.70498872745e-3)
-    p = p * z + 2.06390887954e-2
-    p = p * z - 5.37397155531e-2
-    p = p * z + 1.33314422036e-1
-    p = p * z - 3.33332819422e-1
-    let small = p * z * x + x
+    var p = fma(Vec8(repeating: -5.70498872745e-3), z, 2.06390887954e-2)
+    p = fma(p, z, -5.37397155531e-2)
+    p = fma(p, z, 1.33314422036e-1)
+    p = fma(p, z, -3.33332819422e-1)
+    let small = x.addingProduct(p * z, x)
     let big = 1 - 2 / (vexp(ax + ax) + 1)
     var out = vcopysign(big, x)
     out.replace(with: small, where: ax .< 0.625)
@@ -124,22 +140,20 @@ public func verf(_ x: Vec8) -> Vec8 {
     let ax = vabs(x)
     // A&S 7.1.26: erf(x) = 1 − (a1 t + a2 t² + … + a5 t⁵) e^{−x²}, t = 1 / (1 + p x).
     let t = 1 / (1 + 0.3275911 * ax)
-    var poly = Vec8(repeating: 1.061405429)
-    poly = poly * t - 1.453152027
-    poly = poly * t + 1.421413741
-    poly = poly * t - 0.284496736
-    poly = poly * t + 0.254829592
+    var poly = fma(Vec8(repeating: 1.061405429), t, -1.453152027)
+    poly = fma(poly, t, 1.421413741)
+    poly = fma(poly, t, -0.284496736)
+    poly = fma(poly, t, 0.254829592)
     let tail = 1 - poly * t * vexp(-ax * ax)
     var big = vcopysign(tail, x)
     // Taylor: (2/√π) Σ (−1)^n x^{2n+1} / (n! (2n+1)).
     let z = x * x
-    var s = Vec8(repeating: 1.0 / 9360.0)                    // n = 6: 1/(720·13)
-    s = s * z - 1.0 / 1320.0
-    s = s * z + 1.0 / 216.0
-    s = s * z - 1.0 / 42.0
-    s = s * z + 1.0 / 10.0
-    s = s * z - 1.0 / 3.0
-    s = s * z + 1
+    var s = fma(Vec8(repeating: 1.0 / 9360.0), z, -1.0 / 1320.0)  // n = 6: 1/(720·13)
+    s = fma(s, z, 1.0 / 216.0)
+    s = fma(s, z, -1.0 / 42.0)
+    s = fma(s, z, 1.0 / 10.0)
+    s = fma(s, z, -1.0 / 3.0)
+    s = fma(s, z, 1)
     let small = s * x * 1.1283791670955126
     big.replace(with: small, where: ax .< 0.5)
     big.replace(with: x, where: x .!= x)

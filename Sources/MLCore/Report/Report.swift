@@ -1,6 +1,4 @@
 import Foundation
-internal import CBLAS
-internal import CHDF5
 
 /// Errors in building or writing a report.
 public enum ReportError: Error, CustomStringConvertible {
@@ -90,8 +88,6 @@ public struct Report: Sendable {
 
     /// Facts about the machine and libraries that a benchmark or result depends on.
     public static func currentEnvironment() -> [String: JSONValue] {
-        var majnum: UInt32 = 0, minnum: UInt32 = 0, relnum: UInt32 = 0
-        H5get_libversion(&majnum, &minnum, &relnum)
         let env = ProcessInfo.processInfo.environment
         return [
             "threads": .int(Threading.count),
@@ -99,7 +95,7 @@ public struct Report: Sendable {
             "cores": .int(ProcessInfo.processInfo.activeProcessorCount),
             "blas": .string(blasDescription),
             "openblas_coretype": env["OPENBLAS_CORETYPE"].map(JSONValue.string) ?? .null,
-            "hdf5": .string("\(majnum).\(minnum).\(relnum)"),
+            "hdf5": .string(HDF5File.libraryVersion),
             "swift": .string(swiftVersion),
             "os": .string(ProcessInfo.processInfo.operatingSystemVersionString),
         ]
