@@ -47,7 +47,7 @@ build: apt
 
 test: setup data
 	swift build $(TEST_FLAGS) --build-tests
-	swift test $(TEST_FLAGS) --skip-build
+	swift test $(TEST_FLAGS) --skip-build --disable-swift-testing
 
 reproduce: data build
 	$(RELEASE)/mlcore datasets

@@ -63,6 +63,11 @@ let package = Package(
             dependencies: ["MLCore"],
             path: "Tests/MLCoreTests"),
         .testTarget(
+            name: "MLCoreCLITests",
+            dependencies: ["MLCore", "MLCoreCLI",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Tests/MLCoreCLITests"),
+        .testTarget(
             name: "ToolTests",
             dependencies: ["MLCore"],
             path: "Tests/ToolTests"),

@@ -352,7 +352,7 @@ public struct HDF5Dataset: Sendable, CustomStringConvertible {
         }
         if needed == 0 { return }
         let fileName = file.path
-        try object.withID { id in
+        _ = try object.withID { id in
             try h5WithWritableMemory(data, stored: elementType, file: fileName, path: path) { memoryType, buffer in
                 try withSelection(id, rows: rows) { memorySpace, fileSpace in
                     try h5Check(H5Dwrite(id, memoryType, memorySpace, fileSpace, mlh5_p_default(), buffer),

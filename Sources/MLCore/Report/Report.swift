@@ -138,6 +138,7 @@ public struct PhaseTimer: Sendable {
     public init() {}
 
     /// Runs `body`, adding its wall time to phase `name`.
+    @discardableResult
     public mutating func measure<T>(_ name: String, _ body: () throws -> T) rethrows -> T {
         let t0 = DispatchTime.now().uptimeNanoseconds
         defer { phases[name, default: 0] += Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9 }

@@ -1,0 +1,46 @@
+import Foundation
+import ArgumentParser
+import XCTest
+@testable import MLCore
+@testable import MLCoreCLI
+
+final class MLCoreCLITests: XCTestCase {
+    func testCommonOptionsParseAndValidate() throws {
+        let options = try CommonOptions.parse(["--output", "r.json", "--seed", "13", "--threads", "1", "-q"])
+        XCTAssertEqual(options.output, "r.json")
+        XCTAssertEqual(options.seed, 13)
+        XCTAssertEqual(options.threads, 1)
+        XCTAssertTrue(options.quiet)
+        XCTAssertEqual(options.reportConfig["seed"], .int(13))
+        XCTAssertThrowsError(try CommonOptions.parse(["--threads", "0"]))
+        XCTAssertEqual(try CommonOptions.parse([]).seed, 0)
+    }
+
+    func testErrorsMapToExitCodesAndOneLine() {
+        let cases: [(Error, Int32)] = [
+            (DatasetError.unknownName("x", known: ["a", "b"]), 64),
+            (HDF5Error.notHDF5(file: "f.h5"), 65),
+            (CheckpointError.missingKey(file: "f.h5", key: "w"), 65),
+            (HDF5Error.fileNotFound(file: "f.h5"), 66),
+            (DatasetError.notPrepared(name: "tweets", path: "data/datasets/tweets.h5"), 66),
+            (ValidationError("--k must be positive"), 64),
+            (CocoaError(.fileReadUnknown), 70),
+        ]
+        for (error, code) in cases {
+            let (message, exit) = ToolRunner.describe(error)
+            XCTAssertEqual(exit, code, message)
+            XCTAssertFalse(message.contains("\n"), message)
+            XCTAssertFalse(message.isEmpty)
+        }
+        XCTAssertEqual(ToolRunner.describe(DatasetError.notPrepared(name: "tweets", path: "data/datasets/tweets.h5")).0,
+                       "dataset 'tweets' is not prepared: data/datasets/tweets.h5 is missing; run `make data`")
+    }
+
+    func testNameOrPathResolution() throws {
+        XCTAssertEqual(try resolveNameOrPath("some/dir/file.h5"), "some/dir/file.h5")
+        XCTAssertEqual(try resolveNameOrPath("local.h5"), "local.h5")
+        XCTAssertThrowsError(try resolveNameOrPath("no-such-entry")) { error in
+            XCTAssertEqual(ToolRunner.describe(error).1, 64)
+        }
+    }
+}
