@@ -21,38 +21,51 @@ struct Bench: ParsableCommand {
 
     func run() throws {
         var results: [JSONValue] = []
-        func record(_ name: String, _ group: String, work: Double, unit: String, _ body: () -> Void) {
-            if let filter, !name.contains(filter) { return }
-            body()  // warm-up (page faults of first use, OpenBLAS thread start)
-            var times: [Double] = []
+        /// Times several cases round-robin (one warm-up each, then `repeats` rounds), so a change in the
+        /// machine's load hits all of them alike; records each case's median.
+        func record(_ group: String, work: Double, unit: String, _ cases: [(String, () -> Void)]) {
+            let cases = cases.filter { filter == nil || $0.0.contains(filter!) }
+            guard !cases.isEmpty else { return }
+            for (_, body) in cases { body() }  // warm-up (page faults of first use, OpenBLAS threads)
+            var times = [[Double]](repeating: [], count: cases.count)
             for _ in 0..<repeats {
-                let t0 = DispatchTime.now().uptimeNanoseconds
-                body()
-                times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+                for (i, (_, body)) in cases.enumerated() {
+                    let t0 = DispatchTime.now().uptimeNanoseconds
+                    body()
+                    times[i].append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+                }
             }
-            let median = times.sorted()[times.count / 2]
-            FileHandle.standardError.write(Data(String(format: "%-28@ %10.4f ms  %8.2f %@\n", name as NSString,
-                                                        median * 1e3, work / median / 1e9, unit as NSString).utf8))
-            results.append(["name": .string(name), "group": .string(group), "median_s": .double(median),
-                            "throughput": .double(work / median / 1e9), "unit": .string(unit),
-                            "repeats_s": JSONValue(times)])
+            for (i, (name, _)) in cases.enumerated() {
+                let median = times[i].sorted()[times[i].count / 2]
+                FileHandle.standardError.write(Data(String(format: "%-28@ %10.4f ms  %8.2f %@\n", name as NSString,
+                                                            median * 1e3, work / median / 1e9, unit as NSString).utf8))
+                results.append(["name": .string(name), "group": .string(group), "median_s": .double(median),
+                                "throughput": .double(work / median / 1e9), "unit": .string(unit),
+                                "repeats_s": JSONValue(times[i])])
+            }
+        }
+        func record(_ name: String, _ group: String, work: Double, unit: String, _ body: @escaping () -> Void) {
+            record(group, work: work, unit: unit, [(name, body)])
         }
 
-        // GEMM: C = A·B, square n, 2n³ flops.
+        // GEMM: C = A·B, square n, 2n³ flops. MLCore with a fresh output (the plain API), MLCore into a
+        // reused output, and raw cblas_sgemm into a reused output, interleaved.
         var g = RandomGenerator(seed: 1)
         for n in [512, 1024, 2048] {
             let a = Tensor.uniform([n, n], low: -1, high: 1, using: &g)
             let b = Tensor.uniform([n, n], low: -1, high: 1, using: &g)
-            let flops = 2 * Double(n) * Double(n) * Double(n)
-            record("sgemm_mlcore_\(n)", "sgemm", work: flops, unit: "GFLOP/s") { _ = Tensor.matmul(a, b) }
-            var c = [Float](repeating: 0, count: n * n)
+            var out = Tensor.zeros([n, n])
+            let c = UnsafeMutablePointer<Float>.allocate(capacity: n * n)
+            defer { c.deallocate() }
             let pa = a.scalars, pb = b.scalars
-            record("sgemm_cblas_\(n)", "sgemm", work: flops, unit: "GFLOP/s") {
-                c.withUnsafeMutableBufferPointer { pc in
+            record("sgemm", work: 2 * Double(n) * Double(n) * Double(n), unit: "GFLOP/s", [
+                ("sgemm_mlcore_\(n)", { _ = Tensor.matmul(a, b) }),
+                ("sgemm_mlcore_into_\(n)", { Tensor.matmul(a, b, into: &out) }),
+                ("sgemm_cblas_\(n)", {
                     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(n), Int32(n), 1,
-                                pa, Int32(n), pb, Int32(n), 0, pc.baseAddress, Int32(n))
-                }
-            }
+                                pa, Int32(n), pb, Int32(n), 0, c, Int32(n))
+                }),
+            ])
         }
 
         // Element-wise and softmax on `elements` floats; GB/s counts bytes read + written.

@@ -14,8 +14,8 @@ public final class Checkpoint: @unchecked Sendable {
     /// Every parameter's dotted name, sorted.
     public let keys: [String]
     let file: HDF5File
-    let shapes: [String: [Int]]
-    let elementTypes: [String: HDF5ElementType]
+    /// The parameter datasets, opened once while indexing and kept open for the reads.
+    let datasets: [String: HDF5Dataset]
 
     /// Opens `path` and reads its index (names, shapes, dtypes) but no tensor data.
     /// - Throws: `HDF5Error` (missing, not HDF5, truncated); `CheckpointError.notACheckpoint` when the
@@ -29,45 +29,41 @@ public final class Checkpoint: @unchecked Sendable {
         architecture = try attributes.contains("architecture") ? try attributes.string("architecture") : ""
         config = try attributes.contains("config") ? try JSONValue.parse(try attributes.string("config")) : .object([:])
         source = try attributes.contains("source") ? try JSONValue.parse(try attributes.string("source")) : .null
-        var shapes: [String: [Int]] = [:], types: [String: HDF5ElementType] = [:]
+        var datasets: [String: HDF5Dataset] = [:]
         if try file.root.contains("params") {
             let params = try file.group("/params")
             for entry in try params.walk() where entry.kind == .dataset {
-                let d = try file.dataset(entry.path)
                 let key = entry.path.dropFirst("/params/".count).replacingOccurrences(of: "/", with: ".")
-                shapes[key] = d.shape
-                types[key] = d.elementType
+                datasets[key] = try file.dataset(entry.path)
             }
         }
-        self.shapes = shapes
-        self.elementTypes = types
-        keys = shapes.keys.sorted()
+        self.datasets = datasets
+        keys = datasets.keys.sorted()
     }
 
     /// The stored shape of `key`, nil when absent.
-    public func shape(of key: String) -> [Int]? { shapes[key] }
+    public func shape(of key: String) -> [Int]? { datasets[key]?.shape }
 
     /// Total number of parameter elements.
-    public var parameterCount: Int { shapes.values.reduce(0) { $0 + $1.reduce(1, *) } }
+    public var parameterCount: Int { datasets.values.reduce(0) { $0 + $1.count } }
 
     /// Reads one parameter as Float32 (float16/float64/integer storage converted).
     /// - Throws: `CheckpointError.missingKey`; `HDF5Error` for unreadable data.
     public func tensor(_ key: String) throws -> Tensor {
-        guard let shape = shapes[key] else { throw CheckpointError.missingKey(file: path, key: key) }
-        let dataset = try file.dataset(datasetPath(key))
-        if let type = elementTypes[key], type.isInteger {
+        guard let dataset = datasets[key] else { throw CheckpointError.missingKey(file: path, key: key) }
+        if dataset.elementType.isInteger {
             let values = try dataset.read(as: Int64.self)
-            return Tensor(values.map { Float($0) }, shape: shape)
+            return Tensor(values.map { Float($0) }, shape: dataset.shape)
         }
-        var t = Tensor(uninitializedShape: shape)
+        var t = Tensor(uninitializedShape: dataset.shape)
         try t.withUnsafeMutableBufferPointer { try dataset.read(into: $0) }
         return t
     }
 
     /// Reads an integer parameter or buffer (e.g. `num_batches_tracked`).
     public func integers(_ key: String) throws -> NDArray<Int64> {
-        guard let shape = shapes[key] else { throw CheckpointError.missingKey(file: path, key: key) }
-        return NDArray(try file.dataset(datasetPath(key)).read(as: Int64.self), shape: shape)
+        guard let dataset = datasets[key] else { throw CheckpointError.missingKey(file: path, key: key) }
+        return NDArray(try dataset.read(as: Int64.self), shape: dataset.shape)
     }
 
     /// Checks the stored keys and shapes against what a model expects, without reading data.
@@ -75,10 +71,10 @@ public final class Checkpoint: @unchecked Sendable {
     /// - Throws: one `CheckpointError.stateDictMismatch` listing every missing key, unexpected key and
     ///   shape mismatch.
     public func validate(expected: [String: [Int]], allowUnexpected: Bool = false) throws {
-        let missing = expected.keys.filter { shapes[$0] == nil }.sorted()
-        let unexpected = allowUnexpected ? [] : shapes.keys.filter { expected[$0] == nil }.sorted()
+        let missing = expected.keys.filter { datasets[$0] == nil }.sorted()
+        let unexpected = allowUnexpected ? [] : datasets.keys.filter { expected[$0] == nil }.sorted()
         let mismatches = expected.keys.sorted().compactMap { key -> CheckpointError.ShapeMismatch? in
-            guard let stored = shapes[key], stored != expected[key]! else { return nil }
+            guard let stored = datasets[key]?.shape, stored != expected[key]! else { return nil }
             return .init(key: key, file: stored, model: expected[key]!)
         }
         if !missing.isEmpty || !unexpected.isEmpty || !mismatches.isEmpty {
@@ -110,8 +106,6 @@ public final class Checkpoint: @unchecked Sendable {
     public func tokenizerGroup() throws -> HDF5Group? {
         try file.root.contains("tokenizer") ? try file.group("/tokenizer") : nil
     }
-
-    func datasetPath(_ key: String) -> String { "/params/" + key.replacingOccurrences(of: ".", with: "/") }
 }
 
 /// A view of a checkpoint under a key prefix, so a layer loads "attention.self.query.weight"

@@ -31,26 +31,58 @@ extension Tensor {
             let out = matmul(a, b.unsqueezed(1), transposeA: transposeA)
             return out.squeezed(out.rank - 1)
         }
+        let shape = matmulShape(a, b, transposeA: transposeA, transposeB: transposeB)
+        var out = Tensor(uninitializedShape: shape)
+        gemm(a, b, transposeA: transposeA, transposeB: transposeB, into: &out, beta: 0)
+        return out
+    }
+
+    /// The matrix product written into `output`, reusing its buffer (hot loops, DESIGN.md): output ←
+    /// a·b, or output ← output + a·b with `accumulate`. Same semantics as `matmul(_:_:transposeA:transposeB:)`
+    /// for operands of rank ≥ 2.
+    /// - Precondition: `output` has the result shape; operands have rank ≥ 2.
+    public static func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transposeB: Bool = false,
+                              into output: inout Tensor, accumulate: Bool = false) {
+        precondition(a.rank >= 2 && b.rank >= 2, "matmul(into:): shapes \(a.shape) and \(b.shape) need rank ≥ 2")
+        let shape = matmulShape(a, b, transposeA: transposeA, transposeB: transposeB)
+        precondition(output.shape == shape, "matmul(into:): output shape \(output.shape), result shape \(shape)")
+        if !output.isContiguous { output = output.contiguousCopy() }
+        output.makeUnique()
+        gemm(a, b, transposeA: transposeA, transposeB: transposeB, into: &output, beta: accumulate ? 1 : 0)
+    }
+
+    /// Result shape of a matmul of operands of rank ≥ 2. - Precondition: compatible shapes.
+    static func matmulShape(_ a: Tensor, _ b: Tensor, transposeA: Bool, transposeB: Bool) -> [Int] {
         let ar = a.rank, br = b.rank
         let m = transposeA ? a.shape[ar - 1] : a.shape[ar - 2]
         let k = transposeA ? a.shape[ar - 2] : a.shape[ar - 1]
         let kb = transposeB ? b.shape[br - 1] : b.shape[br - 2]
         let n = transposeB ? b.shape[br - 2] : b.shape[br - 1]
         precondition(k == kb, "matmul: inner extents differ: shapes \(a.shape)\(transposeA ? "ᵀ" : "") and \(b.shape)\(transposeB ? "ᵀ" : "")")
-        let batch = broadcastShape(Array(a.shape.dropLast(2)), Array(b.shape.dropLast(2)), op: "matmul")
-        let out = Tensor(uninitializedShape: batch + [m, n])
-        if out.count == 0 { return out }
-        if k == 0 { return Tensor(shape: out.shape, repeating: 0) }
+        return broadcastShape(Array(a.shape.dropLast(2)), Array(b.shape.dropLast(2)), op: "matmul") + [m, n]
+    }
+
+    /// out ← a·b + β·out over the broadcast batch; `out` is contiguous with the result shape.
+    static func gemm(_ a: Tensor, _ b: Tensor, transposeA: Bool, transposeB: Bool, into out: inout Tensor, beta: Float) {
+        let m = out.shape[out.rank - 2], n = out.shape[out.rank - 1]
+        let k = transposeA ? a.shape[a.rank - 2] : a.shape[a.rank - 1]
+        let batch = Array(out.shape.dropLast(2))
+        let po = out.storage.pointer + out.offset
+        if out.count == 0 { return }
+        if k == 0 {
+            if beta == 0 { po.update(repeating: 0, count: out.count) }
+            return
+        }
 
         // [..., M, K] · [K, N] with a contiguous and untransposed: one GEMM with M' = batch·M.
-        if br == 2 && !transposeA && a.isContiguous && a.shape.dropLast(2) == batch[...] {
+        if b.rank == 2 && !transposeA && a.isContiguous && a.shape.dropLast(2) == batch[...] {
             let bv = b.matrixOperand(transposed: transposeB)
             withExtendedLifetime((a, bv.tensor)) {
                 BLAS.sgemm(transA: false, transB: bv.trans, m: a.count / k, n: n, k: k, alpha: 1,
-                           a: a.storage.pointer + a.offset, lda: k, b: bv.pointer, ldb: bv.ld, beta: 0,
-                           c: out.storage.pointer, ldc: n)
+                           a: a.storage.pointer + a.offset, lda: k, b: bv.pointer, ldb: bv.ld, beta: beta,
+                           c: po, ldc: n)
             }
-            return out
+            return
         }
 
         let ax = a.expanded(to: batch + Array(a.shape.suffix(2)))
@@ -70,11 +102,10 @@ extension Tensor {
             let av = am.matrixOperand(transposed: transposeA), bv = bm.matrixOperand(transposed: transposeB)
             withExtendedLifetime((av.tensor, bv.tensor)) {
                 BLAS.sgemm(transA: av.trans, transB: bv.trans, m: m, n: n, k: k, alpha: 1,
-                           a: av.pointer, lda: av.ld, b: bv.pointer, ldb: bv.ld, beta: 0,
-                           c: out.storage.pointer + i * m * n, ldc: n)
+                           a: av.pointer, lda: av.ld, b: bv.pointer, ldb: bv.ld, beta: beta,
+                           c: po + i * m * n, ldc: n)
             }
         }
-        return out
     }
 
     /// A rank-2 view as a BLAS operand: base pointer, leading dimension and transpose flag, copying

@@ -109,3 +109,23 @@ final class TensorTests: XCTestCase {
         XCTAssertEqual(Tensor(NDArray<UInt8>([0, 128, 255])).scalars, [0, 128, 255])
     }
 }
+
+final class MatmulIntoTests: XCTestCase {
+    func testMatmulIntoReusesAndAccumulates() {
+        let a = Tensor([1, 2, 3, 4], shape: [2, 2]), b = Tensor([5, 6, 7, 8], shape: [2, 2])
+        var out = Tensor.ones([2, 2])
+        Tensor.matmul(a, b, into: &out)
+        XCTAssertEqual(out.scalars, [19, 22, 43, 50])
+        Tensor.matmul(a, b, transposeA: true, into: &out, accumulate: true)   // + [[26,30],[38,44]]
+        XCTAssertEqual(out.scalars, [45, 52, 81, 94])
+        // Output sharing storage with an operand is copied first, so the operand is not overwritten.
+        var alias = a
+        Tensor.matmul(a, b, into: &alias)
+        XCTAssertEqual(a.scalars, [1, 2, 3, 4])
+        XCTAssertEqual(alias.scalars, [19, 22, 43, 50])
+        // Batched with broadcasting: [2, 2, 2] · [2, 2].
+        var batched = Tensor.zeros([2, 2, 2])
+        Tensor.matmul(Tensor.stack([a, a.transposed()]), b, into: &batched)
+        XCTAssertEqual(batched.scalars, [19, 22, 43, 50, 26, 30, 38, 44])
+    }
+}
