@@ -55,9 +55,13 @@ reproduce: data build
 
 bench: setup data build
 	mkdir -p results/bench
-	$(RELEASE)/mlcore-bench --output results/bench/mlcore.json
-	$(PY) Benchmarks/peers/numpy_h5py_bench.py --output results/bench/numpy.json
+	$(RELEASE)/mlcore-bench --repeats 15 --output results/bench/mlcore.json
+	$(RELEASE)/mlcore-bench --repeats 15 --threads 1 --output results/bench/mlcore-1thread.json
+	$(PY) Benchmarks/peers/numpy_h5py_bench.py --repeats 15 --output results/bench/numpy.json
+	@echo "== MLCore ($$(nproc) threads) vs peers"
 	$(PY) Benchmarks/compare.py results/bench/mlcore.json results/bench/numpy.json
+	@echo "== MLCore (1 thread) vs peers"
+	$(PY) Benchmarks/compare.py results/bench/mlcore-1thread.json results/bench/numpy.json
 
 clean:
 	rm -rf .build results

@@ -13,7 +13,7 @@ let numericFlags: [SwiftSetting] = []
 
 let package = Package(
     name: "MLToolkit",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .library(name: "MLCore", targets: ["MLCore"]),
         .library(name: "MLCoreCLI", targets: ["MLCoreCLI"]),

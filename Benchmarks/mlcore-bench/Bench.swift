@@ -18,8 +18,10 @@ struct Bench: ParsableCommand {
     @Option(help: "Elements for the element-wise cases.") var elements = 1 << 24
     @Option(help: "Checkpoint to read for the I/O case (skipped when missing).") var checkpoint = "data/models/minilm-l6.h5"
     @Option(help: "Only run cases whose name contains this.") var filter: String?
+    @Option(help: "Threads for MLCore kernels and OpenBLAS (default: all cores).") var threads: Int?
 
     func run() throws {
+        if let threads { Threading.count = threads }
         var results: [JSONValue] = []
         /// Times several cases round-robin (one warm-up each, then `repeats` rounds), so a change in the
         /// machine's load hits all of them alike; records each case's median.

@@ -3,12 +3,15 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Synchronization
 
 /// The heap buffer behind one or more `Tensor` values: `count` Float32 elements, 64-byte aligned
 /// (one cache line, the width of an AVX-512 register) so SIMD loads never split a line at the start.
 /// Buffers of 4 MiB or more are 2 MiB aligned and advised as transparent huge pages (as numpy does):
 /// fresh memory costs one page fault per 2 MiB instead of per 4 KiB, which on these VMs is most of
-/// the time of a large element-wise op.
+/// the time of a large element-wise op. Freed buffers of 64 KiB or more go to `BufferCache` and are
+/// handed to the next allocation of the same size, so a loop that makes same-shaped tensors
+/// touches no fresh memory after its first iteration.
 ///
 /// Shared between tensors that are views of each other (reshape, permute, slice); `Tensor` copies it
 /// before a write when it is not uniquely referenced (copy-on-write).
@@ -22,10 +25,13 @@ final class TensorStorage: @unchecked Sendable {
     init(uninitializedCount count: Int) {
         precondition(count >= 0, "TensorStorage: negative element count \(count)")
         self.count = count
+        let bytes = TensorStorage.allocationBytes(count)
+        if let cached = BufferCache.take(bytes: bytes) {
+            pointer = cached.bindMemory(to: Float.self, capacity: Swift.max(count, 1))
+            return
+        }
         var raw: UnsafeMutableRawPointer? = nil
-        var bytes = Swift.max(count, 1) * MemoryLayout<Float>.stride
         let huge = bytes >= TensorStorage.hugePageThreshold
-        if huge { bytes = (bytes + TensorStorage.hugePageSize - 1) / TensorStorage.hugePageSize * TensorStorage.hugePageSize }
         let status = posix_memalign(&raw, huge ? TensorStorage.hugePageSize : 64, bytes)
         precondition(status == 0 && raw != nil, "TensorStorage: cannot allocate \(bytes) bytes")
         #if canImport(Glibc)
@@ -48,8 +54,83 @@ final class TensorStorage: @unchecked Sendable {
         pointer.update(from: source, count: count)
     }
 
-    deinit { free(pointer) }
+    deinit {
+        if !BufferCache.give(UnsafeMutableRawPointer(pointer), bytes: TensorStorage.allocationBytes(count)) {
+            free(pointer)
+        }
+    }
 
     static let hugePageSize = 1 << 21
     static let hugePageThreshold = 1 << 22
+
+    /// Bytes allocated for `count` elements (huge-page buffers round up to whole 2 MiB pages).
+    static func allocationBytes(_ count: Int) -> Int {
+        let bytes = Swift.max(count, 1) * MemoryLayout<Float>.stride
+        return bytes >= hugePageThreshold ? (bytes + hugePageSize - 1) / hugePageSize * hugePageSize : bytes
+    }
+}
+
+/// A bounded, process-wide cache of freed tensor buffers keyed by exact byte size.
+///
+/// On these VMs fresh memory costs page faults and zeroing (40–50% of a CNN batch in PyTorch with
+/// glibc's allocator, DESIGN.md); reusing a buffer of the same size avoids both. At most
+/// `maximumBuffersPerSize` buffers per size and `limitBytes` in total are kept; buffers under
+/// `minimumBytes` go straight back to malloc, which already recycles small blocks.
+public enum BufferCache {
+    /// Total bytes the cache may hold (default 512 MiB); 0 disables caching.
+    public static var limitBytes: Int {
+        get { state.withLock { $0.limit } }
+        set { state.withLock { $0.limit = Swift.max(0, newValue); $0.trim() } }
+    }
+    static let minimumBytes = 1 << 16
+    static let maximumBuffersPerSize = 4
+
+    struct State: ~Copyable {
+        var buffers: [Int: [UInt]] = [:]   // size → addresses
+        var bytes = 0
+        var limit = 1 << 29
+
+        mutating func trim() {
+            while bytes > limit, let (size, list) = buffers.first(where: { !$0.value.isEmpty }) {
+                free(UnsafeMutableRawPointer(bitPattern: list.last!))
+                buffers[size]!.removeLast()
+                bytes -= size
+            }
+        }
+    }
+    static let state = Mutex(State())
+
+    /// A cached buffer of exactly `bytes`, or nil.
+    static func take(bytes: Int) -> UnsafeMutableRawPointer? {
+        guard bytes >= minimumBytes else { return nil }
+        let address: UInt? = state.withLock { s in
+            guard let address = s.buffers[bytes]?.popLast() else { return nil }
+            s.bytes -= bytes
+            return address
+        }
+        return address.flatMap { UnsafeMutableRawPointer(bitPattern: $0) }
+    }
+
+    /// Keeps `pointer` for reuse; false when the caller must free it.
+    static func give(_ pointer: UnsafeMutableRawPointer, bytes: Int) -> Bool {
+        guard bytes >= minimumBytes else { return false }
+        return state.withLock { s in
+            guard s.bytes + bytes <= s.limit, s.buffers[bytes, default: []].count < maximumBuffersPerSize else { return false }
+            s.buffers[bytes, default: []].append(UInt(bitPattern: pointer))
+            s.bytes += bytes
+            return true
+        }
+    }
+
+    /// Bytes currently held.
+    public static var cachedBytes: Int { state.withLock { $0.bytes } }
+
+    /// Frees every cached buffer.
+    public static func clear() {
+        state.withLock { s in
+            for (_, list) in s.buffers { for a in list { free(UnsafeMutableRawPointer(bitPattern: a)) } }
+            s.buffers = [:]
+            s.bytes = 0
+        }
+    }
 }

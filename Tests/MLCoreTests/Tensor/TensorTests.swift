@@ -129,3 +129,30 @@ final class MatmulIntoTests: XCTestCase {
         XCTAssertEqual(batched.scalars, [19, 22, 43, 50, 26, 30, 38, 44])
     }
 }
+
+final class BufferCacheTests: XCTestCase {
+    func testFreedBuffersAreReusedBySize() {
+        BufferCache.clear()
+        let count = 1 << 16                       // 256 KiB: cached
+        var first: UnsafeMutablePointer<Float>?
+        do {
+            let t = Tensor.zeros([count])
+            first = t.storage.pointer
+        }
+        XCTAssertEqual(BufferCache.cachedBytes, count * 4)
+        let again = Tensor(uninitializedShape: [count])
+        XCTAssertEqual(again.storage.pointer, first, "same-size allocation takes the cached buffer")
+        XCTAssertEqual(BufferCache.cachedBytes, 0)
+        // Small buffers are not cached; a zero limit disables the cache.
+        do { _ = Tensor.zeros([16]) }
+        XCTAssertEqual(BufferCache.cachedBytes, 0)
+        let saved = BufferCache.limitBytes
+        BufferCache.limitBytes = 0
+        do { _ = Tensor.zeros([count]) }
+        XCTAssertEqual(BufferCache.cachedBytes, 0)
+        BufferCache.limitBytes = saved
+        // A reused buffer is fully rewritten by the op that takes it.
+        let x = Tensor(shape: [count]) { Float($0 % 7) }
+        XCTAssertEqual((x + 1).scalars.prefix(8), [1, 2, 3, 4, 5, 6, 7, 1])
+    }
+}
