@@ -282,16 +282,17 @@ public struct HDF5Dataset: Sendable, CustomStringConvertible {
         return try body(memorySpace, fileSpace)
     }
 
+    /// Elements in `rows` (checked against the row count), or in the whole dataset for nil.
+    private func requestedCount(_ rows: Range<Int>?) throws -> Int {
+        guard let rows else { return count }
+        try checkRows(rows)
+        return rows.count * elementsPerRow
+    }
+
     private func readNumeric<T: HDF5Scalar>(rows: Range<Int>?, into buffer: UnsafeMutableBufferPointer<T>) throws {
         try h5CheckNumericConversion(T.self, stored: elementType, numericClass: numericClass, reading: true,
                                      file: file.path, path: path)
-        let needed: Int
-        if let rows {
-            try checkRows(rows)
-            needed = rows.count * elementsPerRow
-        } else {
-            needed = count
-        }
+        let needed = try requestedCount(rows)
         guard buffer.count == needed else {
             throw HDF5Error.countMismatch(file: file.path, path: path, expected: needed, found: buffer.count)
         }
@@ -340,13 +341,7 @@ public struct HDF5Dataset: Sendable, CustomStringConvertible {
     private func writeNumeric<T: HDF5Scalar>(rows: Range<Int>?, _ data: UnsafeBufferPointer<T>) throws {
         try h5CheckNumericConversion(T.self, stored: elementType, numericClass: numericClass, reading: false,
                                      file: file.path, path: path)
-        let needed: Int
-        if let rows {
-            try checkRows(rows)
-            needed = rows.count * elementsPerRow
-        } else {
-            needed = count
-        }
+        let needed = try requestedCount(rows)
         guard data.count == needed else {
             throw HDF5Error.countMismatch(file: file.path, path: path, expected: needed, found: data.count)
         }
