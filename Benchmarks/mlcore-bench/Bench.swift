@@ -17,6 +17,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Timed repeats per case (the median is reported).") var repeats = 7
     @Option(help: "Elements for the element-wise cases.") var elements = 1 << 24
     @Option(help: "Checkpoint to read for the I/O case (skipped when missing).") var checkpoint = "data/models/minilm-l6.h5"
+    @Option(help: "Tweet corpus for the tokenizer cases (skipped when missing).") var tweets = "data/datasets/tweets.h5"
     @Option(help: "Only run cases whose name contains this.") var filter: String?
     @Option(help: "Threads for MLCore kernels and OpenBLAS (default: all cores).") var threads: Int?
 
@@ -91,6 +92,29 @@ struct Bench: ParsableCommand {
             }
         } else {
             FileHandle.standardError.write(Data("skipping checkpoint_read_all: \(checkpoint) missing (run make data)\n".utf8))
+        }
+
+        // Tokenizers on the tweet corpus: MB/s of UTF-8 input, one text at a time on one thread, and
+        // encodeBatch on all threads (peer: HF tokenizers' encode loop and encode_batch).
+        if FileManager.default.fileExists(atPath: tweets) {
+            let texts = try HDF5File(path: tweets).dataset("text").readStrings()
+            let bytes = Double(texts.reduce(0) { $0 + $1.utf8.count })
+            for model in ["minilm-l6", "smollm2"] {
+                let path = "data/models/\(model).h5"
+                guard FileManager.default.fileExists(atPath: path) else { continue }
+                let tokenizer = try loadTokenizer(from: Checkpoint(path: path))
+                record("tokenize_\(model)_loop", "tokenize", work: bytes, unit: "GB/s") {
+                    let saved = Threading.count
+                    Threading.count = 1
+                    for t in texts { _ = tokenizer.encode(t, addSpecialTokens: true) }
+                    Threading.count = saved
+                }
+                record("tokenize_\(model)_batch", "tokenize", work: bytes, unit: "GB/s") {
+                    _ = tokenizer.encodeBatch(texts, addSpecialTokens: true)
+                }
+            }
+        } else {
+            FileHandle.standardError.write(Data("skipping tokenizer cases: \(tweets) missing (run make data)\n".utf8))
         }
 
         var env = Report.currentEnvironment()

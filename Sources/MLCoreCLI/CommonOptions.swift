@@ -49,8 +49,10 @@ public struct DatasetOption: ParsableArguments {
     public func resolve() throws -> String { try resolveNameOrPath(dataset) }
 }
 
-/// A value containing a '/' or ending in .h5/.hdf5 is a path; anything else a datasets.toml name.
-func resolveNameOrPath(_ value: String) throws -> String {
+/// Resolves a `--weights` / `--dataset` style value: one containing a '/' or ending in .h5/.hdf5
+/// is a path (returned as is); anything else is a datasets.toml name.
+/// - Throws: `DatasetError.unknownName` (exit 64) or `.notPrepared` (exit 66) for names.
+public func resolveNameOrPath(_ value: String) throws -> String {
     if value.contains("/") || value.hasSuffix(".h5") || value.hasSuffix(".hdf5") { return value }
     return try DatasetRegistry.locate().resolve(value).path
 }

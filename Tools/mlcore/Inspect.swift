@@ -23,7 +23,7 @@ struct Inspect: ParsableCommand {
 
     func run() throws {
         do {
-            let path = FileManager.default.fileExists(atPath: file) ? file : try resolveName(file)
+            let path = FileManager.default.fileExists(atPath: file) ? file : try resolveNameOrPath(file)
             let listing = try HDF5Listing(path: path)
             if json {
                 print(try listing.json(includeObjects: !summary).jsonText())
@@ -33,12 +33,6 @@ struct Inspect: ParsableCommand {
         } catch {
             ToolRunner.fail(tool: "mlcore inspect", error)
         }
-    }
-
-    /// A bare name is looked up in datasets.toml; anything else is a path that does not exist.
-    private func resolveName(_ value: String) throws -> String {
-        if value.contains("/") || value.hasSuffix(".h5") { throw HDF5Error.fileNotFound(file: value) }
-        return try DatasetRegistry.locate().resolve(value).path
     }
 }
 

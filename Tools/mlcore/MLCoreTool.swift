@@ -7,7 +7,7 @@ import MLCoreCLI
 struct MLCoreTool: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mlcore",
-        abstract: "Utilities of the MLCore toolkit: inspect HDF5 checkpoints and datasets, list prepared data.",
+        abstract: "Utilities of the MLCore toolkit: inspect HDF5 files, list prepared data, tokenize text.",
         version: MLCoreVersion.string,
-        subcommands: [Inspect.self, Datasets.self])
+        subcommands: [Inspect.self, Datasets.self, Tokenize.self])
 }

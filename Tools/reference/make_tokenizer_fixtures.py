@@ -17,7 +17,8 @@ from pathlib import Path
 
 import h5py
 import tokenizers
-from tokenizers import Tokenizer
+
+from hf_tokenizers import minilm, smollm2
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "Tests" / "Fixtures"
@@ -40,15 +41,6 @@ def tweets():
         return [t.decode("utf-8") if isinstance(t, bytes) else t for t in f["text"][()]]
 
 
-def minilm():
-    with h5py.File(ROOT / "data/models/minilm-l6.h5", "r") as f:
-        raw = f["tokenizer/tokenizer_json"][()]
-    tok = Tokenizer.from_str(raw.decode("utf-8") if isinstance(raw, bytes) else raw)
-    tok.no_truncation()
-    tok.no_padding()
-    return tok
-
-
 def write(name, tok):
     corpus = tweets()
     digests = "".join(f"{fnv1a32(e.ids):08x}" for e in tok.encode_batch(corpus))
@@ -66,25 +58,4 @@ def write(name, tok):
 
 
 write("minilm-l6", minilm())
-
-
-def smollm2():
-    """SmolLM2's tokenizer rebuilt in HF tokenizers from the checkpoint's vocab and merges, with the
-    configuration MODELS.md gives: no normalizer; Sequence[Digits(individual_digits=True),
-    ByteLevel(add_prefix_space=False, use_regex=True)]; ByteLevel decoder; control tokens special."""
-    from tokenizers import AddedToken, decoders, models, pre_tokenizers
-    with h5py.File(ROOT / "data/models/smollm2.h5", "r") as f:
-        g = f["tokenizer"]
-        vocab = [v.decode("utf-8") if isinstance(v, bytes) else v for v in g["vocab"][()]]
-        merges = [m.decode("utf-8") if isinstance(m, bytes) else m for m in g["merges"][()]]
-        types = g["token_type"][()]
-    model = models.BPE({t: i for i, t in enumerate(vocab)}, [tuple(m.split(" ")) for m in merges])
-    tok = Tokenizer(model)
-    tok.pre_tokenizer = pre_tokenizers.Sequence([pre_tokenizers.Digits(individual_digits=True),
-                                                 pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)])
-    tok.decoder = decoders.ByteLevel()
-    tok.add_special_tokens([AddedToken(vocab[i], special=True, normalized=False) for i in range(len(vocab)) if types[i] == 3])
-    return tok
-
-
 write("smollm2", smollm2())
