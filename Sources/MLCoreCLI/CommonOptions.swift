@@ -23,7 +23,7 @@ public struct CommonOptions: ParsableArguments {
 
     /// The options as report config entries.
     public var reportConfig: [String: JSONValue] {
-        ["seed": .int(Int(seed)), "threads": .int(threads ?? Threading.count), "output": output.map(JSONValue.string) ?? .null]
+        ["seed": Int(exactly: seed).map(JSONValue.int) ?? .string("\(seed)"), "threads": .int(threads ?? Threading.count), "output": output.map(JSONValue.string) ?? .null]
     }
 }
 
@@ -49,10 +49,10 @@ public struct DatasetOption: ParsableArguments {
     public func resolve() throws -> String { try resolveNameOrPath(dataset) }
 }
 
-/// Resolves a `--weights` / `--dataset` style value: one containing a '/' or ending in .h5/.hdf5
-/// is a path (returned as is); anything else is a datasets.toml name.
+/// Resolves a `--weights` / `--dataset` style value: one containing a '/' or a '.' is a path
+/// (returned as is; datasets.toml names have neither); anything else is a datasets.toml name.
 /// - Throws: `DatasetError.unknownName` (exit 64) or `.notPrepared` (exit 66) for names.
 public func resolveNameOrPath(_ value: String) throws -> String {
-    if value.contains("/") || value.hasSuffix(".h5") || value.hasSuffix(".hdf5") { return value }
+    if value.contains("/") || value.contains(".") { return value }
     return try DatasetRegistry.locate().resolve(value).path
 }

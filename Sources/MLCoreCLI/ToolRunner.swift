@@ -51,3 +51,28 @@ public enum ToolRunner {
         s.split(whereSeparator: \.isNewline).joined(separator: " ")
     }
 }
+
+extension ParsableCommand {
+    /// Like ArgumentParser's `main()`, but a usage error is one line on stderr
+    /// (`tool: message (see tool --help)`) with exit code 64, as DESIGN.md asks of every error;
+    /// `--help` and `--version` print as usual.
+    public static func mainWithOneLineErrors() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                print(fullMessage(for: error))
+                Foundation.exit(0)
+            }
+            let name = configuration.commandName ?? "tool"
+            if code == .validationFailure {
+                let message = ToolRunner.oneLine(self.message(for: error))
+                FileHandle.standardError.write(Data("\(name): \(message) (see \(name) --help)\n".utf8))
+                Foundation.exit(ErrorCategory.usage.exitCode)
+            }
+            ToolRunner.fail(tool: name, error)
+        }
+    }
+}

@@ -14,6 +14,9 @@ final class MLCoreCLITests: XCTestCase {
         XCTAssertEqual(options.reportConfig["seed"], .int(13))
         XCTAssertThrowsError(try CommonOptions.parse(["--threads", "0"]))
         XCTAssertEqual(try CommonOptions.parse([]).seed, 0)
+        // A seed above Int.max is reported as a string, not a crash.
+        XCTAssertEqual(try CommonOptions.parse(["--seed", "18446744073709551615"]).reportConfig["seed"],
+                       .string("18446744073709551615"))
     }
 
     func testErrorsMapToExitCodesAndOneLine() {

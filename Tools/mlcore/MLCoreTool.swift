@@ -10,4 +10,6 @@ struct MLCoreTool: ParsableCommand {
         abstract: "Utilities of the MLCore toolkit: inspect HDF5 files, list prepared data, tokenize text.",
         version: MLCoreVersion.string,
         subcommands: [Inspect.self, Datasets.self, Tokenize.self])
+
+    static func main() { mainWithOneLineErrors() }
 }

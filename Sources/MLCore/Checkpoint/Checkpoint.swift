@@ -152,23 +152,37 @@ public enum CheckpointWriter {
                             config: JSONValue, source: JSONValue = .null,
                             attributes: [String: HDF5AttributeValue] = [:],
                             halfPrecision: Bool = false, deflate: Int? = nil) throws {
-        let file = try HDF5File(path: path, mode: .create)
-        let root = file.root.attributes
-        try root.set("format", .string("mlcore-checkpoint"))
-        try root.set("format_version", .int(1))
-        try root.set("architecture", .string(architecture))
-        try root.set("config", .string(try config.jsonText()))
-        if source != .null { try root.set("source", .string(try source.jsonText())) }
-        for (k, v) in attributes.sorted(by: { $0.key < $1.key }) { try root.set(k, v) }
-        let params = try file.root.createGroup("params")
-        for key in stateDict.keys.sorted() {
-            let t = stateDict[key]!
-            try t.withUnsafeBufferPointer { buffer in
-                _ = try params.createDataset(key.replacingOccurrences(of: ".", with: "/"), shape: t.shape,
-                                             data: buffer, storedAs: halfPrecision ? .float16 : .float32,
-                                             deflate: deflate)
+        // Written beside the target and renamed over it at the end, so a failure part-way leaves any
+        // existing checkpoint intact.
+        let configText = try config.jsonText()
+        let sourceText = source == .null ? nil : try source.jsonText()
+        let temporary = path + ".partial-\(ProcessInfo.processInfo.processIdentifier)"
+        do {
+            let file = try HDF5File(path: temporary, mode: .create)
+            let root = file.root.attributes
+            try root.set("format", .string("mlcore-checkpoint"))
+            try root.set("format_version", .int(1))
+            try root.set("architecture", .string(architecture))
+            try root.set("config", .string(configText))
+            if let sourceText { try root.set("source", .string(sourceText)) }
+            for (k, v) in attributes.sorted(by: { $0.key < $1.key }) { try root.set(k, v) }
+            let params = try file.root.createGroup("params")
+            for key in stateDict.keys.sorted() {
+                let t = stateDict[key]!
+                try t.withUnsafeBufferPointer { buffer in
+                    _ = try params.createDataset(key.replacingOccurrences(of: ".", with: "/"), shape: t.shape,
+                                                 data: buffer, storedAs: halfPrecision ? .float16 : .float32,
+                                                 deflate: deflate)
+                }
             }
+            try file.close()
+            guard rename(temporary, path) == 0 else {
+                throw HDF5Error.library(file: path, path: "/", operation: "cannot move \(temporary) into place",
+                                        message: String(cString: strerror(errno)))
+            }
+        } catch {
+            unlink(temporary)
+            throw error
         }
-        try file.close()
     }
 }

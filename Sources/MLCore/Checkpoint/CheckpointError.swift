@@ -46,13 +46,12 @@ public enum CheckpointError: CategorizedError, Equatable {
 }
 
 extension HDF5Error: CategorizedError {
-    /// Missing file → missing input; everything else about a file's content → bad data; a failure of
-    /// the library itself while writing → internal.
+    /// Missing file → missing input; invalid arguments and an existing file in createNew mode →
+    /// usage; everything else (corrupt or unexpected content, HDF5 library failures) → bad data.
     public var category: ErrorCategory {
         switch self {
         case .fileNotFound: return .missingInput
         case .fileExists, .invalidArgument: return .usage
-        case .library, .fileClosed: return .badData
         default: return .badData
         }
     }

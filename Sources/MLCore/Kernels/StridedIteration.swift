@@ -85,7 +85,7 @@ extension Tensor {
         for i in 0..<r {
             let x = i < r - a.count ? 1 : a[i - (r - a.count)]
             let y = i < r - b.count ? 1 : b[i - (r - b.count)]
-            precondition(x == y || x == 1 || y == 1, "\(op): shapes \(a) and \(b) cannot be broadcast together")
+            require(x == y || x == 1 || y == 1, "\(op): shapes \(a) and \(b) cannot be broadcast together")
             out[i] = x == 1 ? y : x
         }
         return out
@@ -133,7 +133,7 @@ extension Tensor {
     /// Copies the elements of `source` (same shape) into this contiguous tensor.
     @usableFromInline
     mutating func copyElements(from source: Tensor) {
-        precondition(shape == source.shape, "copy: shapes \(shape) and \(source.shape) differ")
+        require(shape == source.shape, "copy: shapes \(shape) and \(source.shape) differ")
         fill(CopyKernel.self, from: source)
     }
 

@@ -41,7 +41,7 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable {
     /// A uniform integer in `0..<bound` without modulo bias (Lemire's multiply-and-reject on 32 bits).
     /// - Precondition: `0 < bound ≤ 2^32`.
     public mutating func nextInt(below bound: Int) -> Int {
-        precondition(bound > 0 && UInt64(bound) <= 1 << 32, "nextInt(below:): bound \(bound) outside 1...2^32")
+        require(bound > 0 && UInt64(bound) <= 1 << 32, "nextInt(below:): bound \(bound) outside 1...2^32")
         let b = UInt64(bound)
         var m = UInt64(nextUInt32()) * b
         if (m & 0xFFFF_FFFF) < b {
@@ -80,7 +80,7 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable {
     /// True with probability `p`.
     /// - Precondition: 0 ≤ p ≤ 1.
     public mutating func bernoulli(_ p: Float) -> Bool {
-        precondition(p >= 0 && p <= 1, "bernoulli: probability \(p) outside [0, 1]")
+        require(p >= 0 && p <= 1, "bernoulli: probability \(p) outside [0, 1]")
         return uniform() < p
     }
 
@@ -90,10 +90,10 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable {
     public mutating func categorical(_ weights: [Float]) -> Int {
         var total = 0.0
         for w in weights {
-            precondition(w >= 0 && w.isFinite, "categorical: weight \(w) is negative or not finite")
+            require(w >= 0 && w.isFinite, "categorical: weight \(w) is negative or not finite")
             total += Double(w)
         }
-        precondition(total > 0, "categorical: weights \(weights.prefix(8)) sum to zero")
+        require(total > 0, "categorical: weights \(weights.prefix(8)) sum to zero")
         let target = uniformDouble() * total
         var running = 0.0
         for (i, w) in weights.enumerated() {
@@ -122,7 +122,7 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable {
     /// `dropLast`), one epoch of a data loader.
     /// - Precondition: batchSize > 0.
     public mutating func shuffledBatches(count n: Int, batchSize: Int, dropLast: Bool = false) -> [[Int]] {
-        precondition(batchSize > 0, "shuffledBatches: batch size \(batchSize) must be positive")
+        require(batchSize > 0, "shuffledBatches: batch size \(batchSize) must be positive")
         let order = permutation(n)
         var batches: [[Int]] = []
         var start = 0

@@ -55,7 +55,7 @@ public enum JSONValue: Equatable, Sendable {
     public var intValue: Int? {
         switch self {
         case .int(let i): return i
-        case .double(let d) where d == d.rounded(): return Int(d)
+        case .double(let d): return Int(exactly: d)
         default: return nil
         }
     }
@@ -84,7 +84,8 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
 }
 
 extension JSONValue {
-    public init(_ value: Float) { self = .double(Double(value)) }
+    /// A Float as the Double with the same shortest decimal form (0.1 stays 0.1, not 0.10000000149).
+    public init(_ value: Float) { self = .double(Double("\(value)") ?? Double(value)) }
     public init(_ value: Double) { self = .double(value) }
     public init(_ value: Int) { self = .int(value) }
     public init(_ value: String) { self = .string(value) }

@@ -132,7 +132,7 @@ public enum MLCoreVersion {
 /// Wall-clock timing of named phases, for a report's `timing` section.
 public struct PhaseTimer: Sendable {
     private let start = DispatchTime.now().uptimeNanoseconds
-    /// Seconds per phase, in the order first measured.
+    /// Seconds per phase, by phase name.
     public private(set) var phases: [String: Double] = [:]
 
     public init() {}

@@ -12,7 +12,7 @@ public struct NDArray<Element>: Sendable where Element: Sendable {
     /// - Precondition: `elements.count` equals the product of `shape`.
     public init(_ elements: [Element], shape: [Int]) {
         let count = Tensor.elementCount(shape, op: "NDArray")
-        precondition(elements.count == count,
+        require(elements.count == count,
                      "NDArray: \(elements.count) elements do not fill shape \(shape) (\(count) elements)")
         self.shape = shape
         self.elements = elements
@@ -37,7 +37,7 @@ public struct NDArray<Element>: Sendable where Element: Sendable {
 
     /// Rows `range` along the first axis.
     public func rows(_ range: Range<Int>) -> NDArray {
-        precondition(rank >= 1 && range.lowerBound >= 0 && range.upperBound <= shape[0],
+        require(rank >= 1 && range.lowerBound >= 0 && range.upperBound <= shape[0],
                      "NDArray.rows: range \(range) out of bounds for shape \(shape)")
         let rowSize = shape.dropFirst().reduce(1, *)
         var s = shape
@@ -54,10 +54,10 @@ public struct NDArray<Element>: Sendable where Element: Sendable {
     }
 
     func flatIndex(_ index: [Int]) -> Int {
-        precondition(index.count == rank, "NDArray subscript: \(index.count) indices for shape \(shape)")
+        require(index.count == rank, "NDArray subscript: \(index.count) indices for shape \(shape)")
         var flat = 0
         for d in 0..<rank {
-            precondition(index[d] >= 0 && index[d] < shape[d], "NDArray subscript: index \(index) out of range for shape \(shape)")
+            require(index[d] >= 0 && index[d] < shape[d], "NDArray subscript: index \(index) out of range for shape \(shape)")
             flat = flat * shape[d] + index[d]
         }
         return flat

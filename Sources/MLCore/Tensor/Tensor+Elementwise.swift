@@ -37,19 +37,18 @@ extension Tensor {
     public static func minimum(_ a: Tensor, _ b: Tensor) -> Tensor { zipKernel(a, b, MinKernel.self, op: "minimum") }
     /// a^b element-wise with broadcasting (C powf semantics).
     public static func pow(_ a: Tensor, _ b: Tensor) -> Tensor { zipKernel(a, b, PowKernel.self, op: "pow") }
-    /// Each element raised to `exponent` (exponent 2 and 0.5 use exact square / square root).
+    /// Each element raised to `exponent` (C powf semantics; exponents 2 and −1 use x·x and 1/x, which agree with powf).
     public func pow(_ exponent: Float) -> Tensor {
         switch exponent {
         case 1: return contiguousCopy()
         case 2: return mapKernel(SquareKernel.self)
-        case 0.5: return mapKernel(SqrtKernel.self)
         case -1: return mapKernel(ReciprocalKernel.self)
         default: return Tensor.pow(self, Tensor(scalar: exponent))
         }
     }
     /// Each element clamped to `[lower, upper]` (NaN stays NaN).
     public func clamped(_ lower: Float, _ upper: Float) -> Tensor {
-        precondition(lower <= upper, "clamp: lower bound \(lower) above upper bound \(upper)")
+        require(lower <= upper, "clamp: lower bound \(lower) above upper bound \(upper)")
         return Tensor.minimum(Tensor.maximum(self, Tensor(scalar: lower)), Tensor(scalar: upper))
     }
 

@@ -20,14 +20,14 @@ extension Tensor {
     /// produced by `transposed()` and row slices are also passed to BLAS without copies.
     /// - Precondition: inner extents agree; batch shapes broadcast.
     public static func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transposeB: Bool = false) -> Tensor {
-        precondition(a.rank >= 1 && b.rank >= 1, "matmul: shapes \(a.shape) and \(b.shape) need rank ≥ 1")
+        require(a.rank >= 1 && b.rank >= 1, "matmul: shapes \(a.shape) and \(b.shape) need rank ≥ 1")
         if a.rank == 1 {
-            precondition(!transposeA, "matmul: transposeA needs a matrix, got shape \(a.shape)")
+            require(!transposeA, "matmul: transposeA needs a matrix, got shape \(a.shape)")
             let out = matmul(a.unsqueezed(0), b, transposeB: transposeB)
             return out.squeezed(out.rank - 2)
         }
         if b.rank == 1 {
-            precondition(!transposeB, "matmul: transposeB needs a matrix, got shape \(b.shape)")
+            require(!transposeB, "matmul: transposeB needs a matrix, got shape \(b.shape)")
             let out = matmul(a, b.unsqueezed(1), transposeA: transposeA)
             return out.squeezed(out.rank - 1)
         }
@@ -43,9 +43,9 @@ extension Tensor {
     /// - Precondition: `output` has the result shape; operands have rank ≥ 2.
     public static func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transposeB: Bool = false,
                               into output: inout Tensor, accumulate: Bool = false) {
-        precondition(a.rank >= 2 && b.rank >= 2, "matmul(into:): shapes \(a.shape) and \(b.shape) need rank ≥ 2")
+        require(a.rank >= 2 && b.rank >= 2, "matmul(into:): shapes \(a.shape) and \(b.shape) need rank ≥ 2")
         let shape = matmulShape(a, b, transposeA: transposeA, transposeB: transposeB)
-        precondition(output.shape == shape, "matmul(into:): output shape \(output.shape), result shape \(shape)")
+        require(output.shape == shape, "matmul(into:): output shape \(output.shape), result shape \(shape)")
         if !output.isContiguous { output = output.contiguousCopy() }
         output.makeUnique()
         gemm(a, b, transposeA: transposeA, transposeB: transposeB, into: &output, beta: accumulate ? 1 : 0)
@@ -58,7 +58,7 @@ extension Tensor {
         let k = transposeA ? a.shape[ar - 2] : a.shape[ar - 1]
         let kb = transposeB ? b.shape[br - 1] : b.shape[br - 2]
         let n = transposeB ? b.shape[br - 2] : b.shape[br - 1]
-        precondition(k == kb, "matmul: inner extents differ: shapes \(a.shape)\(transposeA ? "ᵀ" : "") and \(b.shape)\(transposeB ? "ᵀ" : "")")
+        require(k == kb, "matmul: inner extents differ: shapes \(a.shape)\(transposeA ? "ᵀ" : "") and \(b.shape)\(transposeB ? "ᵀ" : "")")
         return broadcastShape(Array(a.shape.dropLast(2)), Array(b.shape.dropLast(2)), op: "matmul") + [m, n]
     }
 
@@ -121,11 +121,11 @@ extension Tensor {
     /// The affine map of a Linear layer in PyTorch's layout: x [..., in] · Wᵀ + b, with `weight`
     /// [out, in] and `bias` [out] → [..., out]. The transpose is a GEMM flag.
     public static func linear(_ x: Tensor, weight: Tensor, bias: Tensor? = nil) -> Tensor {
-        precondition(weight.rank == 2 && x.shape.last == weight.shape[1],
+        require(weight.rank == 2 && x.shape.last == weight.shape[1],
                      "linear: input \(x.shape) does not match weight \(weight.shape) ([out, in])")
         let y = matmul(x, weight, transposeB: true)
         guard let bias else { return y }
-        precondition(bias.shape == [weight.shape[0]], "linear: bias \(bias.shape) does not match weight \(weight.shape)")
+        require(bias.shape == [weight.shape[0]], "linear: bias \(bias.shape) does not match weight \(weight.shape)")
         return y + bias
     }
 }

@@ -5,7 +5,7 @@ extension Tensor {
     func reductionAxes(_ axes: [Int]?, op: String) -> [Int] {
         guard let axes else { return Array(0..<rank) }
         let normal = Set(axes.map { axisIndex($0, op: op) })
-        precondition(normal.count == axes.count, "\(op): repeated axis in \(axes) for shape \(shape)")
+        require(normal.count == axes.count, "\(op): repeated axis in \(axes) for shape \(shape)")
         return normal.sorted()
     }
 
@@ -81,10 +81,11 @@ extension Tensor {
     }
 
     /// log Σ exp over `axes`, computed as m + log Σ exp(x − m) with m the maximum; −inf when every
-    /// element is −inf (as torch.logsumexp).
+    /// element is −inf and +inf when any is +inf (as torch.logsumexp).
     public func logSumExp(axes: [Int]? = nil, keepingDimensions: Bool = false) -> Tensor {
         let m = max(axes: axes, keepingDimensions: true)
-        let shift = Tensor.select(m.equal(-.infinity), Tensor(scalar: 0), m)
+        // Shift by the maximum where it is finite; ±inf maxima shift by 0 (all −inf → −inf, any +inf → +inf).
+        let shift = Tensor.select(m.abs().equal(.infinity), Tensor(scalar: 0), m)
         let out = (self - shift).exp().sum(axes: axes, keepingDimensions: true).log() + shift
         let list = reductionAxes(axes, op: "logSumExp")
         return keepingDimensions ? out : out.reshaped(shape.indices.filter { !list.contains($0) }.map { shape[$0] })
@@ -102,7 +103,7 @@ extension Tensor {
 
     func argExtreme(axis: Int, isMax: Bool) -> NDArray<Int32> {
         let a = axisIndex(axis, op: isMax ? "argmax" : "argmin")
-        precondition(shape[a] > 0, "\(isMax ? "argmax" : "argmin"): axis \(axis) of shape \(shape) is empty")
+        require(shape[a] > 0, "\(isMax ? "argmax" : "argmin"): axis \(axis) of shape \(shape) is empty")
         let x = contiguous()
         let outer = shape[..<a].reduce(1, *), r = shape[a], inner = shape[(a + 1)...].reduce(1, *)
         var result = [Int32](repeating: 0, count: outer * inner)

@@ -5,7 +5,7 @@ extension Tensor {
     func axisIndex(_ axis: Int, op: String, rank r: Int? = nil) -> Int {
         let n = r ?? rank
         let a = axis < 0 ? axis + n : axis
-        precondition(a >= 0 && a < n, "\(op): axis \(axis) out of range for shape \(shape)")
+        require(a >= 0 && a < n, "\(op): axis \(axis) out of range for shape \(shape)")
         return a
     }
 
@@ -15,12 +15,12 @@ extension Tensor {
     public func reshaped(_ newShape: [Int]) -> Tensor {
         var target = newShape
         if let i = newShape.firstIndex(of: -1) {
-            precondition(newShape.filter { $0 == -1 }.count == 1, "reshape: more than one -1 in \(newShape)")
+            require(newShape.filter { $0 == -1 }.count == 1, "reshape: more than one -1 in \(newShape)")
             let known = newShape.filter { $0 != -1 }.reduce(1, *)
-            precondition(known > 0 && count % known == 0, "reshape: cannot reshape \(shape) into \(newShape)")
+            require(known > 0 && count % known == 0, "reshape: cannot reshape \(shape) into \(newShape)")
             target[i] = count / known
         }
-        precondition(target.allSatisfy { $0 >= 0 } && target.reduce(1, *) == count,
+        require(target.allSatisfy { $0 >= 0 } && target.reduce(1, *) == count,
                      "reshape: cannot reshape \(shape) (\(count) elements) into \(newShape)")
         if isContiguous {
             return Tensor(storage: storage, shape: target, strides: Tensor.contiguousStrides(target), offset: offset)
@@ -31,7 +31,7 @@ extension Tensor {
     /// The dimensions reordered: result dimension i is input dimension `order[i]` (a view).
     /// - Precondition: `order` is a permutation of `0..<rank`.
     public func permuted(_ order: [Int]) -> Tensor {
-        precondition(order.count == rank && Set(order) == Set(0..<rank),
+        require(order.count == rank && Set(order) == Set(0..<rank),
                      "permute: \(order) is not a permutation of the axes of shape \(shape)")
         return Tensor(storage: storage, shape: order.map { shape[$0] }, strides: order.map { strides[$0] },
                       offset: offset)
@@ -39,7 +39,7 @@ extension Tensor {
 
     /// Swaps two dimensions (a view). Defaults swap the last two (matrix transpose).
     public func transposed(_ a: Int = -2, _ b: Int = -1) -> Tensor {
-        precondition(rank >= 2, "transpose: shape \(shape) has fewer than 2 axes")
+        require(rank >= 2, "transpose: shape \(shape) has fewer than 2 axes")
         let i = axisIndex(a, op: "transpose"), j = axisIndex(b, op: "transpose")
         var order = Array(0..<rank)
         order.swapAt(i, j)
@@ -50,7 +50,7 @@ extension Tensor {
     /// - Precondition: the range lies within the axis.
     public func sliced(_ range: Range<Int>, axis: Int = 0) -> Tensor {
         let a = axisIndex(axis, op: "slice")
-        precondition(range.lowerBound >= 0 && range.upperBound <= shape[a],
+        require(range.lowerBound >= 0 && range.upperBound <= shape[a],
                      "slice: range \(range) out of bounds for axis \(axis) of shape \(shape)")
         var s = shape
         s[a] = range.count
@@ -61,7 +61,7 @@ extension Tensor {
     public func selected(_ index: Int, axis: Int = 0) -> Tensor {
         let a = axisIndex(axis, op: "select")
         let i = index < 0 ? index + shape[a] : index
-        precondition(i >= 0 && i < shape[a], "select: index \(index) out of range for axis \(axis) of shape \(shape)")
+        require(i >= 0 && i < shape[a], "select: index \(index) out of range for axis \(axis) of shape \(shape)")
         var s = shape, st = strides
         s.remove(at: a)
         st.remove(at: a)
@@ -81,7 +81,7 @@ extension Tensor {
     public func squeezed(_ axis: Int? = nil) -> Tensor {
         if let axis {
             let a = axisIndex(axis, op: "squeeze")
-            precondition(shape[a] == 1, "squeeze: axis \(axis) of shape \(shape) has extent \(shape[a]), not 1")
+            require(shape[a] == 1, "squeeze: axis \(axis) of shape \(shape) has extent \(shape[a]), not 1")
             var s = shape, st = strides
             s.remove(at: a)
             st.remove(at: a)
@@ -94,7 +94,7 @@ extension Tensor {
     /// A broadcast view with `target` shape (stride 0 along expanded axes; numpy broadcasting rules).
     public func expanded(to target: [Int]) -> Tensor {
         let s = Tensor.broadcastShape(shape, target, op: "expand")
-        precondition(s == target, "expand: shape \(shape) cannot be expanded to \(target)")
+        require(s == target, "expand: shape \(shape) cannot be expanded to \(target)")
         return Tensor(storage: storage, shape: target, strides: broadcastStrides(to: target), offset: offset)
     }
 
@@ -102,7 +102,7 @@ extension Tensor {
     public func flattened(from start: Int = 0, to end: Int = -1) -> Tensor {
         guard rank > 0 else { return reshaped([1]) }
         let a = axisIndex(start, op: "flatten"), b = axisIndex(end, op: "flatten")
-        precondition(a <= b, "flatten: start axis \(start) after end axis \(end) for shape \(shape)")
+        require(a <= b, "flatten: start axis \(start) after end axis \(end) for shape \(shape)")
         let merged = shape[a...b].reduce(1, *)
         return reshaped(Array(shape[..<a]) + [merged] + Array(shape[(b + 1)...]))
     }
@@ -110,12 +110,12 @@ extension Tensor {
     /// Joins tensors along an existing axis.
     /// - Precondition: at least one tensor; equal ranks; all extents equal except along `axis`.
     public static func concatenate(_ tensors: [Tensor], axis: Int = 0) -> Tensor {
-        precondition(!tensors.isEmpty, "concatenate: no tensors")
+        require(!tensors.isEmpty, "concatenate: no tensors")
         let first = tensors[0]
         let a = first.axisIndex(axis, op: "concatenate")
         var total = 0
         for t in tensors {
-            precondition(t.rank == first.rank && t.shape.indices.allSatisfy { $0 == a || t.shape[$0] == first.shape[$0] },
+            require(t.rank == first.rank && t.shape.indices.allSatisfy { $0 == a || t.shape[$0] == first.shape[$0] },
                          "concatenate: shapes \(first.shape) and \(t.shape) differ outside axis \(axis)")
             total += t.shape[a]
         }
@@ -133,9 +133,9 @@ extension Tensor {
 
     /// Joins equal-shaped tensors along a new axis.
     public static func stack(_ tensors: [Tensor], axis: Int = 0) -> Tensor {
-        precondition(!tensors.isEmpty, "stack: no tensors")
+        require(!tensors.isEmpty, "stack: no tensors")
         for t in tensors {
-            precondition(t.shape == tensors[0].shape, "stack: shapes \(tensors[0].shape) and \(t.shape) differ")
+            require(t.shape == tensors[0].shape, "stack: shapes \(tensors[0].shape) and \(t.shape) differ")
         }
         return concatenate(tensors.map { $0.unsqueezed(axis) }, axis: axis)
     }
@@ -150,7 +150,7 @@ extension Tensor {
         let out = Tensor(uninitializedShape: outShape)
         for (j, index) in indices.enumerated() {
             let i = index < 0 ? index + shape[a] : index
-            precondition(i >= 0 && i < shape[a],
+            require(i >= 0 && i < shape[a],
                          "indexSelect: index \(index) out of range for axis \(axis) of shape \(shape)")
             var part = out.sliced(j..<(j + 1), axis: a)
             part.fill(CopyKernel.self, from: sliced(i..<(i + 1), axis: a))
@@ -163,7 +163,7 @@ extension Tensor {
     /// - Precondition: same rank; index extents ≤ self's outside `axis`; indices within the axis.
     public func gather(_ index: NDArray<Int32>, axis: Int) -> Tensor {
         let a = axisIndex(axis, op: "gather")
-        precondition(index.rank == rank && (0..<rank).allSatisfy { $0 == a || index.shape[$0] <= shape[$0] },
+        require(index.rank == rank && (0..<rank).allSatisfy { $0 == a || index.shape[$0] <= shape[$0] },
                      "gather: index shape \(index.shape) does not fit tensor shape \(shape) along axis \(axis)")
         let out = Tensor(uninitializedShape: index.shape)
         let p = out.storage.pointer
@@ -176,7 +176,7 @@ extension Tensor {
                     rest %= idxStrides[d]
                     if d == a {
                         let i = Int(idx[flat])
-                        precondition(i >= 0 && i < shape[a], "gather: index \(i) out of range for axis \(axis) of shape \(shape)")
+                        require(i >= 0 && i < shape[a], "gather: index \(i) out of range for axis \(axis) of shape \(shape)")
                         position += i * strides[d]
                     } else {
                         position += coord * strides[d]
@@ -207,7 +207,7 @@ extension Tensor {
 
     /// A copy with `value` wherever `mask` (broadcast to this shape) is non-zero (torch.masked_fill).
     public func maskedFill(_ mask: Tensor, with value: Float) -> Tensor {
-        precondition(Tensor.broadcastShape(mask.shape, shape, op: "maskedFill") == shape,
+        require(Tensor.broadcastShape(mask.shape, shape, op: "maskedFill") == shape,
                      "maskedFill: mask shape \(mask.shape) does not broadcast to \(shape)")
         return Tensor.select(mask, Tensor(scalar: value), self)
     }

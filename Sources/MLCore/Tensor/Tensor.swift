@@ -43,7 +43,7 @@ public struct Tensor: Sendable {
     /// - Precondition: `values.count` equals the product of `shape`.
     public init(_ values: [Float], shape: [Int]) {
         let count = Tensor.elementCount(shape, op: "Tensor(_:shape:)")
-        precondition(values.count == count,
+        require(values.count == count,
                      "Tensor(_:shape:): \(values.count) values do not fill shape \(shape) (\(count) elements)")
         let storage = values.withUnsafeBufferPointer { TensorStorage(copying: $0.baseAddress!, count: count) }
         self.init(storage: storage, shape: shape, strides: Tensor.contiguousStrides(shape), offset: 0)
@@ -76,6 +76,7 @@ public struct Tensor: Sendable {
 
     /// True when the elements lie in row-major order with no gaps, so the view is a plain buffer.
     public var isContiguous: Bool {
+        if shape.contains(0) { return true }  // no elements: any layout is a plain (empty) buffer
         var expected = 1
         for d in stride(from: rank - 1, through: 0, by: -1) where shape[d] != 1 {
             if strides[d] != expected { return false }
@@ -96,7 +97,7 @@ public struct Tensor: Sendable {
     /// The value of a one-element tensor.
     /// - Precondition: `count == 1`.
     public var item: Float {
-        precondition(count == 1, "item: tensor of shape \(shape) has \(count) elements, expected 1")
+        require(count == 1, "item: tensor of shape \(shape) has \(count) elements, expected 1")
         return storage.pointer[offset]
     }
 
@@ -153,12 +154,12 @@ public struct Tensor: Sendable {
 
     /// Position in storage of a (possibly negative) multi-index.
     func storageOffset(_ index: [Int]) -> Int {
-        precondition(index.count == rank, "subscript: \(index.count) indices for a tensor of shape \(shape)")
+        require(index.count == rank, "subscript: \(index.count) indices for a tensor of shape \(shape)")
         var position = offset
         for d in 0..<rank {
             var i = index[d]
             if i < 0 { i += shape[d] }
-            precondition(i >= 0 && i < shape[d], "subscript: index \(index) out of range for shape \(shape)")
+            require(i >= 0 && i < shape[d], "subscript: index \(index) out of range for shape \(shape)")
             position += i * strides[d]
         }
         return position
@@ -181,7 +182,7 @@ public struct Tensor: Sendable {
     static func elementCount(_ shape: [Int], op: String) -> Int {
         var n = 1
         for s in shape {
-            precondition(s >= 0, "\(op): negative extent in shape \(shape)")
+            require(s >= 0, "\(op): negative extent in shape \(shape)")
             n *= s
         }
         return n

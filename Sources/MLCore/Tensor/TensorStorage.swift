@@ -23,7 +23,7 @@ final class TensorStorage: @unchecked Sendable {
     /// Uninitialised storage of `count` elements (contents undefined until written).
     @usableFromInline
     init(uninitializedCount count: Int) {
-        precondition(count >= 0, "TensorStorage: negative element count \(count)")
+        require(count >= 0, "TensorStorage: negative element count \(count)")
         self.count = count
         let bytes = TensorStorage.allocationBytes(count)
         if let cached = BufferCache.take(bytes: bytes) {
@@ -33,7 +33,7 @@ final class TensorStorage: @unchecked Sendable {
         var raw: UnsafeMutableRawPointer? = nil
         let huge = bytes >= TensorStorage.hugePageThreshold
         let status = posix_memalign(&raw, huge ? TensorStorage.hugePageSize : 64, bytes)
-        precondition(status == 0 && raw != nil, "TensorStorage: cannot allocate \(bytes) bytes")
+        require(status == 0 && raw != nil, "TensorStorage: cannot allocate \(bytes) bytes")
         #if canImport(Glibc)
         if huge { _ = madvise(raw, bytes, MADV_HUGEPAGE) }
         #endif

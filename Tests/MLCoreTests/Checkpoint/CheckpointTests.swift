@@ -104,3 +104,19 @@ final class CheckpointTests: XCTestCase {
         }
     }
 }
+
+final class CheckpointSaveFailureTests: XCTestCase {
+    func testAFailedSaveLeavesTheExistingCheckpointIntact() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("keep-\(UUID().uuidString).h5").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try CheckpointWriter.save(["w": Tensor([1, 2])], to: path, architecture: "toy", config: ["a": 1])
+        XCTAssertThrowsError(try CheckpointWriter.save(["x": Tensor([1])], to: path, architecture: "toy",
+                                                       config: ["bad": .double(.nan)]))
+        let ckpt = try Checkpoint(path: path)
+        XCTAssertEqual(ckpt.keys, ["w"])
+        XCTAssertEqual(try ckpt.tensor("w").scalars, [1, 2])
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: FileManager.default.temporaryDirectory.path)
+            .filter { $0.contains(URL(fileURLWithPath: path).lastPathComponent + ".partial") }
+        XCTAssertEqual(leftovers, [])
+    }
+}

@@ -50,3 +50,13 @@ final class ReportTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(timer.report["wall_s"] ?? 0, timer.report["load_s"] ?? 0)
     }
 }
+
+final class JSONValueEdgeTests: XCTestCase {
+    func testIntValueIsNilWhenNotExact() throws {
+        XCTAssertNil(try JSONValue.parse("1e20").intValue)
+        XCTAssertNil(JSONValue.double(.infinity).intValue)
+        XCTAssertNil(JSONValue.double(2.5).intValue)
+        XCTAssertEqual(JSONValue.double(3).intValue, 3)
+        XCTAssertEqual(JSONValue(Float(0.1)), .double(0.1), "a Float keeps its short decimal form")
+    }
+}

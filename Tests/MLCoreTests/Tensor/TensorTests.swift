@@ -156,3 +156,32 @@ final class BufferCacheTests: XCTestCase {
         XCTAssertEqual((x + 1).scalars.prefix(8), [1, 2, 3, 4, 5, 6, 7, 1])
     }
 }
+
+/// Regressions found in review (2026-11-30).
+final class TensorEdgeCaseTests: XCTestCase {
+    func testZeroSizedTensorsReshapeAndReduce() {
+        let empty = Tensor.zeros([2, 0])
+        XCTAssertTrue(empty.isContiguous)
+        XCTAssertEqual(empty.reshaped([0]).shape, [0])
+        XCTAssertEqual(empty.sum().item, 0)
+        XCTAssertEqual(empty.sum(axis: 1).scalars, [0, 0])
+        XCTAssertEqual(Tensor.zeros([3, 0, 2]).sum(axis: 2).shape, [3, 0])
+        XCTAssertEqual(Tensor.zeros([4, 0]).flattened().shape, [0])
+        XCTAssertEqual(empty.max(axis: 1).scalars, [-.infinity, -.infinity])
+    }
+
+    func testLogSumExpWithInfinities() {
+        XCTAssertEqual(Tensor([.infinity, 0]).logSumExp().item, .infinity)
+        XCTAssertEqual(Tensor([-.infinity, -.infinity]).logSumExp().item, -.infinity)
+        XCTAssertEqual(Tensor([0, 0]).logSumExp().item, Float(2).squareRoot() * 0 + 0.6931472, accuracy: 1e-6)
+    }
+
+    func testPowFollowsPowf() {
+        let x = Tensor([-0.0, -.infinity, 4])
+        let y = x.pow(0.5).scalars
+        XCTAssertEqual(y[0], 0)
+        XCTAssertEqual(y[0].sign, .plus)
+        XCTAssertEqual(y[1], .infinity)
+        XCTAssertEqual(y[2], 2)
+    }
+}
