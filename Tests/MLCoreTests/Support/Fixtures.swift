@@ -15,15 +15,7 @@ enum Fixtures {
     }
 
     /// A float from a fixture value: a number or "nan" / "inf" / "-inf".
-    static func float(_ value: Any) -> Float {
-        switch value {
-        case let s as String where s == "nan": return .nan
-        case let s as String where s == "inf": return .infinity
-        case let s as String where s == "-inf": return -.infinity
-        case let n as NSNumber: return Float(n.doubleValue)
-        default: fatalError("fixture value \(value) is not a float")
-        }
-    }
+    static func float(_ value: Any) -> Float { Float(MetricsFixture.double(value)) }
 
     /// A tensor from {"shape", "data"} (or {"shape", "pattern"}: x[i] = (i·multiplier mod modulus)·scale + shift).
     static func tensor(_ object: Any) -> Tensor {
