@@ -129,6 +129,7 @@ public struct ByteLevelBPETokenizer: Sendable {
     }
 
     static func isLetter(_ c: Unicode.Scalar) -> Bool {
+        if c.value < 128 { return (65...90).contains(c.value) || (97...122).contains(c.value) }
         switch c.properties.generalCategory {
         case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter: return true
         default: return false
@@ -136,13 +137,16 @@ public struct ByteLevelBPETokenizer: Sendable {
     }
 
     static func isNumber(_ c: Unicode.Scalar) -> Bool {
+        if c.value < 128 { return (48...57).contains(c.value) }
         switch c.properties.generalCategory {
         case .decimalNumber, .letterNumber, .otherNumber: return true
         default: return false
         }
     }
 
-    static func isSpace(_ c: Unicode.Scalar) -> Bool { c.properties.isWhitespace }
+    static func isSpace(_ c: Unicode.Scalar) -> Bool {
+        c.value < 128 ? (c.value == 32 || (9...13).contains(c.value)) : c.properties.isWhitespace
+    }
 
     /// The GPT-2 pattern `'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+`,
     /// matched by hand with the regex's alternative order and backtracking.

@@ -2,13 +2,17 @@
 /// (tokenizers/src/normalizers/bert.rs, pre_tokenizers/bert.rs) defines them on Unicode scalars.
 enum BertCharacters {
     /// Whitespace: \t \n \r and every scalar with the White_Space property.
+    @inline(__always)
     static func isWhitespace(_ c: Unicode.Scalar) -> Bool {
-        c == "\t" || c == "\n" || c == "\r" || c.properties.isWhitespace
+        if c.value < 128 { return c.value == 32 || (9...13).contains(c.value) }  // ASCII White_Space
+        return c.properties.isWhitespace
     }
 
     /// Control: general category C* (Cc, Cf, Cs, Co, Cn) except \t \n \r.
+    @inline(__always)
     static func isControl(_ c: Unicode.Scalar) -> Bool {
         if c == "\t" || c == "\n" || c == "\r" { return false }
+        if c.value < 128 { return c.value < 32 || c.value == 127 }  // ASCII Cc
         switch c.properties.generalCategory {
         case .control, .format, .surrogate, .privateUse, .unassigned: return true
         default: return false
