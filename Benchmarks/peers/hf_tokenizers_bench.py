@@ -5,9 +5,7 @@ warm-up, median of repeats): an encode loop and encode_batch (Rayon, all cores).
 mlcore-bench's."""
 import argparse
 import json
-import statistics
 import sys
-import time
 from pathlib import Path
 
 import h5py
@@ -15,6 +13,7 @@ import tokenizers
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "Tools" / "reference"))
 from hf_tokenizers import minilm, smollm2  # noqa: E402
+from timing import measure  # noqa: E402
 
 p = argparse.ArgumentParser()
 p.add_argument("--output")
@@ -27,16 +26,7 @@ results = []
 for name, tok in (("minilm-l6", minilm()), ("smollm2", smollm2())):
     for case, fn in ((f"tokenize_{name}_loop", lambda: [tok.encode(t) for t in texts]),
                      (f"tokenize_{name}_batch", lambda: tok.encode_batch(texts))):
-        fn()
-        times = []
-        for _ in range(args.repeats):
-            t0 = time.perf_counter()
-            fn()
-            times.append(time.perf_counter() - t0)
-        median = statistics.median(times)
-        print(f"{case:28s} {median * 1e3:10.1f} ms  {nbytes / median / 1e9:8.4f} GB/s", file=sys.stderr)
-        results.append({"name": case, "group": "tokenize", "median_s": median, "throughput": nbytes / median / 1e9,
-                        "unit": "GB/s", "repeats_s": times})
+        results.append(measure(case, "tokenize", nbytes, "GB/s", fn, args.repeats))
 doc = {"tool": "hf-tokenizers", "results": results,
        "environment": {"tokenizers": tokenizers.__version__, "bytes": nbytes, "texts": len(texts)}}
 text = json.dumps(doc, sort_keys=True)

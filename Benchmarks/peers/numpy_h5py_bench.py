@@ -7,11 +7,11 @@ import argparse
 import json
 import os
 import platform
-import statistics
-import time
 
 import h5py
 import numpy as np
+
+from timing import measure
 
 p = argparse.ArgumentParser()
 p.add_argument("--output")
@@ -26,16 +26,7 @@ results = []
 def record(name, group, work, unit, fn):
     if args.filter and args.filter not in name:
         return
-    fn()
-    times = []
-    for _ in range(args.repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    median = statistics.median(times)
-    print(f"{name:28s} {median * 1e3:10.4f} ms  {work / median / 1e9:8.2f} {unit}", file=__import__("sys").stderr)
-    results.append({"name": name, "group": group, "median_s": median, "throughput": work / median / 1e9,
-                    "unit": unit, "repeats_s": times})
+    results.append(measure(name, group, work, unit, fn, args.repeats))
 
 
 rng = np.random.default_rng(1)

@@ -1,0 +1,19 @@
+"""Timing shared by the peer benchmark scripts: one warm-up call, then the median of `repeats`
+timed calls, recorded with the same fields as Benchmarks/mlcore-bench writes."""
+import statistics
+import sys
+import time
+
+
+def measure(name, group, work, unit, fn, repeats):
+    """Times `fn` and returns the result record; prints one line on stderr."""
+    fn()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    median = statistics.median(times)
+    print(f"{name:28s} {median * 1e3:10.4f} ms  {work / median / 1e9:8.4f} {unit}", file=sys.stderr)
+    return {"name": name, "group": group, "median_s": median, "throughput": work / median / 1e9,
+            "unit": unit, "repeats_s": times}
