@@ -56,7 +56,7 @@ final class MLCoreToolTests: XCTestCase {
         XCTAssertEqual(result.status, 0, result.stderr)
         let rows = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]])
         let names = Set(rows.compactMap { $0["name"] as? String })
-        XCTAssertTrue(names.isSuperset(of: ["minilm-l6", "smollm2", "efficientnet-lite0", "tweets", "textile"]), "\(names)")
+        XCTAssertTrue(names.isSuperset(of: ["minilm-l6", "smollm2", "efficientnet-lite0", "tweets", "textile", "gensim-corpora"]), "\(names)")
         for row in rows { XCTAssertEqual(row["prepared"] as? Bool, true, "\(row["name"] ?? "?") not prepared") }
     }
 

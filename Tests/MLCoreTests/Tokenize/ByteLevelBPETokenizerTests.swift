@@ -3,13 +3,12 @@ import XCTest
 @testable import MLCore
 
 /// Parity of SmolLM2's byte-level BPE with Hugging Face `tokenizers` (configured as MODELS.md
-/// describes) on every tweet and every edge case, and exact encode→decode round trips.
+/// describes) on every line of the prepared corpora (tweets, gensim's test corpora) and every edge
+/// case, and exact encode→decode round trips.
 /// Fixture: Tests/Fixtures/tokenizer_smollm2.json from Tools/reference/make_tokenizer_fixtures.py.
 final class ByteLevelBPETokenizerTests: XCTestCase {
-    static let repository = Fixtures.directory.deletingLastPathComponent().deletingLastPathComponent()
-
     func loadTokenizer() throws -> ByteLevelBPETokenizer {
-        let path = Self.repository.appendingPathComponent("data/models/smollm2.h5").path
+        let path = TokenizerCorpus.repository.appendingPathComponent("data/models/smollm2.h5").path
         guard FileManager.default.fileExists(atPath: path) else {
             XCTFail("data/models/smollm2.h5 missing: run `make data`")
             throw CocoaError(.fileNoSuchFile)
@@ -17,23 +16,18 @@ final class ByteLevelBPETokenizerTests: XCTestCase {
         return try ByteLevelBPETokenizer(checkpoint: Checkpoint(path: path))
     }
 
-    func testEveryTweetMatchesHuggingFaceAndRoundTrips() throws {
+    /// Every line of every prepared corpus the fixture lists (the tweets and gensim's three test
+    /// corpora) encodes to HF's ids and decodes back to itself.
+    func testEveryCorpusLineMatchesHuggingFaceAndRoundTrips() throws {
         let tokenizer = try loadTokenizer()
-        let fixture = try Fixtures.json("tokenizer_smollm2.json")
-        let tweets = try XCTUnwrap(fixture["tweets"] as? [String: Any])
-        let digests = Array(try XCTUnwrap(tweets["fnv1a32"] as? String).utf8)
-        let file = try HDF5File(path: Self.repository.appendingPathComponent("data/datasets/tweets.h5").path)
-        let texts = try file.dataset("text").readStrings()
-        XCTAssertEqual(texts.count, (tweets["count"] as? Int) ?? -1)
-        let encoded = tokenizer.encodeBatch(texts)
-        var mismatches: [Int] = [], roundTripFailures: [Int] = []
-        for (i, ids) in encoded.enumerated() {
-            let expected = UInt32(String(decoding: digests[(8 * i)..<(8 * i + 8)], as: UTF8.self), radix: 16)
-            if WordPieceTokenizerTests.fnv1a32(ids) != expected { mismatches.append(i) }
-            if try tokenizer.decode(ids) != texts[i] { roundTripFailures.append(i) }
+        let corpora = try TokenizerCorpus.all(in: Fixtures.json("tokenizer_smollm2.json"))
+        XCTAssertEqual(corpora.map { $0.texts.count }, [38_158, 200, 50, 300])
+        for corpus in corpora {
+            let encoded = tokenizer.encodeBatch(corpus.texts)
+            corpus.assertMatches(encoded)
+            let roundTripFailures = try encoded.indices.filter { try tokenizer.decode(encoded[$0]) != corpus.texts[$0] }
+            XCTAssertEqual(roundTripFailures.count, 0, "\(corpus.name): decode(encode(x)) != x for \(roundTripFailures.prefix(10))")
         }
-        XCTAssertEqual(mismatches.count, 0, "lines differing from HF tokenizers: \(mismatches.prefix(10)) e.g. \(mismatches.first.map { texts[$0].debugDescription } ?? "")")
-        XCTAssertEqual(roundTripFailures.count, 0, "decode(encode(x)) != x for \(roundTripFailures.prefix(10))")
     }
 
     func testEdgeCasesMatchHuggingFace() throws {

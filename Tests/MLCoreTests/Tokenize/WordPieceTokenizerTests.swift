@@ -3,13 +3,12 @@ import XCTest
 @testable import MLCore
 
 /// Parity of the WordPiece tokenizer with Hugging Face `tokenizers` on the real MiniLM vocabulary:
-/// every tweet of the prepared corpus (by digest) and every committed edge case (ids and offsets).
+/// every line of the prepared corpora, tweets and gensim's test corpora (by digest), and every
+/// committed edge case (ids and offsets).
 /// Fixture: Tests/Fixtures/tokenizer_minilm-l6.json from Tools/reference/make_tokenizer_fixtures.py.
 final class WordPieceTokenizerTests: XCTestCase {
-    static let repository = Fixtures.directory.deletingLastPathComponent().deletingLastPathComponent()
-
     func loadTokenizer() throws -> WordPieceTokenizer {
-        let path = Self.repository.appendingPathComponent("data/models/minilm-l6.h5").path
+        let path = TokenizerCorpus.repository.appendingPathComponent("data/models/minilm-l6.h5").path
         guard FileManager.default.fileExists(atPath: path) else {
             XCTFail("data/models/minilm-l6.h5 missing: run `make data`")
             throw CocoaError(.fileNoSuchFile)
@@ -17,34 +16,15 @@ final class WordPieceTokenizerTests: XCTestCase {
         return try WordPieceTokenizer(checkpoint: Checkpoint(path: path))
     }
 
-    /// 32-bit FNV-1a over the ids as little-endian int32 bytes (the fixture's digest).
-    static func fnv1a32(_ ids: [Int32]) -> UInt32 {
-        var h: UInt32 = 0x811C_9DC5
-        for id in ids {
-            var v = UInt32(bitPattern: id)
-            for _ in 0..<4 {
-                h = (h ^ (v & 0xFF)) &* 0x0100_0193
-                v >>= 8
-            }
-        }
-        return h
-    }
-
-    func testEveryTweetMatchesHuggingFace() throws {
+    /// Every line of every prepared corpus the fixture lists (the tweets and gensim's three test
+    /// corpora) encodes to HF's ids.
+    func testEveryCorpusLineMatchesHuggingFace() throws {
         let tokenizer = try loadTokenizer()
-        let fixture = try Fixtures.json("tokenizer_minilm-l6.json")
-        let tweets = try XCTUnwrap(fixture["tweets"] as? [String: Any])
-        let digests = Array(try XCTUnwrap(tweets["fnv1a32"] as? String).utf8)
-        let file = try HDF5File(path: Self.repository.appendingPathComponent("data/datasets/tweets.h5").path)
-        let texts = try file.dataset("text").readStrings()
-        XCTAssertEqual(texts.count, (tweets["count"] as? Int) ?? -1)
-        let encodings = tokenizer.encodeBatch(texts)
-        var mismatches: [Int] = []
-        for (i, e) in encodings.enumerated() {
-            let expected = UInt32(String(decoding: digests[(8 * i)..<(8 * i + 8)], as: UTF8.self), radix: 16)
-            if Self.fnv1a32(e.ids) != expected { mismatches.append(i) }
+        let corpora = try TokenizerCorpus.all(in: Fixtures.json("tokenizer_minilm-l6.json"))
+        XCTAssertEqual(corpora.map { $0.texts.count }, [38_158, 200, 50, 300])
+        for corpus in corpora {
+            corpus.assertMatches(tokenizer.encodeBatch(corpus.texts).map(\.ids))
         }
-        XCTAssertEqual(mismatches.count, 0, "lines differing from HF tokenizers: \(mismatches.prefix(10)) e.g. \(mismatches.first.map { texts[$0].debugDescription } ?? "")")
     }
 
     func testEdgeCasesMatchIdsAndOffsets() throws {
