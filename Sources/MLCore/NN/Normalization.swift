@@ -51,7 +51,7 @@ extension Variable {
             let chunks = Swift.max(1, Swift.min(Threading.count, rows))
             let partial = Tensor(shape: [chunks, 2, d], repeating: 0)
             let pp = partial.storage.pointer
-            withExtendedLifetime((gc, xc, w, dx)) {
+            withExtendedLifetime((gc, xc, w, dx, mean, rstd)) {
                 Threading.parallelFor(chunks, grain: 1) { cr in
                     for c in cr {
                         let lo = rows * c / chunks, hi = rows * (c + 1) / chunks
@@ -118,7 +118,7 @@ extension Variable {
             let chunks = Swift.max(1, Swift.min(Threading.count, rows))
             let partial = Tensor(shape: [chunks, d], repeating: 0)
             let pp = partial.storage.pointer
-            withExtendedLifetime((gc, xc, w, dx)) {
+            withExtendedLifetime((gc, xc, w, dx, rstd)) {
                 Threading.parallelFor(chunks, grain: 1) { cr in
                     for c in cr {
                         let lo = rows * c / chunks, hi = rows * (c + 1) / chunks
