@@ -7,9 +7,9 @@ import MLCoreCLI
 struct MLCoreTool: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mlcore",
-        abstract: "Utilities of the MLCore toolkit: inspect HDF5 files, list prepared data, tokenize text.",
+        abstract: "Utilities of the MLCore toolkit: inspect HDF5 files, list prepared data, tokenize and embed text.",
         version: MLCoreVersion.string,
-        subcommands: [Inspect.self, Datasets.self, Tokenize.self])
+        subcommands: [Inspect.self, Datasets.self, Tokenize.self, Embed.self])
 
     static func main() { mainWithOneLineErrors() }
 }

@@ -1,0 +1,109 @@
+import ArgumentParser
+import Foundation
+import MLCore
+import MLCoreCLI
+
+/// `mlcore embed --model minilm-l6`: UTF-8 lines on stdin → one JSON object per line with the
+/// sentence embedding, as sentence-transformers computes it.
+struct Embed: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Embed UTF-8 lines from stdin with a BERT encoder; one JSON object {\"text\", \"embedding\"} per line.",
+        discussion: """
+            Examples:
+              echo "A happy tweet" | mlcore embed --model minilm-l6
+              mlcore embed --model minilm-l6 --pooling cls --no-normalize < sentences.txt > embeddings.jsonl
+            Defaults follow sentence-transformers for all-MiniLM-L6-v2: mean pooling over real tokens
+            ([CLS] and [SEP] included), L2 normalisation, at most 256 tokens per line (longer lines are
+            truncated). Lines are batched by length; output order is input order.
+            """)
+
+    @Option(help: ArgumentHelp("BERT checkpoint: a datasets.toml name or a checkpoint path.", valueName: "name|file"))
+    var model = "minilm-l6"
+
+    @Option(help: "Pooling: mean (over attention-mask tokens) or cls.")
+    var pooling: Pooling = .mean
+
+    @Flag(inversion: .prefixedNo, help: "L2-normalise each embedding.")
+    var normalize = true
+
+    @Option(help: "Maximum tokens per line, special tokens included (longer lines are truncated).")
+    var maxLength = 256
+
+    @Option(help: "Lines per forward pass.")
+    var batchSize = 32
+
+    @Option(help: "Threads (default: all cores).")
+    var threads: Int?
+
+    @Flag(help: "No progress on stderr.")
+    var quiet = false
+
+    func validate() throws {
+        guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
+        guard maxLength >= 2 else { throw ValidationError("--max-length must be at least 2 (room for [CLS] and [SEP])") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be positive") }
+    }
+
+    func run() throws {
+        do {
+            if let threads { Threading.count = threads }
+            let checkpoint = try Checkpoint(path: try resolveNameOrPath(model))
+            let encoder = try BertEncoder.load(from: checkpoint)
+            let tokenizer = try WordPieceTokenizer(checkpoint: checkpoint)
+            let limit = min(maxLength, encoder.config.maxPositions)
+            let output = FileHandle.standardOutput
+            var lines: [String] = [], done = 0
+            let started = Date()
+            func flush() {
+                guard !lines.isEmpty else { return }
+                let embeddings = embed(lines, encoder: encoder, tokenizer: tokenizer, maxLength: limit)
+                var text = ""
+                for (line, vector) in zip(lines, embeddings) {
+                    text += "{\"embedding\":[" + vector.map { "\($0)" }.joined(separator: ",") + "],\"text\":"
+                        + ((try? JSONValue.string(line).jsonText()) ?? "\"\"") + "}\n"
+                }
+                output.write(Data(text.utf8))
+                done += lines.count
+                lines.removeAll(keepingCapacity: true)
+                let rate = Double(done) / max(Date().timeIntervalSince(started), 1e-9)
+                log("mlcore embed: \(done) lines (\(String(format: "%.1f", rate)) lines/s)", quiet: quiet)
+            }
+            while let line = readLine(strippingNewline: true) {
+                lines.append(line)
+                if lines.count == 1024 { flush() }
+            }
+            flush()
+        } catch {
+            ToolRunner.fail(tool: "mlcore embed", error)
+        }
+    }
+
+    /// Embeddings of `texts` in input order; batches are formed from length-sorted texts so padding
+    /// stays small.
+    func embed(_ texts: [String], encoder: BertEncoder, tokenizer: WordPieceTokenizer, maxLength: Int) -> [[Float]] {
+        let encodings = tokenizer.encodeBatch(texts, maxLength: maxLength)
+        let order = encodings.indices.sorted { encodings[$0].ids.count > encodings[$1].ids.count }
+        var result = [[Float]](repeating: [], count: texts.count)
+        for start in stride(from: 0, to: order.count, by: batchSize) {
+            let members = Array(order[start..<min(start + batchSize, order.count)])
+            let t = members.map { encodings[$0].ids.count }.max()!
+            var ids: [Int32] = [], mask: [Int32] = []
+            for m in members {
+                let e = encodings[m]
+                ids += e.ids + Array(repeating: tokenizer.padId, count: t - e.ids.count)
+                mask += e.attentionMask + Array(repeating: 0, count: t - e.ids.count)
+            }
+            let idArray = NDArray(ids, shape: [members.count, t]), maskArray = NDArray(mask, shape: [members.count, t])
+            let vectors = withoutGradient { () -> Tensor in
+                let hidden = encoder(inputIds: idArray, attentionMask: maskArray).lastHiddenState
+                let pooled = pooling(hidden, attentionMask: maskArray)
+                return (normalize ? pooled.l2Normalized() : pooled).value
+            }
+            let d = vectors.shape[1], values = vectors.scalars
+            for (k, m) in members.enumerated() { result[m] = Array(values[(k * d)..<((k + 1) * d)]) }
+        }
+        return result
+    }
+}
+
+extension Pooling: ExpressibleByArgument {}
