@@ -15,12 +15,15 @@ RELEASE   := .build/release
 TEST_FLAGS := -c release -Xswiftc -enable-testing
 MODELS    := minilm-l6 smollm2 efficientnet-lite0
 
-.PHONY: help setup apt venv data build test reproduce bench clean
+TORCH_VENV := .venv-torch
+TORCH_PY  := $(TORCH_VENV)/bin/python
+
+.PHONY: help setup apt venv torch-venv data build test reproduce bench bench-models clean
 
 help:
 	@echo "make reproduce   prepare data, build, inspect the real models"
 	@echo "make test        setup + data + build + unit and end-to-end tests"
-	@echo "make setup | data | build | bench | clean"
+	@echo "make setup | data | build | bench | bench-models | torch-venv | clean"
 
 setup: apt venv
 
@@ -37,6 +40,16 @@ venv: $(VENV)/.installed
 $(VENV)/.installed: Tools/data/requirements.txt
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check -r Tools/data/requirements.txt
+	touch $@
+
+# PyTorch + transformers for the torch fixture generators and model benchmarks only (never for
+# tests): the CPU torch wheel that ships with this machine kind's image, installed offline.
+torch-venv: $(TORCH_VENV)/.installed
+$(TORCH_VENV)/.installed: Tools/reference/requirements-torch.txt
+	@wheel=$$(find / -name 'torch-*+cpu*.whl' -not -path '*/proc/*' 2>/dev/null | head -1); \
+	if [ -z "$$wheel" ]; then echo "no CPU torch wheel on this machine (see ../shared/MODELS.md)"; exit 1; fi; \
+	python3 -m venv $(TORCH_VENV) && $(TORCH_PY) -m pip install -q --no-deps "$$wheel" && \
+	$(TORCH_PY) -m pip install -q -r Tools/reference/requirements-torch.txt
 	touch $@
 
 data: setup
@@ -62,6 +75,13 @@ bench: setup data build
 	$(PY) Benchmarks/compare.py results/bench/mlcore.json results/bench/numpy.json
 	@echo "== MLCore (1 thread) vs peers"
 	$(PY) Benchmarks/compare.py results/bench/mlcore-1thread.json results/bench/numpy.json
+
+# Model-level cases (BERT inference and training step) against PyTorch, same threads.
+bench-models: setup data build torch-venv
+	mkdir -p results/bench
+	$(RELEASE)/mlcore-bench --repeats 7 --filter bert --output results/bench/mlcore-models.json
+	$(TORCH_PY) Benchmarks/peers/torch_models_bench.py --repeats 7 --threads $$(nproc) --output results/bench/torch-models.json
+	$(PY) Benchmarks/compare.py results/bench/mlcore-models.json results/bench/torch-models.json
 
 clean:
 	rm -rf .build results

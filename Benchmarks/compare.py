@@ -28,6 +28,11 @@ for name in ("add", "mul", "exp", "gelu_tanh", "softmax_rows_1024", "sum", "chec
                      o["throughput"] / q["throughput"]))
 if "gelu_erf" in ours:
     rows.append(("gelu_erf (no numpy peer)", f"{ours['gelu_erf']['throughput']:.2f} GB/s", "-", float("nan")))
+# Model cases (peer: PyTorch, Benchmarks/peers/torch_models_bench.py).
+for name in sorted(ours):
+    if name.startswith(("bert_", "llama_", "efficientnet_")) and name in peer:
+        o, q = ours[name], peer[name]
+        rows.append((name, f"{o['throughput']:.3f} {o['unit']}", f"torch {q['throughput']:.3f}", o["throughput"] / q["throughput"]))
 print("| case | MLCore | peer | ratio |")
 print("|---|---|---|---|")
 for case, a, b, r in rows:

@@ -18,6 +18,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Elements for the element-wise cases.") var elements = 1 << 24
     @Option(help: "Checkpoint to read for the I/O case (skipped when missing).") var checkpoint = "data/models/minilm-l6.h5"
     @Option(help: "Tweet corpus for the tokenizer cases (skipped when missing).") var tweets = "data/datasets/tweets.h5"
+    @Option(help: "BERT checkpoint for the model cases (skipped when missing).") var bertCheckpoint = "data/models/minilm-l6.h5"
     @Option(help: "Only run cases whose name contains this.") var filter: String?
     @Option(help: "Threads for MLCore kernels and OpenBLAS (default: all cores).") var threads: Int?
 
@@ -115,6 +116,12 @@ struct Bench: ParsableCommand {
             }
         } else {
             FileHandle.standardError.write(Data("skipping tokenizer cases: \(tweets) missing (run make data)\n".utf8))
+        }
+
+        if FileManager.default.fileExists(atPath: bertCheckpoint) {
+            try ModelBench.bert(checkpoint: bertCheckpoint) { group, work, unit, cases in record(group, work: work, unit: unit, cases) }
+        } else {
+            FileHandle.standardError.write(Data("skipping BERT cases: \(bertCheckpoint) missing (run make data)\n".utf8))
         }
 
         var env = Report.currentEnvironment()
