@@ -101,6 +101,18 @@ extension Variable {
         return Variable.record(x.pow(p), op: "pow", [self]) { g, _ in [g * x.pow(p - 1) * p] }
     }
 
+    /// aᵇ element-wise with both operands differentiable: ∂/∂a = b·aᵇ⁻¹, ∂/∂b = aᵇ·ln a (a > 0 for
+    /// the exponent's gradient).
+    public static func pow(_ a: Variable, _ b: Variable) -> Variable {
+        let out = Tensor.pow(a.value, b.value)
+        guard recording(a, b) else { return Variable(out) }
+        let x = a.value, y = b.value
+        return record(out, op: "pow", [a, b]) { g, n in
+            [n[0] ? (g * y * Tensor.pow(x, y - 1)).unbroadcast(to: x.shape) : nil,
+             n[1] ? (g * out * x.log()).unbroadcast(to: y.shape) : nil]
+        }
+    }
+
     public func exp() -> Variable { unary("exp", value.exp(), ExpGradKernel.self, savesOutput: true) }
     public func log() -> Variable { unary("log", value.log(), LogGradKernel.self) }
     public func sqrt() -> Variable { unary("sqrt", value.sqrt(), SqrtGradKernel.self, savesOutput: true) }

@@ -24,6 +24,7 @@ final class ElementwiseGradientTests: XCTestCase {
     func testMaximum() { assertGradients([a, b]) { Variable.maximum($0[0], $0[1]) } }
     func testMinimum() { assertGradients([a, row]) { Variable.minimum($0[0], $0[1]) } }
     func testPow() { assertGradients([positive]) { $0[0].pow(2.5) } }
+    func testPowBothOperands() { assertGradients([positive, b]) { Variable.pow($0[0], $0[1]) } }
     func testExp() { assertGradients([a]) { $0[0].exp() } }
     func testLog() { assertGradients([positive]) { $0[0].log() } }
     func testSqrt() { assertGradients([positive]) { $0[0].sqrt() } }
