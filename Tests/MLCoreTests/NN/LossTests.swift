@@ -75,6 +75,13 @@ final class LossTests: XCTestCase {
         let none = NDArray<Int32>([-100, -100], shape: [2])
         XCTAssertTrue(Variable.crossEntropy(z, targets: none).value.item.isNaN)
         XCTAssertEqual(Variable.crossEntropy(z, targets: none, reduction: .sum).value.item, 0)
+        // No rows at all: the same (torch gives NaN and 0).
+        let empty = Variable(Tensor.zeros([0, 3]), requiresGrad: true)
+        XCTAssertTrue(Variable.crossEntropy(empty, targets: NDArray<Int32>([], shape: [0])).value.item.isNaN)
+        let emptySum = Variable.crossEntropy(empty, targets: NDArray<Int32>([], shape: [0]), reduction: .sum)
+        XCTAssertEqual(emptySum.value.item, 0)
+        emptySum.backward()
+        XCTAssertEqual(empty.grad?.shape, [0, 3])
     }
 
     func testOtherLossesByHand() {

@@ -76,7 +76,7 @@ extension Variable {
         let perRow = Tensor(uninitializedShape: targetShape)
         let lse = Tensor(uninitializedShape: [rows])
         let denominator = targets.withUnsafeBufferPointer { t in
-            kernel.forward(rowsTensor, t.baseAddress!, rows: rows, loss: perRow.storage.pointer, lse: lse.storage.pointer)
+            kernel.forward(rowsTensor, t, rows: rows, loss: perRow.storage.pointer, lse: lse.storage.pointer)
         }
         let out: Tensor
         switch reduction {
@@ -91,7 +91,7 @@ extension Variable {
             let dRows = Tensor(uninitializedShape: rowsTensor.shape)
             targets.withUnsafeBufferPointer { t in
                 withExtendedLifetime(gRows) {
-                    kernel.backward(rowsTensor, t.baseAddress!, rows: rows, upstream: gRows.storage.pointer + gRows.offset,
+                    kernel.backward(rowsTensor, t, rows: rows, upstream: gRows.storage.pointer + gRows.offset,
                                     lse: lse.storage.pointer, out: dRows.storage.pointer)
                 }
             }
@@ -113,7 +113,7 @@ struct CrossEntropyKernel: @unchecked Sendable {
 
     /// Fills `loss[r]` (weighted per-row loss, 0 for ignored rows) and `lse[r]` (log Σ exp of the row);
     /// returns Σ s·w_y over non-ignored rows (the mean's denominator).
-    func forward(_ logits: Tensor, _ targets: UnsafePointer<Int32>, rows: Int,
+    func forward(_ logits: Tensor, _ targets: UnsafeBufferPointer<Int32>, rows: Int,
                  loss: UnsafeMutablePointer<Float>, lse: UnsafeMutablePointer<Float>) -> Double {
         let c = classes, eps = smoothing, ignore = ignoreIndex
         let pz = logits.storage.pointer + logits.offset
@@ -153,7 +153,7 @@ struct CrossEntropyKernel: @unchecked Sendable {
     }
 
     /// out = ∂(Σ_r upstream[r] · loss[r]) / ∂logits, rows of `classes`.
-    func backward(_ logits: Tensor, _ targets: UnsafePointer<Int32>, rows: Int, upstream: UnsafePointer<Float>,
+    func backward(_ logits: Tensor, _ targets: UnsafeBufferPointer<Int32>, rows: Int, upstream: UnsafePointer<Float>,
                   lse: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>) {
         let c = classes, eps = smoothing, ignore = ignoreIndex
         let pz = logits.storage.pointer + logits.offset
