@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
 """Joins mlcore-bench and peer benchmark JSON files into one markdown table of ratios
 (MLCore throughput / peer throughput; > 1 means MLCore is faster). Usage:
-compare.py MLCORE.json PEER.json"""
+compare.py MLCORE.json PEER.json [PEER.json ...] (the peers' results are joined)"""
 import json
 import sys
 
 ours = {r["name"]: r for r in json.load(open(sys.argv[1]))["results"]}
-peer = {r["name"]: r for r in json.load(open(sys.argv[2]))["results"]}
+peer = {r["name"]: r for path in sys.argv[2:] for r in json.load(open(path))["results"]}
 rows = []
 for n in (512, 1024, 2048):
     m, c, p = ours.get(f"sgemm_mlcore_{n}"), ours.get(f"sgemm_cblas_{n}"), peer.get(f"sgemm_numpy_{n}")
@@ -26,6 +26,11 @@ for name in ("add", "mul", "exp", "gelu_tanh", "softmax_rows_1024", "sum", "chec
         who = "h5py" if name.startswith("checkpoint") else "numpy"
         rows.append((name, f"{o['throughput']:.2f} {o['unit']}", f"{who} {q['throughput']:.2f}",
                      o["throughput"] / q["throughput"]))
+for variant in ("default", "foreach"):
+    o, q = ours.get("adamw_step_mlcore"), peer.get(f"adamw_step_torch_{variant}")
+    if o and q:
+        rows.append(("AdamW step, MiniLM-L6 parameters", f"{o['median_s'] * 1e3:.1f} ms",
+                     f"torch {variant} {q['median_s'] * 1e3:.1f} ms", o["throughput"] / q["throughput"]))
 if "gelu_erf" in ours:
     rows.append(("gelu_erf (no numpy peer)", f"{ours['gelu_erf']['throughput']:.2f} GB/s", "-", float("nan")))
 # Model cases (peer: PyTorch, Benchmarks/peers/torch_models_bench.py).

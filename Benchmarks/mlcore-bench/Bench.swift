@@ -124,11 +124,36 @@ struct Bench: ParsableCommand {
             FileHandle.standardError.write(Data("skipping BERT cases: \(bertCheckpoint) missing (run make data)\n".utf8))
         }
 
+        // One AdamW step over a parameter set shaped like all-MiniLM-L6-v2 (103 tensors, 22.7M floats),
+        // G parameters per second (peer: Benchmarks/peers/torch_optim_bench.py, torch.optim.AdamW).
+        if filter == nil || "adamw_step_mlcore".contains(filter!) {
+            let params = Bench.miniLMShapes().enumerated().map { k, shape -> Parameter in
+                let p = Parameter(Tensor.uniform(shape, low: -1, high: 1, using: &g), name: "p\(k)")
+                p.grad = Tensor.uniform(shape, low: -1, high: 1, using: &g)
+                return p
+            }
+            let optimizer = AdamW(params, learningRate: 1e-3, weightDecay: 0.01)
+            let count = Double(params.reduce(0) { $0 + $1.value.count })
+            record("adamw_step_mlcore", "optim", work: count, unit: "Gparam/s") { optimizer.step() }
+        }
+
         var env = Report.currentEnvironment()
         env["elements"] = .int(n)
         env["repeats"] = .int(repeats)
         let doc: JSONValue = ["tool": "mlcore-bench", "results": .array(results), "environment": .object(env)]
         let text = try doc.jsonText() + "\n"
         if let output { try text.write(toFile: output, atomically: true, encoding: .utf8) } else { print(text, terminator: "") }
+    }
+
+    /// Parameter shapes of all-MiniLM-L6-v2 in checkpoint order (embeddings, 6 layers, pooler): 103
+    /// tensors, 22,713,216 floats. The same list as Benchmarks/peers/torch_optim_bench.py.
+    static func miniLMShapes(vocab: Int = 30522, positions: Int = 512, width: Int = 384, ffn: Int = 1536,
+                             layers: Int = 6) -> [[Int]] {
+        var shapes = [[vocab, width], [positions, width], [2, width], [width], [width]]
+        for _ in 0..<layers {
+            for _ in 0..<4 { shapes += [[width, width], [width]] }
+            shapes += [[width], [width], [ffn, width], [ffn], [width, ffn], [width], [width], [width]]
+        }
+        return shapes + [[width, width], [width]]
     }
 }

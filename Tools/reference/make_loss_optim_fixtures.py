@@ -17,8 +17,8 @@
   get_cosine_schedule_with_warmup), written out here because transformers is not installed; the
   warm-restart schedule is torch.optim.lr_scheduler.CosineAnnealingWarmRestarts stepped once per step.
 
-Run with the machine image's CPU torch (numpy installed there):
-    /work/torch-venv/bin/python Tools/reference/make_loss_optim_fixtures.py
+Run with a torch venv (Tools/reference/requirements-torch.txt; `make torch-venv`):
+    .venv-torch/bin/python Tools/reference/make_loss_optim_fixtures.py
 """
 import json
 import math
