@@ -11,9 +11,13 @@ import Foundation
 /// Updates run in place, one fused SIMD sweep per parameter (threaded for large tensors).
 public class Adam: Optimizer {
     public var groups: [ParameterGroup]
+    /// β₁, the decay of the first-moment average (default 0.9).
     public let beta1: Float
+    /// β₂, the decay of the second-moment average (default 0.999).
     public let beta2: Float
+    /// ε, added to √v̂ (outside the square root, as torch; default 1e-8).
     public let epsilon: Float
+    /// AMSGrad (Reddi et al. 2018): divide by the running maximum of v̂ instead of v̂.
     public let amsgrad: Bool
     /// AdamW's decoupled weight decay (Loshchilov & Hutter 2019) instead of an L2 penalty.
     public let decoupledWeightDecay: Bool

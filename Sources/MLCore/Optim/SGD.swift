@@ -11,7 +11,9 @@ public final class SGD: Optimizer {
     public var groups: [ParameterGroup]
     /// μ (0: plain SGD, no buffer).
     public let momentum: Float
+    /// The fraction of the new direction left out of the momentum buffer (torch's `dampening`, default 0).
     public let dampening: Float
+    /// Nesterov momentum (Sutskever et al. 2013, as torch formulates it).
     public let nesterov: Bool
     private var state: [ObjectIdentifier: OptimizerState] = [:]
 
