@@ -55,6 +55,25 @@ final class BertHeadTests: XCTestCase {
         }
     }
 
+    func testAdamWFineTuningFitsAFixedBatch() {
+        // Autograd + losses + optimizer together: 30 AdamW steps on one batch drive the loss down.
+        let encoder = BertEncoder(config: config, factory: ParameterFactory(seed: 6))
+        let model = BertClassifier(encoder: encoder, labels: 2, input: .cls, dropout: 0, factory: ParameterFactory(seed: 7))
+        let optimizer = AdamW(ParameterGroup.decayAndNoDecay(model, learningRate: 1e-2, weightDecay: 0.01))
+        let labels = NDArray<Int32>([1, 0], shape: [2])
+        var losses: [Float] = []
+        for _ in 0..<30 {
+            optimizer.zeroGradients()
+            let loss = Variable.crossEntropy(model(inputIds: ids, attentionMask: mask), targets: labels)
+            loss.backward()
+            _ = clipGradientNorm(model.trainableParameters, maxNorm: 1)
+            optimizer.step()
+            losses.append(loss.value.item)
+        }
+        XCTAssertEqual(losses[0], Float(Foundation.log(2.0)), accuracy: 0.1, "starts near ln 2")
+        XCTAssertLessThan(losses.last!, 0.05, "\(losses)")
+    }
+
     private func oneHot(_ ids: NDArray<Int32>, classes: Int) -> Tensor {
         ids.withUnsafeBufferPointer { p in
             Tensor(shape: ids.shape + [classes]) { i in Int(p[i / classes]) == i % classes ? 1 : 0 }
