@@ -59,6 +59,11 @@ final class CoreLayerTests: XCTestCase {
         XCTAssertEqual(Double(kept) / 1000, 0.75, accuracy: 0.05)
     }
 
+    func testDropoutGradientWithAFixedMask() {
+        // A fresh context with the same seed draws the same mask on every evaluation.
+        assertGradients([randomTensor([4, 5], seed: 8)]) { $0[0].dropout(0.4, context: ForwardContext(training: true, seed: 9)) }
+    }
+
     func testPlaceholdersLoadStrictlyFromAStateDict() throws {
         let layer = Linear("fc", inFeatures: 2, outFeatures: 2, factory: .placeholders())
         XCTAssertEqual(layer.weight.shape, [2, 2])
