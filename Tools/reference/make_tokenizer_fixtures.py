@@ -4,8 +4,10 @@
 Writes Tests/Fixtures/tokenizer_<model>.json with, per corpus, one 32-bit FNV-1a digest of each
 text's id sequence (ids as little-endian int32 bytes; special tokens included as the model's
 post-processor adds them), so every line of the prepared corpora (`CORPORA`: the 38k tweets and
-gensim's three test corpora) is checked while the fixture stays small; and, for the committed edge cases (Tests/Fixtures/tokenizer_edge_cases.txt, one case per line,
-"\\n" and "\\r" written as backslash escapes), the full ids and character offsets.
+gensim's three test corpora) is checked while the fixture stays small; for the committed edge
+cases (Tests/Fixtures/tokenizer_edge_cases.txt, one case per line, "\\n" and "\\r" written as
+backslash escapes), the full ids and character offsets; and, for WordPiece, digests of the
+normalizer and pre-tokenizer on every Unicode scalar (`normalizer_blocks`).
 
 Inputs: the prepared checkpoints and datasets (`make data`). Run with the project venv plus
 `tokenizers` (Tools/reference/requirements.txt):
@@ -24,11 +26,15 @@ ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "Tests" / "Fixtures"
 
 
-def fnv1a32(ids):
+def fnv1a32_bytes(data):
     h = 0x811C9DC5
-    for b in struct.pack(f"<{len(ids)}i", *ids):
+    for b in data:
         h = ((h ^ b) * 0x01000193) & 0xFFFFFFFF
     return h
+
+
+def fnv1a32(ids):
+    return fnv1a32_bytes(struct.pack(f"<{len(ids)}i", *ids))
 
 
 def edge_cases():
@@ -54,6 +60,25 @@ def digest_corpus(tok, file, dataset):
     return {"file": file, "dataset": dataset, "count": len(corpus), "fnv1a32": digests}
 
 
+def normalizer_blocks(tok):
+    """WordPiece's normalizer and pre-tokenizer on every Unicode scalar c (surrogates excepted),
+    probed as "x" + c + "x" so that removal, whitespace, punctuation and CJK padding all show in the
+    words: per block of 256 scalars, FNV-1a 32 over each probe's words (UTF-8, each followed by 0xFF)
+    and a 0xFE after each probe, so the test finds any scalar whose treatment differs."""
+    normalizer, pre_tokenizer = tok.normalizer, tok.pre_tokenizer
+    digests = []
+    for block in range(0x110000 // 256):
+        data = bytearray()
+        for c in range(block * 256, block * 256 + 256):
+            if 0xD800 <= c < 0xE000:
+                continue
+            for word, _ in pre_tokenizer.pre_tokenize_str(normalizer.normalize_str("x" + chr(c) + "x")):
+                data += word.encode("utf-8") + b"\xff"
+            data += b"\xfe"
+        digests.append(f"{fnv1a32_bytes(data):08x}")
+    return "".join(digests)
+
+
 def write(name, tok):
     corpora = [digest_corpus(tok, file, dataset) for file, dataset in CORPORA]
     edges = []
@@ -64,6 +89,8 @@ def write(name, tok):
     doc = {"generator": "Tools/reference/make_tokenizer_fixtures.py", "tokenizers": tokenizers.__version__,
            "model": name, "corpora": corpora, "edge_cases": edges,
            "pair": {"ids": pair.ids, "type_ids": pair.type_ids}}
+    if tok.normalizer is not None and "Bert" in type(tok.normalizer).__name__:
+        doc["normalizer_blocks"] = {"block": 256, "fnv1a32": normalizer_blocks(tok)}
     out = FIXTURES / f"tokenizer_{name}.json"
     out.write_text(json.dumps(doc, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
     counts = ", ".join(f"{c['file']}:{c['dataset']} {c['count']}" for c in corpora)

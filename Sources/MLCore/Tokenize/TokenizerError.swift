@@ -48,6 +48,13 @@ public struct Encoding: Equatable, Sendable {
         ids = []; tokens = []; typeIds = []; attentionMask = []; offsets = []; sequenceIds = []
     }
 
+    /// An empty encoding with room for `capacity` tokens in every array.
+    init(reservingCapacity capacity: Int) {
+        self.init()
+        ids.reserveCapacity(capacity); tokens.reserveCapacity(capacity); typeIds.reserveCapacity(capacity)
+        attentionMask.reserveCapacity(capacity); offsets.reserveCapacity(capacity); sequenceIds.reserveCapacity(capacity)
+    }
+
     mutating func append(id: Int32, token: String, typeId: Int32, offset: (Int, Int), sequence: Int?, mask: Int32 = 1) {
         ids.append(id); tokens.append(token); typeIds.append(typeId); attentionMask.append(mask)
         offsets.append(offset); sequenceIds.append(sequence)

@@ -22,7 +22,8 @@ extension WordPieceTokenizer {
         }
         try self.init(vocabulary: vocabulary, unk: text("unk_token", "[UNK]"), cls: text("cls_token", "[CLS]"),
                       sep: text("sep_token", "[SEP]"), pad: text("pad_token", "[PAD]"),
-                      mask: text("mask_token", "[MASK]"), source: checkpoint.path)
+                      mask: text("mask_token", "[MASK]"),
+                      continuingSubwordPrefix: text("continuing_subword_prefix", "##"), source: checkpoint.path)
         lowercase = try flag("do_lower_case", true)
         stripAccents = try flag("strip_accents", lowercase)
         cleanText = try flag("clean_text", true)
@@ -30,6 +31,5 @@ extension WordPieceTokenizer {
         if try attributes.contains("max_input_chars_per_word") {
             maxInputCharactersPerWord = try attributes.int("max_input_chars_per_word")
         }
-        continuingSubwordPrefix = try text("continuing_subword_prefix", "##")
     }
 }

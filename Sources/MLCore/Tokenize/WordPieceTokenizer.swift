@@ -7,126 +7,118 @@ import Foundation
 public struct WordPieceTokenizer: Sendable {
     /// Token strings by id.
     public let vocabulary: [String]
-    let index: [String: Int32]
+    /// The vocabulary keyed by UTF-8 bytes, whole tokens and continuations (rebuilt when
+    /// `continuingSubwordPrefix` changes).
+    private(set) var table: WordPieceVocabulary
     public let unkId: Int32, clsId: Int32, sepId: Int32, padId: Int32, maskId: Int32
     /// Normalizer switches (all on for MiniLM).
     public var cleanText = true, handleChineseCharacters = true, stripAccents = true, lowercase = true
     /// Words longer than this many characters become [UNK].
     public var maxInputCharactersPerWord = 100
     /// Prefix of word-continuation pieces.
-    public var continuingSubwordPrefix = "##"
+    public var continuingSubwordPrefix: String {
+        didSet {
+            if continuingSubwordPrefix != oldValue {
+                table = WordPieceVocabulary(vocabulary, continuingSubwordPrefix: continuingSubwordPrefix)
+            }
+        }
+    }
 
     /// A tokenizer over `vocabulary` (index = id) with the given special tokens.
     /// - Throws: `TokenizerError.malformed` when a special token is not in the vocabulary.
     public init(vocabulary: [String], unk: String = "[UNK]", cls: String = "[CLS]", sep: String = "[SEP]",
-                pad: String = "[PAD]", mask: String = "[MASK]", source: String = "vocabulary") throws {
+                pad: String = "[PAD]", mask: String = "[MASK]", continuingSubwordPrefix: String = "##",
+                source: String = "vocabulary") throws {
         self.vocabulary = vocabulary
-        var index: [String: Int32] = [:]
-        index.reserveCapacity(vocabulary.count)
-        for (i, token) in vocabulary.enumerated() where index[token] == nil { index[token] = Int32(i) }
-        self.index = index
+        self.continuingSubwordPrefix = continuingSubwordPrefix
+        let table = WordPieceVocabulary(vocabulary, continuingSubwordPrefix: continuingSubwordPrefix)
+        self.table = table
         func id(_ token: String) throws -> Int32 {
-            guard let i = index[token] else { throw TokenizerError.malformed(file: source, reason: "special token \(token) not in the vocabulary") }
+            guard let i = table.id(of: token) else { throw TokenizerError.malformed(file: source, reason: "special token \(token) not in the vocabulary") }
             return i
         }
         unkId = try id(unk); clsId = try id(cls); sepId = try id(sep); padId = try id(pad); maskId = try id(mask)
     }
 
-    /// The id of a token string, nil when it is not in the vocabulary.
-    public func id(of token: String) -> Int32? { index[token] }
+    /// The id of a token string (compared byte for byte), nil when it is not in the vocabulary.
+    public func id(of token: String) -> Int32? { table.id(of: token) }
 
-    // MARK: Normalizer
+    // MARK: Model (the normalizer and pre-tokenizer are in WordPieceTokenizer+Words.swift)
 
-    /// Normalises `text` (clean, CJK padding, NFD accent stripping, lower-casing) and returns each
-    /// output scalar with the index of the input scalar it came from.
-    func normalize(_ text: String) -> [(Unicode.Scalar, Int)] {
-        var out: [(Unicode.Scalar, Int)] = []
-        out.reserveCapacity(text.unicodeScalars.count + 8)
-        for (i, c0) in text.unicodeScalars.enumerated() {
-            var c = c0
-            if cleanText {
-                if c.value == 0 || c.value == 0xFFFD || BertCharacters.isControl(c) { continue }
-                if BertCharacters.isWhitespace(c) { c = " " }
-            }
-            if handleChineseCharacters && BertCharacters.isChinese(c) {
-                out.append((" ", i)); out.append((c, i)); out.append((" ", i))
-                continue
-            }
-            if c.isASCII {
-                if lowercase, c.value >= 65, c.value <= 90 { c = Unicode.Scalar(c.value + 32)! }
-                out.append((c, i))
-                continue
-            }
-            // Non-ASCII: NFD then drop nonspacing marks (strip accents), then full lower-case mapping.
-            var pieces: [Unicode.Scalar] = [c]
-            if stripAccents {
-                pieces = String(String.UnicodeScalarView([c])).decomposedStringWithCanonicalMapping.unicodeScalars
-                    .filter { $0.properties.generalCategory != .nonspacingMark }
-            }
-            for p in pieces {
-                if lowercase {
-                    for l in p.properties.lowercaseMapping.unicodeScalars { out.append((l, i)) }
-                } else {
-                    out.append((p, i))
-                }
-            }
-        }
-        return out
+    /// A token of the model before special tokens: its id and the character (Unicode scalar)
+    /// offsets [start, end) in the source text.
+    struct Piece {
+        var id: Int32, start: Int32, end: Int32
     }
 
-    // MARK: Model
+    /// Collects the WordPiece tokens of each word.
+    struct PieceCollector: WordPieceWordSink {
+        let tokenizer: WordPieceTokenizer
+        var pieces: [Piece] = []
+        mutating func take(_ word: Word) { tokenizer.wordPiece(word, into: &pieces) }
+    }
+
+    /// The model's tokens of `text`: normalizer and pre-tokenizer (`forEachWord`), then WordPiece
+    /// per word.
+    func pieces(of text: String) -> [Piece] {
+        var collector = PieceCollector(tokenizer: self)
+        collector.pieces.reserveCapacity(text.utf8.count / 4 + 4)
+        let limit = Swift.max(1, maxInputCharactersPerWord == .max ? .max : maxInputCharactersPerWord + 1)
+        forEachWord(in: text, limit: limit, into: &collector)
+        return collector.pieces
+    }
 
     /// WordPiece tokens of `text` without special tokens: (id, token, character offsets).
     public func tokenize(_ text: String) -> [(id: Int32, token: String, offset: (Int, Int))] {
-        let normalized = normalize(text)
-        var result: [(id: Int32, token: String, offset: (Int, Int))] = []
-        var word: [(Unicode.Scalar, Int)] = []
-        func flush() {
-            if !word.isEmpty { wordPiece(word, into: &result) }
-            word.removeAll(keepingCapacity: true)
-        }
-        for item in normalized {
-            let c = item.0
-            if BertCharacters.isWhitespace(c) {
-                flush()
-            } else if BertCharacters.isPunctuation(c) {
-                flush()
-                word.append(item)
-                flush()
-            } else {
-                word.append(item)
-            }
-        }
-        flush()
-        return result
+        pieces(of: text).map { ($0.id, vocabulary[Int($0.id)], (Int($0.start), Int($0.end))) }
     }
 
-    /// Greedy longest-match-first split of one word (models/wordpiece/mod.rs `tokenize`).
-    func wordPiece(_ word: [(Unicode.Scalar, Int)], into result: inout [(id: Int32, token: String, offset: (Int, Int))]) {
-        let scalars = word.map(\.0)
-        if scalars.count > maxInputCharactersPerWord {
-            result.append((unkId, vocabulary[Int(unkId)], (word.first!.1, word.last!.1 + 1)))
+    /// Greedy longest-match-first split of one word (models/wordpiece/mod.rs `tokenize`): at each
+    /// position the longest vocabulary key (a continuation after the first piece) that the word's
+    /// remaining bytes start with; [UNK] for the whole word when some position has none, or when the
+    /// word is longer than `maxInputCharactersPerWord` characters.
+    func wordPiece(_ word: Word, into pieces: inout [Piece]) {
+        let n = word.count
+        let unk = Piece(id: unkId, start: word.sources[0], end: word.lastSource + 1)
+        if n > maxInputCharactersPerWord {
+            pieces.append(unk)
             return
         }
-        var pieces: [(id: Int32, token: String, offset: (Int, Int))] = []
+        let first = pieces.count
+        let bytes = word.bytes, bounds = word.bounds, sources = word.sources, states = word.states
         var start = 0
-        while start < scalars.count {
-            var end = scalars.count
-            var found: (Int32, String)?
-            while start < end {
-                var candidate = String(String.UnicodeScalarView(scalars[start..<end]))
-                if start > 0 { candidate = continuingSubwordPrefix + candidate }
-                if let id = index[candidate] { found = (id, candidate); break }
+        while start < n {
+            // The FNV-1a state of bytes[bounds[start]..<bounds[end]] for every end up to the longest
+            // key, then look-ups from the longest candidate down.
+            let kind: UInt8 = start == 0 ? 0 : 1
+            let limit = kind == 0 ? table.maxLength.word : table.maxLength.continuation
+            let base = Int(bounds[start])
+            var state = kind == 0 ? WordPieceVocabulary.seeds.0 : WordPieceVocabulary.seeds.1
+            var b = base, last = start, end = start + 1
+            while end <= n {
+                let stop = Int(bounds[end])
+                if stop - base > limit { break }
+                while b < stop { state = WordPieceVocabulary.hashStep(state, bytes[b]); b += 1 }
+                states[end] = state
+                last = end
+                end += 1
+            }
+            var id: Int32 = -1
+            end = last
+            while end > start {
+                id = table.lookup(bytes + base, count: Int(bounds[end]) - base, kind: kind,
+                                  hash: WordPieceVocabulary.finish(states[end]))
+                if id >= 0 { break }
                 end -= 1
             }
-            guard let (id, token) = found else {
-                result.append((unkId, vocabulary[Int(unkId)], (word.first!.1, word.last!.1 + 1)))
+            if id < 0 {
+                pieces.removeSubrange(first...)
+                pieces.append(unk)
                 return
             }
-            pieces.append((id, token, (word[start].1, word[end - 1].1 + 1)))
+            pieces.append(Piece(id: id, start: sources[start], end: sources[end - 1] + 1))
             start = end
         }
-        result.append(contentsOf: pieces)
     }
 
     // MARK: Encoding
@@ -144,8 +136,8 @@ public struct WordPieceTokenizer: Sendable {
     /// padded with [PAD] (attention mask 0) to `padTo`.
     public func encode(_ text: String, pair: String? = nil, addSpecialTokens: Bool = true, maxLength: Int? = nil,
                        truncation: Truncation = .longestFirst, padTo: Int? = nil) -> Encoding {
-        var a = tokenize(text)
-        var b = pair.map(tokenize)
+        var a = pieces(of: text)
+        var b = pair.map(pieces(of:))
         if let maxLength {
             let specials = addSpecialTokens ? (b == nil ? 2 : 3) : 0
             let budget = Swift.max(0, maxLength - specials)
@@ -169,12 +161,12 @@ public struct WordPieceTokenizer: Sendable {
                 a = Array(a.prefix(budget))
             }
         }
-        var e = Encoding()
+        var e = Encoding(reservingCapacity: Swift.max(padTo ?? 0, a.count + (b?.count ?? 0) + 3))
         if addSpecialTokens { e.append(id: clsId, token: vocabulary[Int(clsId)], typeId: 0, offset: (0, 0), sequence: nil) }
-        for t in a { e.append(id: t.id, token: t.token, typeId: 0, offset: t.offset, sequence: 0) }
+        for t in a { e.append(id: t.id, token: vocabulary[Int(t.id)], typeId: 0, offset: (Int(t.start), Int(t.end)), sequence: 0) }
         if addSpecialTokens { e.append(id: sepId, token: vocabulary[Int(sepId)], typeId: 0, offset: (0, 0), sequence: nil) }
         if let b {
-            for t in b { e.append(id: t.id, token: t.token, typeId: 1, offset: t.offset, sequence: 1) }
+            for t in b { e.append(id: t.id, token: vocabulary[Int(t.id)], typeId: 1, offset: (Int(t.start), Int(t.end)), sequence: 1) }
             if addSpecialTokens { e.append(id: sepId, token: vocabulary[Int(sepId)], typeId: 1, offset: (0, 0), sequence: nil) }
         }
         if let padTo, e.ids.count < padTo {

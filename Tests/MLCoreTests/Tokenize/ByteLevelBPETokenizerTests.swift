@@ -8,12 +8,7 @@ import XCTest
 /// Fixture: Tests/Fixtures/tokenizer_smollm2.json from Tools/reference/make_tokenizer_fixtures.py.
 final class ByteLevelBPETokenizerTests: XCTestCase {
     func loadTokenizer() throws -> ByteLevelBPETokenizer {
-        let path = TokenizerCorpus.repository.appendingPathComponent("data/models/smollm2.h5").path
-        guard FileManager.default.fileExists(atPath: path) else {
-            XCTFail("data/models/smollm2.h5 missing: run `make data`")
-            throw CocoaError(.fileNoSuchFile)
-        }
-        return try ByteLevelBPETokenizer(checkpoint: Checkpoint(path: path))
+        try ByteLevelBPETokenizer(checkpoint: Checkpoint(path: PreparedData.path("data/models/smollm2.h5")))
     }
 
     /// Every line of every prepared corpus the fixture lists (the tweets and gensim's three test

@@ -12,20 +12,13 @@ struct TokenizerCorpus {
     /// FNV-1a digest (`fnv1a32`) of HF's ids for each text.
     let digests: [UInt32]
 
-    static let repository = Fixtures.directory.deletingLastPathComponent().deletingLastPathComponent()
-
     /// The corpora a fixture lists, read from the prepared files (`make data`); a missing file
     /// fails the test instead of skipping it.
     static func all(in fixture: [String: Any]) throws -> [TokenizerCorpus] {
         let entries = try XCTUnwrap(fixture["corpora"] as? [[String: Any]], "fixture has no corpora")
         return try entries.map { entry in
             let file = try XCTUnwrap(entry["file"] as? String), dataset = try XCTUnwrap(entry["dataset"] as? String)
-            let path = repository.appendingPathComponent(file).path
-            guard FileManager.default.fileExists(atPath: path) else {
-                XCTFail("\(file) missing: run `make data`")
-                throw CocoaError(.fileNoSuchFile)
-            }
-            let texts = try HDF5File(path: path).dataset(dataset).readStrings()
+            let texts = try HDF5File(path: PreparedData.path(file)).dataset(dataset).readStrings()
             let hex = Array(try XCTUnwrap(entry["fnv1a32"] as? String).utf8)
             let digests = stride(from: 0, to: hex.count, by: 8).map {
                 UInt32(String(decoding: hex[$0..<($0 + 8)], as: UTF8.self), radix: 16) ?? 0
@@ -38,15 +31,12 @@ struct TokenizerCorpus {
 
     /// 32-bit FNV-1a over the ids as little-endian int32 bytes (the fixture's digest).
     static func fnv1a32(_ ids: [Int32]) -> UInt32 {
-        var h: UInt32 = 0x811C_9DC5
-        for id in ids {
-            var v = UInt32(bitPattern: id)
-            for _ in 0..<4 {
-                h = (h ^ (v & 0xFF)) &* 0x0100_0193
-                v >>= 8
-            }
-        }
-        return h
+        fnv1a32(bytes: ids.flatMap { id in (0..<4).map { UInt8(truncatingIfNeeded: UInt32(bitPattern: id) >> (8 * $0)) } })
+    }
+
+    /// 32-bit FNV-1a over `bytes`.
+    static func fnv1a32(bytes: [UInt8]) -> UInt32 {
+        bytes.reduce(0x811C_9DC5 as UInt32) { ($0 ^ UInt32($1)) &* 0x0100_0193 }
     }
 
     /// Asserts that `ids[i]` are HF's ids of `texts[i]` for every text (by digest), naming the first
