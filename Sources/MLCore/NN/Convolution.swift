@@ -1,0 +1,497 @@
+/// 2-D convolution (NCHW) and patch extraction (unfold), forward and backward.
+///
+/// General convolutions lower to im2col + GEMM (OpenBLAS through `BLAS.sgemm`); 1×1 convolutions with
+/// stride 1 and no padding skip the im2col copy; depthwise convolutions (groups == input channels ==
+/// output channels) use a direct kernel over one padded plane at a time, the hot path of
+/// EfficientNet and MobileNet. Semantics follow torch.nn.functional.conv2d and
+/// torch.nn.functional.unfold (weight layout [out, in/groups, kh, kw], patch row order c·kh·kw + i·kw + j).
+
+/// Zero padding of the four borders of a feature map, in pixels.
+public struct Padding2d: Sendable, Equatable, CustomStringConvertible {
+    public var top: Int, bottom: Int, left: Int, right: Int
+
+    /// Explicit (possibly asymmetric) padding, as torch.nn.functional.pad's (left, right, top, bottom).
+    public init(top: Int, bottom: Int, left: Int, right: Int) {
+        require(top >= 0 && bottom >= 0 && left >= 0 && right >= 0, "Padding2d: negative padding \([top, bottom, left, right])")
+        (self.top, self.bottom, self.left, self.right) = (top, bottom, left, right)
+    }
+
+    /// Symmetric padding: `height` rows above and below, `width` columns left and right (torch's `padding=(h, w)`).
+    public init(_ height: Int, _ width: Int) { self.init(top: height, bottom: height, left: width, right: width) }
+
+    /// Symmetric padding `p` on every side.
+    public static func all(_ p: Int) -> Padding2d { Padding2d(p, p) }
+    /// No padding.
+    public static let zero = Padding2d(0, 0)
+
+    /// TensorFlow "SAME" padding for an input of `size` (H, W): output ⌈size / stride⌉, total padding
+    /// max((out − 1)·stride + (k − 1)·dilation + 1 − size, 0), floor(total/2) before (top/left) and the
+    /// rest after (source: tensorflow/python/ops/nn_ops.py, and efficientnet_pytorch's
+    /// Conv2dDynamicSamePadding / Conv2dStaticSamePadding, which pad [total//2, total − total//2]).
+    public static func tfSame(input size: (Int, Int), kernel: (Int, Int), stride: (Int, Int),
+                              dilation: (Int, Int) = (1, 1)) -> Padding2d {
+        func pads(_ n: Int, _ k: Int, _ s: Int, _ d: Int) -> (Int, Int) {
+            let out = (n + s - 1) / s
+            let total = Swift.max((out - 1) * s + (k - 1) * d + 1 - n, 0)
+            return (total / 2, total - total / 2)
+        }
+        let (t, b) = pads(size.0, kernel.0, stride.0, dilation.0)
+        let (l, r) = pads(size.1, kernel.1, stride.1, dilation.1)
+        return Padding2d(top: t, bottom: b, left: l, right: r)
+    }
+
+    public var description: String { "(top \(top), bottom \(bottom), left \(left), right \(right))" }
+}
+
+/// The window geometry shared by convolution, unfold and pooling: kernel, stride, padding, dilation.
+public struct Window2d: Sendable, Equatable {
+    public var kernel: (h: Int, w: Int)
+    public var stride: (h: Int, w: Int)
+    public var padding: Padding2d
+    public var dilation: (h: Int, w: Int)
+
+    public init(kernel: (Int, Int), stride: (Int, Int) = (1, 1), padding: Padding2d = .zero, dilation: (Int, Int) = (1, 1)) {
+        require(kernel.0 > 0 && kernel.1 > 0 && stride.0 > 0 && stride.1 > 0 && dilation.0 > 0 && dilation.1 > 0,
+                "Window2d: kernel \(kernel), stride \(stride), dilation \(dilation) must be positive")
+        self.kernel = (kernel.0, kernel.1)
+        self.stride = (stride.0, stride.1)
+        self.padding = padding
+        self.dilation = (dilation.0, dilation.1)
+    }
+
+    public static func == (a: Window2d, b: Window2d) -> Bool {
+        a.kernel == b.kernel && a.stride == b.stride && a.padding == b.padding && a.dilation == b.dilation
+    }
+
+    /// Output extent (floor mode, as torch with ceil_mode false): ⌊(n + pads − d·(k − 1) − 1)/s⌋ + 1.
+    public func outputSize(_ h: Int, _ w: Int, op: String) -> (Int, Int) {
+        let eh = h + padding.top + padding.bottom - dilation.h * (kernel.h - 1) - 1
+        let ew = w + padding.left + padding.right - dilation.w * (kernel.w - 1) - 1
+        require(eh >= 0 && ew >= 0, "\(op): input \(h)×\(w) with padding \(padding) is smaller than the dilated kernel \(kernel)")
+        return (eh / stride.h + 1, ew / stride.w + 1)
+    }
+}
+
+// MARK: - im2col / col2im
+
+enum Im2col {
+    /// Patches of `channels` planes (H×W, contiguous at `src`) into `dst` [channels·kh·kw, OH·OW].
+    static func forward(_ src: UnsafePointer<Float>, channels: Int, h: Int, w: Int, window g: Window2d,
+                        oh: Int, ow: Int, into dst: UnsafeMutablePointer<Float>) {
+        let kh = g.kernel.h, kw = g.kernel.w, l = oh * ow
+        for c in 0..<channels {
+            let plane = src + c * h * w
+            for i in 0..<kh {
+                for j in 0..<kw {
+                    let row = dst + ((c * kh + i) * kw + j) * l
+                    let dy = i * g.dilation.h - g.padding.top, dx = j * g.dilation.w - g.padding.left
+                    for y in 0..<oh {
+                        let iy = y * g.stride.h + dy
+                        let out = row + y * ow
+                        if iy < 0 || iy >= h { out.update(repeating: 0, count: ow); continue }
+                        let line = plane + iy * w
+                        if g.stride.w == 1 {
+                            // Valid columns x with 0 ≤ x + dx < w.
+                            let lo = Swift.min(ow, Swift.max(0, -dx)), hi = Swift.max(lo, Swift.min(ow, w - dx))
+                            if lo > 0 { out.update(repeating: 0, count: lo) }
+                            if hi > lo { (out + lo).update(from: line + lo + dx, count: hi - lo) }
+                            if ow > hi { (out + hi).update(repeating: 0, count: ow - hi) }
+                        } else {
+                            for x in 0..<ow {
+                                let ix = x * g.stride.w + dx
+                                out[x] = ix >= 0 && ix < w ? line[ix] : 0
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The adjoint of `forward`: adds each column entry of `src` [channels·kh·kw, OH·OW] back to its
+    /// pixel in `dst` (channels planes H×W, accumulated, not cleared).
+    static func backward(_ src: UnsafePointer<Float>, channels: Int, h: Int, w: Int, window g: Window2d,
+                         oh: Int, ow: Int, into dst: UnsafeMutablePointer<Float>) {
+        let kh = g.kernel.h, kw = g.kernel.w, l = oh * ow
+        for c in 0..<channels {
+            let plane = dst + c * h * w
+            for i in 0..<kh {
+                for j in 0..<kw {
+                    let row = src + ((c * kh + i) * kw + j) * l
+                    let dy = i * g.dilation.h - g.padding.top, dx = j * g.dilation.w - g.padding.left
+                    for y in 0..<oh {
+                        let iy = y * g.stride.h + dy
+                        if iy < 0 || iy >= h { continue }
+                        let line = plane + iy * w, col = row + y * ow
+                        for x in 0..<ow {
+                            let ix = x * g.stride.w + dx
+                            if ix >= 0 && ix < w { line[ix] += col[x] }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+// MARK: - Depthwise kernel
+
+enum Depthwise {
+    /// One channel plane: out[y, x] = b + Σ_ij w[i, j]·in[y·s + i·d − pt, x·s + j·d − pl], via a zero-padded
+    /// copy of the plane in `scratch` (size (H + pt + pb)·(W + pl + pr)).
+    @inline(__always)
+    static func plane(_ src: UnsafePointer<Float>, h: Int, w: Int, weight: UnsafePointer<Float>, bias: Float,
+                      window g: Window2d, oh: Int, ow: Int, out: UnsafeMutablePointer<Float>,
+                      scratch: UnsafeMutablePointer<Float>) {
+        let ph = h + g.padding.top + g.padding.bottom, pw = w + g.padding.left + g.padding.right
+        pad(src, h: h, w: w, padding: g.padding, into: scratch)
+        let kh = g.kernel.h, kw = g.kernel.w, sh = g.stride.h, sw = g.stride.w
+        let dh = g.dilation.h, dw = g.dilation.w
+        _ = ph
+        for y in 0..<oh {
+            let o = out + y * ow
+            o.update(repeating: bias, count: ow)
+            for i in 0..<kh {
+                let line = scratch + (y * sh + i * dh) * pw
+                for j in 0..<kw {
+                    let wv = weight[i * kw + j]
+                    let base = line + j * dw
+                    if sw == 1 {
+                        var x = 0
+                        let wv8 = SIMD8<Float>(repeating: wv)
+                        while x + 8 <= ow {
+                            let a = UnsafeRawPointer(base + x).loadUnaligned(as: SIMD8<Float>.self)
+                            let acc = UnsafeRawPointer(o + x).loadUnaligned(as: SIMD8<Float>.self)
+                            UnsafeMutableRawPointer(o + x).storeBytes(of: acc.addingProduct(a, wv8), as: SIMD8<Float>.self)
+                            x += 8
+                        }
+                        while x < ow { o[x] += wv * base[x]; x += 1 }
+                    } else {
+                        for x in 0..<ow { o[x] += wv * base[x * sw] }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Copies an H×W plane into a zero border of `padding`.
+    @inline(__always)
+    static func pad(_ src: UnsafePointer<Float>, h: Int, w: Int, padding p: Padding2d, into dst: UnsafeMutablePointer<Float>) {
+        let pw = w + p.left + p.right, ph = h + p.top + p.bottom
+        if p.top > 0 { dst.update(repeating: 0, count: p.top * pw) }
+        for y in 0..<h {
+            let row = dst + (y + p.top) * pw
+            if p.left > 0 { row.update(repeating: 0, count: p.left) }
+            (row + p.left).update(from: src + y * w, count: w)
+            if p.right > 0 { (row + p.left + w).update(repeating: 0, count: p.right) }
+        }
+        if p.bottom > 0 { (dst + (h + p.top) * pw).update(repeating: 0, count: (ph - h - p.top) * pw) }
+    }
+
+    /// Forward over all planes of x [N, C, H, W] with weight [C, 1, kh, kw] (parallel over planes).
+    static func forward(_ x: Tensor, weight: Tensor, bias: Tensor?, window g: Window2d) -> Tensor {
+        let n = x.shape[0], c = x.shape[1], h = x.shape[2], w = x.shape[3]
+        let (oh, ow) = g.outputSize(h, w, op: "conv2d")
+        let out = Tensor(uninitializedShape: [n, c, oh, ow])
+        forward(x.storage.pointer + x.offset, planes: n * c, h: h, w: w, weight: weight.storage.pointer + weight.offset,
+                bias: bias.map { UnsafePointer($0.storage.pointer + $0.offset) }, window: g, out: out.storage.pointer) { $0 % c }
+        withExtendedLifetime((x, weight, bias)) {}
+        return out
+    }
+
+    /// Pointer form of `forward` over `planes` planes of H×W (inference engines call it on their own
+    /// buffers): plane p uses the weights and bias of channel `channel(p)` (p % C for NCHW, p / N for a
+    /// [C, N, H, W] layout) and is clamped to [0, 6] afterwards when `relu6`.
+    static func forward(_ px: UnsafePointer<Float>, planes: Int, h: Int, w: Int, weight: UnsafePointer<Float>,
+                        bias: UnsafePointer<Float>?, window g: Window2d, relu6: Bool = false,
+                        out: UnsafeMutablePointer<Float>, channel: (Int) -> Int) {
+        let (oh, ow) = g.outputSize(h, w, op: "conv2d")
+        let k = g.kernel.h * g.kernel.w, count = oh * ow
+        let padded = (h + g.padding.top + g.padding.bottom) * (w + g.padding.left + g.padding.right)
+        let chunks = Swift.min(Threading.count, planes)
+        Threading.parallelFor(chunks, grain: 1) { range in
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: padded)
+            defer { scratch.deallocate() }
+            let zero = Vec8(repeating: 0), six = Vec8(repeating: 6)
+            for chunk in range {
+                for p in planes * chunk / chunks..<planes * (chunk + 1) / chunks {
+                    let ch = channel(p), o = out + p * count
+                    plane(px + p * h * w, h: h, w: w, weight: weight + ch * k, bias: bias?[ch] ?? 0, window: g,
+                          oh: oh, ow: ow, out: o, scratch: scratch)
+                    guard relu6 else { continue }
+                    var i = 0
+                    while i + 8 <= count {
+                        let v = load8(o + i)
+                        store8(v.replacing(with: zero, where: v .< zero).replacing(with: six, where: v .> six), o + i)
+                        i += 8
+                    }
+                    while i < count { o[i] = Swift.min(Swift.max(o[i], 0), 6); i += 1 }
+                }
+            }
+        }
+    }
+
+    /// Gradients of the depthwise convolution: dx [N, C, H, W], dw [C, 1, kh, kw], db [C].
+    static func backward(_ x: Tensor, weight: Tensor, grad g: Tensor, window win: Window2d,
+                         needInput: Bool, needWeight: Bool, needBias: Bool) -> (Tensor?, Tensor?, Tensor?) {
+        let n = x.shape[0], c = x.shape[1], h = x.shape[2], w = x.shape[3]
+        let oh = g.shape[2], ow = g.shape[3]
+        let kh = win.kernel.h, kw = win.kernel.w, k = kh * kw
+        let sh = win.stride.h, sw = win.stride.w, dh = win.dilation.h, dw = win.dilation.w
+        let ph = h + win.padding.top + win.padding.bottom, pw = w + win.padding.left + win.padding.right
+        let dx = needInput ? Tensor(uninitializedShape: x.shape) : nil
+        let dW = needWeight ? Tensor(uninitializedShape: weight.shape) : nil
+        let dB = needBias ? Tensor(uninitializedShape: [c]) : nil
+        let px = x.storage.pointer + x.offset, pwt = weight.storage.pointer + weight.offset, pg = g.storage.pointer + g.offset
+        let pdx = dx?.storage.pointer, pdw = dW?.storage.pointer, pdb = dB?.storage.pointer
+        withExtendedLifetime((x, weight, g, dx, dW, dB)) {
+            Threading.parallelFor(c, grain: 1) { range in
+                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: ph * pw)
+                defer { scratch.deallocate() }
+                for ch in range {
+                    var wAcc = [Float](repeating: 0, count: k)
+                    var bAcc: Float = 0
+                    for b in 0..<n {
+                        let gp = pg + (b * c + ch) * oh * ow
+                        if pdw != nil {
+                            pad(px + (b * c + ch) * h * w, h: h, w: w, padding: win.padding, into: scratch)
+                            for i in 0..<kh {
+                                for j in 0..<kw {
+                                    var s: Float = 0
+                                    for y in 0..<oh {
+                                        let line = scratch + (y * sh + i * dh) * pw + j * dw, gl = gp + y * ow
+                                        for xx in 0..<ow { s += gl[xx] * line[xx * sw] }
+                                    }
+                                    wAcc[i * kw + j] += s
+                                }
+                            }
+                        }
+                        if pdb != nil { for q in 0..<oh * ow { bAcc += gp[q] } }
+                        if let pdx {
+                            scratch.update(repeating: 0, count: ph * pw)
+                            let wp = pwt + ch * k
+                            for y in 0..<oh {
+                                let gl = gp + y * ow
+                                for i in 0..<kh {
+                                    for j in 0..<kw {
+                                        let wv = wp[i * kw + j]
+                                        let line = scratch + (y * sh + i * dh) * pw + j * dw
+                                        for xx in 0..<ow { line[xx * sw] += wv * gl[xx] }
+                                    }
+                                }
+                            }
+                            let o = pdx + (b * c + ch) * h * w
+                            for y in 0..<h {
+                                (o + y * w).update(from: scratch + (y + win.padding.top) * pw + win.padding.left, count: w)
+                            }
+                        }
+                    }
+                    if let pdw { for q in 0..<k { pdw[ch * k + q] = wAcc[q] } }
+                    if let pdb { pdb[ch] = bAcc }
+                }
+            }
+        }
+        return (dx, dW, dB)
+    }
+}
+
+// MARK: - Tensor and Variable ops
+
+extension Tensor {
+    /// 2-D convolution (torch.nn.functional.conv2d): x [N, C, H, W], weight [O, C/groups, kh, kw],
+    /// bias [O] → [N, O, OH, OW] with OH = ⌊(H + pt + pb − d·(kh − 1) − 1)/s⌋ + 1 (likewise OW).
+    public static func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, stride: (Int, Int) = (1, 1),
+                              padding: Padding2d = .zero, dilation: (Int, Int) = (1, 1), groups: Int = 1) -> Tensor {
+        Variable.conv2d(Variable(x), weight: Variable(weight), bias: bias.map { Variable($0) }, stride: stride,
+                        padding: padding, dilation: dilation, groups: groups).value
+    }
+
+    /// Sliding-window patches (torch.nn.functional.unfold): x [N, C, H, W] → [N, C·kh·kw, L], L = OH·OW,
+    /// row c·kh·kw + i·kw + j holding x[c, y·s + i·d − pt, x·s + j·d − pl] (0 outside).
+    public func unfold(kernel: (Int, Int), stride: (Int, Int) = (1, 1), padding: Padding2d = .zero,
+                       dilation: (Int, Int) = (1, 1)) -> Tensor {
+        Variable(self).unfold(kernel: kernel, stride: stride, padding: padding, dilation: dilation).value
+    }
+}
+
+extension Variable {
+    /// Differentiable 2-D convolution (torch.nn.functional.conv2d), NCHW.
+    /// - Parameters: x [N, C, H, W]; weight [O, C/groups, kh, kw]; bias [O] or nil; `padding` may be
+    ///   asymmetric (see `Padding2d.tfSame`); groups divides C and O (groups == C == O is depthwise).
+    /// - Returns: [N, O, OH, OW].
+    public static func conv2d(_ x: Variable, weight: Variable, bias: Variable? = nil, stride: (Int, Int) = (1, 1),
+                              padding: Padding2d = .zero, dilation: (Int, Int) = (1, 1), groups: Int = 1) -> Variable {
+        require(x.rank == 4 && weight.rank == 4, "conv2d: input \(x.shape) must be [N, C, H, W] and weight \(weight.shape) [O, C/groups, kh, kw]")
+        let n = x.shape[0], c = x.shape[1], h = x.shape[2], w = x.shape[3]
+        let o = weight.shape[0], cg = weight.shape[1], kh = weight.shape[2], kw = weight.shape[3]
+        require(groups > 0 && c % groups == 0 && o % groups == 0 && cg == c / groups,
+                "conv2d: input \(x.shape), weight \(weight.shape) and groups \(groups) do not fit")
+        require(bias.map { $0.shape == [o] } ?? true, "conv2d: bias \(bias!.shape) for \(o) output channels")
+        let win = Window2d(kernel: (kh, kw), stride: stride, padding: padding, dilation: dilation)
+        let (oh, ow) = win.outputSize(h, w, op: "conv2d")
+        let xc = x.value.contiguous(), wc = weight.value.contiguous(), bc = bias?.value.contiguous()
+        var inputs = [x, weight]
+        if let bias { inputs.append(bias) }
+
+        if groups == c && o == c && cg == 1 {
+            let out = Depthwise.forward(xc, weight: wc, bias: bc, window: win)
+            return record(out, op: "conv2d(depthwise)", inputs) { g, needs in
+                let (dx, dw, db) = Depthwise.backward(xc, weight: wc, grad: g.contiguous(), window: win, needInput: needs[0],
+                                                      needWeight: needs[1], needBias: needs.count > 2 && needs[2])
+                return needs.count > 2 ? [dx, dw, db] : [dx, dw]
+            }
+        }
+
+        let og = o / groups, kk = cg * kh * kw, l = oh * ow
+        let pointwise = kh == 1 && kw == 1 && win.stride == (1, 1) && padding == .zero
+        let out = Tensor(uninitializedShape: [n, o, oh, ow])
+        let px = xc.storage.pointer + xc.offset, pw = wc.storage.pointer + wc.offset, po = out.storage.pointer
+        withExtendedLifetime((xc, wc)) {
+            let col = pointwise ? nil : UnsafeMutablePointer<Float>.allocate(capacity: kk * l)
+            defer { col?.deallocate() }
+            for b in 0..<n {
+                for gi in 0..<groups {
+                    let src = px + (b * c + gi * cg) * h * w
+                    let operand: UnsafePointer<Float>
+                    if let col {
+                        Im2col.forward(src, channels: cg, h: h, w: w, window: win, oh: oh, ow: ow, into: col)
+                        operand = UnsafePointer(col)
+                    } else {
+                        operand = UnsafePointer(src)
+                    }
+                    BLAS.sgemm(transA: false, transB: false, m: og, n: l, k: kk, alpha: 1, a: pw + gi * og * kk, lda: kk,
+                               b: operand, ldb: l, beta: 0, c: po + (b * o + gi * og) * l, ldc: l)
+                }
+            }
+        }
+        if let bc { addChannelBias(out, bc) }
+        return record(out, op: "conv2d", inputs) { g, needs in
+            let gc = g.contiguous()
+            let pg = gc.storage.pointer + gc.offset
+            let dx = needs[0] ? Tensor(shape: xc.shape, repeating: 0) : nil
+            let dw = needs[1] ? Tensor(shape: wc.shape, repeating: 0) : nil
+            withExtendedLifetime((gc, xc, wc, dx, dw)) {
+                let col = UnsafeMutablePointer<Float>.allocate(capacity: kk * l)
+                defer { col.deallocate() }
+                for b in 0..<n {
+                    for gi in 0..<groups {
+                        let src = px + (b * c + gi * cg) * h * w
+                        let gb = pg + (b * o + gi * og) * l
+                        if let dw {
+                            let operand: UnsafePointer<Float>
+                            if pointwise { operand = UnsafePointer(src) } else {
+                                Im2col.forward(src, channels: cg, h: h, w: w, window: win, oh: oh, ow: ow, into: col)
+                                operand = UnsafePointer(col)
+                            }
+                            // dW_g += g_g [og, L] · col_gᵀ [L, kk]
+                            BLAS.sgemm(transA: false, transB: true, m: og, n: kk, k: l, alpha: 1, a: gb, lda: l,
+                                       b: operand, ldb: l, beta: 1, c: dw.storage.pointer + gi * og * kk, ldc: kk)
+                        }
+                        if let dx {
+                            let dst = dx.storage.pointer + (b * c + gi * cg) * h * w
+                            // dcol = W_gᵀ [kk, og] · g_g [og, L]
+                            BLAS.sgemm(transA: true, transB: false, m: kk, n: l, k: og, alpha: 1, a: pw + gi * og * kk, lda: kk,
+                                       b: gb, ldb: l, beta: pointwise ? 1 : 0, c: pointwise ? dst : col, ldc: l)
+                            if !pointwise {
+                                Im2col.backward(col, channels: cg, h: h, w: w, window: win, oh: oh, ow: ow, into: dst)
+                            }
+                        }
+                    }
+                }
+            }
+            var grads: [Tensor?] = [dx, dw]
+            if needs.count > 2 { grads.append(needs[2] ? gc.sum(axes: [0, 2, 3]) : nil) }
+            return grads
+        }
+    }
+
+    /// Adds bias [C] to every plane of a contiguous [N, C, H, W] tensor in place (a fresh buffer the
+    /// caller owns).
+    static func addChannelBias(_ out: Tensor, _ bias: Tensor) {
+        let n = out.shape[0], c = out.shape[1], l = out.shape[2] * out.shape[3]
+        let po = out.storage.pointer, pb = bias.storage.pointer + bias.offset
+        withExtendedLifetime(bias) {
+            Threading.parallelFor(n * c, grain: Swift.max(1, 16384 / Swift.max(l, 1))) { range in
+                for p in range {
+                    let v = pb[p % c], row = po + p * l
+                    for i in 0..<l { row[i] += v }
+                }
+            }
+        }
+    }
+
+    /// Differentiable patch extraction (torch.nn.functional.unfold, im2col): [N, C, H, W] → [N, C·kh·kw, L].
+    /// Its backward is col2im (torch.nn.functional.fold of the gradient).
+    public func unfold(kernel: (Int, Int), stride: (Int, Int) = (1, 1), padding: Padding2d = .zero,
+                       dilation: (Int, Int) = (1, 1)) -> Variable {
+        require(rank == 4, "unfold: input \(shape) must be [N, C, H, W]")
+        let n = shape[0], c = shape[1], h = shape[2], w = shape[3]
+        let win = Window2d(kernel: kernel, stride: stride, padding: padding, dilation: dilation)
+        let (oh, ow) = win.outputSize(h, w, op: "unfold")
+        let kk = c * kernel.0 * kernel.1, l = oh * ow
+        let xc = value.contiguous()
+        let out = Tensor(uninitializedShape: [n, kk, l])
+        let px = xc.storage.pointer + xc.offset, po = out.storage.pointer
+        withExtendedLifetime(xc) {
+            Threading.parallelFor(n, grain: 1) { range in
+                for b in range {
+                    Im2col.forward(px + b * c * h * w, channels: c, h: h, w: w, window: win, oh: oh, ow: ow, into: po + b * kk * l)
+                }
+            }
+        }
+        let inputShape = shape
+        return Variable.record(out, op: "unfold", [self]) { g, _ in
+            let gc = g.contiguous()
+            let dx = Tensor(shape: inputShape, repeating: 0)
+            let pg = gc.storage.pointer + gc.offset, pd = dx.storage.pointer
+            withExtendedLifetime(gc) {
+                Threading.parallelFor(n, grain: 1) { range in
+                    for b in range {
+                        Im2col.backward(pg + b * kk * l, channels: c, h: h, w: w, window: win, oh: oh, ow: ow, into: pd + b * c * h * w)
+                    }
+                }
+            }
+            return [dx]
+        }
+    }
+}
+
+/// A 2-D convolution layer (torch.nn.Conv2d): parameters `prefix.weight` [O, C/groups, kh, kw] and
+/// optionally `prefix.bias` [O]; default initialisation as torch (kaiming-uniform a = √5, i.e.
+/// U(−1/√fan_in, 1/√fan_in) for weight and bias).
+public final class Conv2d: Module {
+    public let weight: Parameter
+    public let bias: Parameter?
+    public let stride: (Int, Int)
+    public let dilation: (Int, Int)
+    public let groups: Int
+    /// Fixed padding, or nil for TensorFlow "SAME" padding computed from each input's size.
+    public let padding: Padding2d?
+    public var parameters: [Parameter] { bias.map { [weight, $0] } ?? [weight] }
+
+    /// - Parameters: `padding` nil means TensorFlow "SAME" (`Padding2d.tfSame`).
+    public init(_ prefix: String, inChannels: Int, outChannels: Int, kernel: (Int, Int), stride: (Int, Int) = (1, 1),
+                padding: Padding2d? = .zero, dilation: (Int, Int) = (1, 1), groups: Int = 1, bias: Bool = true,
+                factory: ParameterFactory) {
+        require(inChannels % groups == 0 && outChannels % groups == 0, "Conv2d \(prefix): groups \(groups) must divide \(inChannels) and \(outChannels)")
+        let fanIn = inChannels / groups * kernel.0 * kernel.1
+        let bound = 1 / Float(fanIn).squareRoot()
+        weight = factory.make(joinKey(prefix, "weight"), [outChannels, inChannels / groups, kernel.0, kernel.1], .uniform(bound: bound))
+        self.bias = bias ? factory.make(joinKey(prefix, "bias"), [outChannels], .uniform(bound: bound)) : nil
+        self.stride = stride
+        self.padding = padding
+        self.dilation = dilation
+        self.groups = groups
+    }
+
+    /// The padding used for an input of `h`×`w`.
+    public func padding(forInput h: Int, _ w: Int) -> Padding2d {
+        padding ?? .tfSame(input: (h, w), kernel: (weight.shape[2], weight.shape[3]), stride: stride, dilation: dilation)
+    }
+
+    /// x [N, C, H, W] → [N, O, OH, OW].
+    public func callAsFunction(_ x: Variable) -> Variable {
+        Variable.conv2d(x, weight: weight, bias: bias, stride: stride, padding: padding(forInput: x.shape[2], x.shape[3]),
+                        dilation: dilation, groups: groups)
+    }
+}
