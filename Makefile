@@ -10,10 +10,12 @@ export OPENBLAS_CORETYPE ?= Haswell
 
 VENV      := .venv
 PY        := $(VENV)/bin/python
-APT_PKGS  := libopenblas-dev libhdf5-dev zlib1g-dev pkg-config
+APT_PKGS  := libopenblas-dev libhdf5-dev zlib1g-dev libjpeg-dev libpng-dev pkg-config
 RELEASE   := .build/release
 TEST_FLAGS := -c release -Xswiftc -enable-testing
 MODELS    := minilm-l6 smollm2 efficientnet-lite0
+# A CPU torch for the CNN peer benchmark (the machine image ships the wheel; MODELS.md); skipped if absent.
+TORCH_PY  ?= /work/torch-venv/bin/python
 
 TORCH_VENV := .venv-torch
 TORCH_PY  := $(TORCH_VENV)/bin/python
@@ -71,8 +73,10 @@ bench: setup data build
 	$(RELEASE)/mlcore-bench --repeats 15 --output results/bench/mlcore.json
 	$(RELEASE)/mlcore-bench --repeats 15 --threads 1 --output results/bench/mlcore-1thread.json
 	$(PY) Benchmarks/peers/numpy_h5py_bench.py --repeats 15 --output results/bench/numpy.json
+	if [ -x $(TORCH_PY) ]; then $(TORCH_PY) Benchmarks/peers/efficientnet_torch_bench.py --repeats 15 \
+	  --threads $$(nproc) --output results/bench/torch.json; else echo '{"results": []}' > results/bench/torch.json; fi
 	@echo "== MLCore ($$(nproc) threads) vs peers"
-	$(PY) Benchmarks/compare.py results/bench/mlcore.json results/bench/numpy.json
+	$(PY) Benchmarks/compare.py results/bench/mlcore.json results/bench/numpy.json results/bench/torch.json
 	@echo "== MLCore (1 thread) vs peers"
 	$(PY) Benchmarks/compare.py results/bench/mlcore-1thread.json results/bench/numpy.json
 

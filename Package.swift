@@ -30,10 +30,12 @@ let package = Package(
                        providers: [.apt(["libhdf5-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CImageCodecs", path: "Sources/CImageCodecs", pkgConfig: "libpng",
+                       providers: [.apt(["libpng-dev", "libjpeg-dev"])]),
         .target(
             name: "MLCore",
             dependencies: [
-                "CBLAS", "CHDF5", "CZlib",
+                "CBLAS", "CHDF5", "CZlib", "CImageCodecs",
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ],
             path: "Sources/MLCore",
