@@ -7,9 +7,9 @@ import MLCoreCLI
 struct MLCoreTool: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mlcore",
-        abstract: "Utilities of the MLCore toolkit: inspect HDF5 files, list prepared data, tokenize and embed text.",
+        abstract: "Utilities of the MLCore toolkit: inspect HDF5 files, list prepared data, tokenize and embed text, classify images.",
         version: MLCoreVersion.string,
-        subcommands: [Inspect.self, Datasets.self, Tokenize.self, Embed.self])
+        subcommands: [Inspect.self, Datasets.self, Tokenize.self, Embed.self, ClassifyImage.self])
 
     static func main() { mainWithOneLineErrors() }
 }

@@ -1,0 +1,127 @@
+import Foundation
+import XCTest
+@testable import MLCore
+
+/// EfficientNet-Lite0 on the real prepared checkpoint: logits parity with PyTorch on 4 real images
+/// (Tests/Fixtures/efficientnet_lite0_parity.h5, Tools/reference/make_efficientnet_fixture.py), JPEG
+/// preprocessing against Pillow's, and `mlcore classify-image` end to end.
+final class EfficientNetTests: XCTestCase {
+    static let fixture = repositoryRoot.appendingPathComponent("Tests/Fixtures/efficientnet_lite0_parity.h5").path
+
+    /// (images uint8 [4, 224, 224, 3], logits [4, 1000], top5 [4][5], stage means [4, 7]).
+    func loadFixture() throws -> ([RGBImage], Tensor, [[Int]], Tensor) {
+        let file = try HDF5File(path: Self.fixture, mode: .readOnly)
+        let images = try file.dataset("/images")
+        let pixels = try images.read(as: UInt8.self)
+        let n = images.shape[0], side = images.shape[1]
+        let list = (0..<n).map { i in
+            RGBImage(width: side, height: side, pixels: Array(pixels[(i * side * side * 3)..<((i + 1) * side * side * 3)]))
+        }
+        let logits = try file.dataset("/logits")
+        let top5 = try file.dataset("/top5").read(as: Int64.self).map(Int.init)
+        let means = try file.dataset("/stage_means")
+        return (list, Tensor(try logits.read(as: Float.self), shape: logits.shape),
+                (0..<n).map { Array(top5[($0 * 5)..<($0 * 5 + 5)]) }, Tensor(try means.read(as: Float.self), shape: means.shape))
+    }
+
+    func top5(_ logits: Tensor) -> [[Int]] {
+        (0..<logits.shape[0]).map { r in
+            let row = logits.selected(r).scalars
+            return Array(row.indices.sorted { row[$0] > row[$1] }.prefix(5))
+        }
+    }
+
+    func testLogitsMatchPyTorchOnRealImages() throws {
+        let model = try EfficientNetLite(path: try preparedFile("data/models/efficientnet-lite0.h5"))
+        let (images, expected, expectedTop5, stageMeans) = try loadFixture()
+        // The fixture images are already cropped and resized to 224 (by Pillow): only normalise them.
+        let x = model.normalize(images)
+        let stages = Set(0..<model.stageCount)
+        let fast = model.predict(x, taps: stages)
+        let slow = withoutGradient { model.forward(Variable(x), taps: stages) }
+        for (name, logits) in [("predict", fast.logits), ("forward", slow.logits.value)] {
+            let diff = (logits - expected).abs().max().item
+            print("EfficientNet-Lite0 parity (\(name)): max |Δlogit| = \(diff), top-5 \(top5(logits))")
+            XCTAssertLessThanOrEqual(diff, 1e-3, name)
+            XCTAssertEqual(top5(logits), expectedTop5, name)
+        }
+        XCTAssertEqual(expectedTop5[0][0], 698)  // china.jpg: palace
+        XCTAssertEqual(expectedTop5[1][0], 985)  // flower.jpg: daisy
+        // Stage taps: shapes of Lite0's 7 stages at 224² and their means against PyTorch.
+        let shapes = (0..<7).map { fast.taps[$0]!.shape }
+        XCTAssertEqual(shapes, [[4, 16, 112, 112], [4, 24, 56, 56], [4, 40, 28, 28], [4, 80, 14, 14],
+                                [4, 112, 14, 14], [4, 192, 7, 7], [4, 320, 7, 7]])
+        for s in 0..<7 {
+            assertClose(fast.taps[s]!.mean(axes: [1, 2, 3]), stageMeans.sliced(s..<(s + 1), axis: 1).reshaped([4]), 1e-4,
+                        "stage \(s) (predict)")
+            assertClose(slow.taps[s]!.value.mean(axes: [1, 2, 3]), stageMeans.sliced(s..<(s + 1), axis: 1).reshaped([4]), 1e-4,
+                        "stage \(s) (forward)")
+        }
+    }
+
+    func assertClose(_ a: Tensor, _ b: Tensor, _ tolerance: Float, _ message: String) {
+        XCTAssertEqual(a.shape, b.shape, message)
+        XCTAssertLessThanOrEqual((a - b).abs().max().item, tolerance, message)
+    }
+
+    func testDecodersAndPreprocessingAgreeWithPillow() throws {
+        let (images, _, _, _) = try loadFixture()
+        // PNG (libpng): the textile image written by Pillow decodes to the same pixels.
+        let png = try RGBImage.read(path: repositoryRoot.appendingPathComponent("Tests/Fixtures/textile_nominal_224.png").path)
+        XCTAssertEqual(png, images[2])
+        // JPEG (libjpeg-turbo) + centre crop + bicubic resize vs Pillow's on china.jpg and flower.jpg.
+        let model = try EfficientNetLite(path: try preparedFile("data/models/efficientnet-lite0.h5"))
+        for (i, name) in ["china.jpg", "flower.jpg"].enumerated() {
+            let photo = try RGBImage.read(path: try sklearnImage(name))
+            XCTAssertEqual([photo.width, photo.height], [640, 427])
+            let ours = photo.centerCropped(fraction: model.config.cropFraction).resized(width: 224, height: 224)
+            let diffs = zip(ours.pixels, images[i].pixels).map { abs(Int($0) - Int($1)) }
+            let mean = Double(diffs.reduce(0, +)) / Double(diffs.count)
+            print("\(name): preprocessing vs Pillow: max |Δ| = \(diffs.max()!), mean |Δ| = \(mean)")
+            XCTAssertLessThanOrEqual(diffs.max()!, 3, name)
+            XCTAssertLessThan(mean, 0.3, name)
+        }
+    }
+
+    func testClassifyImageEndToEnd() throws {
+        _ = try preparedFile("data/models/efficientnet-lite0.h5")
+        let china = try sklearnImage("china.jpg"), flower = try sklearnImage("flower.jpg")
+        let png = repositoryRoot.appendingPathComponent("Tests/Fixtures/textile_nominal_224.png").path
+        let result = try runTool("mlcore", ["classify-image", "--model", "efficientnet-lite0", china, flower, png])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines.count, 18, result.stdout)
+        XCTAssertEqual(lines[0], china)
+        XCTAssertTrue(lines[1].hasPrefix("  1  0.3") && lines[1].hasSuffix(" 698  palace"), lines[1])
+        XCTAssertTrue(lines[7].hasSuffix(" 985  daisy"), lines[7])
+        let json = try runTool("mlcore", ["classify-image", "--model", "efficientnet-lite0", "--json", "--top", "2", flower])
+        XCTAssertEqual(json.status, 0, json.stderr)
+        let doc = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let top = try XCTUnwrap(doc["top"] as? [[String: Any]])
+        XCTAssertEqual(top.count, 2)
+        XCTAssertEqual(top[0]["name"] as? String, "daisy")
+        XCTAssertEqual((top[0]["probability"] as? Double) ?? 0, 0.32, accuracy: 0.02)
+
+        let missing = try runTool("mlcore", ["classify-image", "--model", "efficientnet-lite0", "/nonexistent/x.jpg"])
+        XCTAssertEqual(missing.status, 66)
+        XCTAssertEqual(missing.stderr.split(separator: "\n").count, 1, missing.stderr)
+        let notImage = try runTool("mlcore", ["classify-image", "--model", "efficientnet-lite0", Self.fixture])
+        XCTAssertEqual(notImage.status, 65)
+        XCTAssertTrue(notImage.stderr.contains("not a JPEG or PNG"), notImage.stderr)
+        let wrongModel = try runTool("mlcore", ["classify-image", "--model", "minilm-l6", png])
+        XCTAssertEqual(wrongModel.status, 65, wrongModel.stderr)
+        XCTAssertEqual(wrongModel.stderr.split(separator: "\n").count, 1, wrongModel.stderr)
+    }
+
+    /// A photo bundled with scikit-learn in the project venv (installed by `make setup`).
+    func sklearnImage(_ name: String) throws -> String {
+        let lib = repositoryRoot.appendingPathComponent(".venv/lib")
+        let pythons = (try? FileManager.default.contentsOfDirectory(atPath: lib.path)) ?? []
+        for python in pythons.sorted() {
+            let path = lib.appendingPathComponent("\(python)/site-packages/sklearn/datasets/images/\(name)").path
+            if FileManager.default.fileExists(atPath: path) { return path }
+        }
+        XCTFail("scikit-learn's \(name) not found under .venv/lib: run `make setup`")
+        throw CocoaError(.fileNoSuchFile)
+    }
+}
