@@ -137,41 +137,74 @@ enum Im2col {
 // MARK: - Depthwise kernel
 
 enum Depthwise {
-    /// One channel plane: out[y, x] = b + Σ_ij w[i, j]·in[y·s + i·d − pt, x·s + j·d − pl], via a zero-padded
-    /// copy of the plane in `scratch` (size (H + pt + pb)·(W + pl + pr)).
+    /// One channel plane: out[y, x] = b + Σ_ij w[i, j]·in[y·s + i·d − pt, x·s + j·d − pl], optionally
+    /// clamped to [0, 6], via a zero-padded copy of the plane in `scratch` (capacity `scratchCount`).
+    /// Eight outputs of a row (fewer at its end) accumulate all k_h·k_w taps in one register before one store; for
+    /// horizontal stride 2 the padded plane is first split into its even and odd columns so that the
+    /// taps are contiguous loads too.
     @inline(__always)
     static func plane(_ src: UnsafePointer<Float>, h: Int, w: Int, weight: UnsafePointer<Float>, bias: Float,
-                      window g: Window2d, oh: Int, ow: Int, out: UnsafeMutablePointer<Float>,
+                      window g: Window2d, oh: Int, ow: Int, relu6: Bool = false, out: UnsafeMutablePointer<Float>,
                       scratch: UnsafeMutablePointer<Float>) {
         let ph = h + g.padding.top + g.padding.bottom, pw = w + g.padding.left + g.padding.right
         pad(src, h: h, w: w, padding: g.padding, into: scratch)
         let kh = g.kernel.h, kw = g.kernel.w, sh = g.stride.h, sw = g.stride.w
         let dh = g.dilation.h, dw = g.dilation.w
-        _ = ph
-        for y in 0..<oh {
-            let o = out + y * ow
-            o.update(repeating: bias, count: ow)
-            for i in 0..<kh {
-                let line = scratch + (y * sh + i * dh) * pw
-                for j in 0..<kw {
-                    let wv = weight[i * kw + j]
-                    let base = line + j * dw
-                    if sw == 1 {
-                        var x = 0
-                        let wv8 = SIMD8<Float>(repeating: wv)
-                        while x + 8 <= ow {
-                            let a = UnsafeRawPointer(base + x).loadUnaligned(as: SIMD8<Float>.self)
-                            let acc = UnsafeRawPointer(o + x).loadUnaligned(as: SIMD8<Float>.self)
-                            UnsafeMutableRawPointer(o + x).storeBytes(of: acc.addingProduct(a, wv8), as: SIMD8<Float>.self)
-                            x += 8
-                        }
-                        while x < ow { o[x] += wv * base[x]; x += 1 }
-                    } else {
-                        for x in 0..<ow { o[x] += wv * base[x * sw] }
-                    }
-                }
+        // Column phases: phase r of a padded row holds columns r, r + sw, ... (one phase when sw == 1).
+        let phases = sw <= 2 ? sw : 0
+        let evenWidth = (pw + 1) / 2, oddWidth = pw / 2
+        let split = scratch + ph * pw
+        if phases == 2 {
+            for y in 0..<ph {
+                let row = scratch + y * pw, even = split + y * evenWidth, odd = split + ph * evenWidth + y * oddWidth
+                for q in 0..<oddWidth { even[q] = row[2 * q]; odd[q] = row[2 * q + 1] }
+                if evenWidth > oddWidth { even[oddWidth] = row[2 * oddWidth] }
             }
         }
+        /// Address of the input under output column x + tap j (for the vectorised phases).
+        @inline(__always) func tap(_ rowIndex: Int, _ x: Int, _ j: Int) -> UnsafeMutablePointer<Float> {
+            if phases == 1 { return scratch + rowIndex * pw + x + j * dw }
+            let c = j * dw
+            return (c & 1 == 0 ? split + rowIndex * evenWidth : split + ph * evenWidth + rowIndex * oddWidth) + x + (c >> 1)
+        }
+        let zero = Vec8(repeating: 0), six = Vec8(repeating: 6)
+        for y in 0..<oh {
+            let o = out + y * ow
+            var x = 0
+            if phases > 0 {
+                // The last group of a row may be partial: its loads run past the row (into the next row
+                // or the scratch's slack) and only the valid lanes are stored.
+                while x < ow {
+                    var acc = Vec8(repeating: bias)
+                    for i in 0..<kh {
+                        let r = y * sh + i * dh
+                        for j in 0..<kw { acc = acc.addingProduct(load8(tap(r, x, j)), Vec8(repeating: weight[i * kw + j])) }
+                    }
+                    if relu6 { acc = acc.replacing(with: zero, where: acc .< zero).replacing(with: six, where: acc .> six) }
+                    if x + 8 <= ow {
+                        store8(acc, o + x)
+                    } else {
+                        for lane in 0..<(ow - x) { o[x + lane] = acc[lane] }
+                    }
+                    x += 8
+                }
+            }
+            while x < ow {
+                var s = bias
+                for i in 0..<kh {
+                    let line = scratch + (y * sh + i * dh) * pw + x * sw
+                    for j in 0..<kw { s += weight[i * kw + j] * line[j * dw] }
+                }
+                o[x] = relu6 ? Swift.min(Swift.max(s, 0), 6) : s
+                x += 1
+            }
+        }
+    }
+
+    /// Scratch floats `plane` needs for an H×W input under `g` (the padded plane, its column phases and
+    /// 8 floats of slack for the loads of a row's last, partial group).
+    static func scratchCount(h: Int, w: Int, window g: Window2d) -> Int {
+        2 * (h + g.padding.top + g.padding.bottom) * (w + g.padding.left + g.padding.right) + 8
     }
 
     /// Copies an H×W plane into a zero border of `padding`.
@@ -207,25 +240,16 @@ enum Depthwise {
                         out: UnsafeMutablePointer<Float>, channel: (Int) -> Int) {
         let (oh, ow) = g.outputSize(h, w, op: "conv2d")
         let k = g.kernel.h * g.kernel.w, count = oh * ow
-        let padded = (h + g.padding.top + g.padding.bottom) * (w + g.padding.left + g.padding.right)
+        let scratchCount = scratchCount(h: h, w: w, window: g)
         let chunks = Swift.min(Threading.count, planes)
         Threading.parallelFor(chunks, grain: 1) { range in
-            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: padded)
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: scratchCount)
             defer { scratch.deallocate() }
-            let zero = Vec8(repeating: 0), six = Vec8(repeating: 6)
             for chunk in range {
                 for p in planes * chunk / chunks..<planes * (chunk + 1) / chunks {
-                    let ch = channel(p), o = out + p * count
+                    let ch = channel(p)
                     plane(px + p * h * w, h: h, w: w, weight: weight + ch * k, bias: bias?[ch] ?? 0, window: g,
-                          oh: oh, ow: ow, out: o, scratch: scratch)
-                    guard relu6 else { continue }
-                    var i = 0
-                    while i + 8 <= count {
-                        let v = load8(o + i)
-                        store8(v.replacing(with: zero, where: v .< zero).replacing(with: six, where: v .> six), o + i)
-                        i += 8
-                    }
-                    while i < count { o[i] = Swift.min(Swift.max(o[i], 0), 6); i += 1 }
+                          oh: oh, ow: ow, relu6: relu6, out: out + p * count, scratch: scratch)
                 }
             }
         }

@@ -136,15 +136,18 @@ final class VisionOpsTests: XCTestCase {
         XCTAssertEqual(Padding2d.tfSame(input: (224, 224), kernel: (3, 3), stride: (2, 2)), Padding2d(top: 0, bottom: 1, left: 0, right: 1))
         XCTAssertEqual(Padding2d.tfSame(input: (7, 7), kernel: (3, 3), stride: (2, 2)), Padding2d.all(1))
         XCTAssertEqual(Padding2d.tfSame(input: (14, 14), kernel: (5, 5), stride: (1, 1)), Padding2d.all(2))
-        // The depthwise kernel agrees with the grouped im2col path (per-channel convolutions).
-        let x = randomTensor([2, 3, 11, 13], seed: 20), w = randomTensor([3, 1, 5, 5], seed: 21)
+        // The depthwise kernel (vectorised rows of 8, even/odd column split for stride 2, scalar tails)
+        // agrees with per-channel convolutions through the im2col path.
+        let x = randomTensor([2, 3, 11, 37], seed: 20), w = randomTensor([3, 1, 5, 5], seed: 21)
         let pad = Padding2d(top: 1, bottom: 2, left: 2, right: 1)
-        let fast = Tensor.conv2d(x, weight: w, stride: (2, 2), padding: pad, groups: 3)
-        var slices: [Tensor] = []
-        for c in 0..<3 {
-            slices.append(Tensor.conv2d(x.sliced(c..<(c + 1), axis: 1), weight: w.sliced(c..<(c + 1), axis: 0),
-                                        stride: (2, 2), padding: pad))
+        for (stride, dilation) in [((1, 1), (1, 1)), ((2, 2), (1, 1)), ((1, 2), (2, 1)), ((2, 2), (1, 2)), ((3, 3), (1, 1))] {
+            let fast = Tensor.conv2d(x, weight: w, stride: stride, padding: pad, dilation: dilation, groups: 3)
+            var slices: [Tensor] = []
+            for c in 0..<3 {
+                slices.append(Tensor.conv2d(x.sliced(c..<(c + 1), axis: 1), weight: w.sliced(c..<(c + 1), axis: 0),
+                                            stride: stride, padding: pad, dilation: dilation))
+            }
+            assertClose(fast, Tensor.concatenate(slices, axis: 1), rtol: 1e-5, atol: 1e-5, "depthwise \(stride) \(dilation)")
         }
-        assertClose(fast, Tensor.concatenate(slices, axis: 1), rtol: 1e-5, atol: 1e-5, "depthwise")
     }
 }
