@@ -75,34 +75,46 @@ public struct Window2d: Sendable, Equatable {
 // MARK: - im2col / col2im
 
 enum Im2col {
+    /// Visits every (patch row, output row) pair of im2col: `body(column, image, dx)` gets the offset of
+    /// output row y of patch row (c, i, j) in the column matrix [channels·kh·kw, OH·OW], the offset of
+    /// input row y·s_h + i·d_h − pt in the channel planes (nil when that row is padding), and the column
+    /// shift j·d_w − pl.
+    @inline(__always)
+    static func forEachRow(channels: Int, h: Int, w: Int, window g: Window2d, oh: Int, ow: Int,
+                           _ body: (_ column: Int, _ image: Int?, _ dx: Int) -> Void) {
+        let kh = g.kernel.h, kw = g.kernel.w
+        for c in 0..<channels {
+            for i in 0..<kh {
+                let dy = i * g.dilation.h - g.padding.top
+                for j in 0..<kw {
+                    let row = ((c * kh + i) * kw + j) * oh * ow, dx = j * g.dilation.w - g.padding.left
+                    for y in 0..<oh {
+                        let iy = y * g.stride.h + dy
+                        body(row + y * ow, iy < 0 || iy >= h ? nil : (c * h + iy) * w, dx)
+                    }
+                }
+            }
+        }
+    }
+
     /// Patches of `channels` planes (H×W, contiguous at `src`) into `dst` [channels·kh·kw, OH·OW].
     static func forward(_ src: UnsafePointer<Float>, channels: Int, h: Int, w: Int, window g: Window2d,
                         oh: Int, ow: Int, into dst: UnsafeMutablePointer<Float>) {
-        let kh = g.kernel.h, kw = g.kernel.w, l = oh * ow
-        for c in 0..<channels {
-            let plane = src + c * h * w
-            for i in 0..<kh {
-                for j in 0..<kw {
-                    let row = dst + ((c * kh + i) * kw + j) * l
-                    let dy = i * g.dilation.h - g.padding.top, dx = j * g.dilation.w - g.padding.left
-                    for y in 0..<oh {
-                        let iy = y * g.stride.h + dy
-                        let out = row + y * ow
-                        if iy < 0 || iy >= h { out.update(repeating: 0, count: ow); continue }
-                        let line = plane + iy * w
-                        if g.stride.w == 1 {
-                            // Valid columns x with 0 ≤ x + dx < w.
-                            let lo = Swift.min(ow, Swift.max(0, -dx)), hi = Swift.max(lo, Swift.min(ow, w - dx))
-                            if lo > 0 { out.update(repeating: 0, count: lo) }
-                            if hi > lo { (out + lo).update(from: line + lo + dx, count: hi - lo) }
-                            if ow > hi { (out + hi).update(repeating: 0, count: ow - hi) }
-                        } else {
-                            for x in 0..<ow {
-                                let ix = x * g.stride.w + dx
-                                out[x] = ix >= 0 && ix < w ? line[ix] : 0
-                            }
-                        }
-                    }
+        forEachRow(channels: channels, h: h, w: w, window: g, oh: oh, ow: ow) { column, image, dx in
+            let out = dst + column
+            guard let image else { out.update(repeating: 0, count: ow); return }
+            let line = src + image
+            if g.stride.w == 1 {
+                // Valid columns x with 0 ≤ x + dx < w.
+                let lo = Swift.min(ow, Swift.max(0, -dx))
+                let hi = Swift.max(lo, Swift.min(ow, w - dx))
+                if lo > 0 { out.update(repeating: 0, count: lo) }
+                if hi > lo { (out + lo).update(from: line + lo + dx, count: hi - lo) }
+                if ow > hi { (out + hi).update(repeating: 0, count: ow - hi) }
+            } else {
+                for x in 0..<ow {
+                    let ix = x * g.stride.w + dx
+                    out[x] = ix >= 0 && ix < w ? line[ix] : 0
                 }
             }
         }
@@ -112,23 +124,12 @@ enum Im2col {
     /// pixel in `dst` (channels planes H×W, accumulated, not cleared).
     static func backward(_ src: UnsafePointer<Float>, channels: Int, h: Int, w: Int, window g: Window2d,
                          oh: Int, ow: Int, into dst: UnsafeMutablePointer<Float>) {
-        let kh = g.kernel.h, kw = g.kernel.w, l = oh * ow
-        for c in 0..<channels {
-            let plane = dst + c * h * w
-            for i in 0..<kh {
-                for j in 0..<kw {
-                    let row = src + ((c * kh + i) * kw + j) * l
-                    let dy = i * g.dilation.h - g.padding.top, dx = j * g.dilation.w - g.padding.left
-                    for y in 0..<oh {
-                        let iy = y * g.stride.h + dy
-                        if iy < 0 || iy >= h { continue }
-                        let line = plane + iy * w, col = row + y * ow
-                        for x in 0..<ow {
-                            let ix = x * g.stride.w + dx
-                            if ix >= 0 && ix < w { line[ix] += col[x] }
-                        }
-                    }
-                }
+        forEachRow(channels: channels, h: h, w: w, window: g, oh: oh, ow: ow) { column, image, dx in
+            guard let image else { return }
+            let line = dst + image, col = src + column
+            for x in 0..<ow {
+                let ix = x * g.stride.w + dx
+                if ix >= 0 && ix < w { line[ix] += col[x] }
             }
         }
     }

@@ -75,45 +75,16 @@ extension Variable {
         let win = Window2d(kernel: kernel, stride: stride ?? kernel, padding: Padding2d(padding.0, padding.1))
         let h = shape[2], w = shape[3]
         let (oh, ow) = win.outputSize(h, w, op: "avgPool2d")
-        // Window y covers rows [y·s − p, y·s − p + k) clipped to [0, H).
+        // Window y covers rows [y·s − p, y·s − p + k) clipped to [0, H); the third value is its extent
+        // inside the padded input (torch's divisor with count_include_pad).
         func span(_ o: Int, _ s: Int, _ p: Int, _ k: Int, _ n: Int) -> (Int, Int, Int) {
             let start = o * s - p, end = Swift.min(start + k, n + p)
             return (Swift.max(start, 0), Swift.min(end, n), end - start)
         }
-        func divisor(_ y: Int, _ x: Int) -> Float {
-            let (y0, y1, ph) = span(y, win.stride.h, padding.0, kernel.0, h)
-            let (x0, x1, pw) = span(x, win.stride.w, padding.1, kernel.1, w)
-            return Float(countIncludePad ? ph * pw : (y1 - y0) * (x1 - x0))
-        }
-        let xc = value.contiguous()
-        let out = Variable.perPlane(xc, oh, ow) { _, src, dst in
-            for y in 0..<oh {
-                let (y0, y1, _) = span(y, win.stride.h, padding.0, kernel.0, h)
-                for x in 0..<ow {
-                    let (x0, x1, _) = span(x, win.stride.w, padding.1, kernel.1, w)
-                    var s: Float = 0
-                    for iy in y0..<y1 { for ix in x0..<x1 { s += src[iy * w + ix] } }
-                    dst[y * ow + x] = s / divisor(y, x)
-                }
-            }
-        }
-        let inputShape = shape
-        return Variable.record(out, op: "avgPool2d", [self]) { g, _ in
-            let gc = g.contiguous(), pg = gc.storage.pointer + gc.offset
-            let dx = Tensor(shape: inputShape, repeating: 0), pd = dx.storage.pointer
-            withExtendedLifetime(gc) {
-                for p in 0..<inputShape[0] * inputShape[1] {
-                    for y in 0..<oh {
-                        let (y0, y1, _) = span(y, win.stride.h, padding.0, kernel.0, h)
-                        for x in 0..<ow {
-                            let (x0, x1, _) = span(x, win.stride.w, padding.1, kernel.1, w)
-                            let v = pg[p * oh * ow + y * ow + x] / divisor(y, x)
-                            for iy in y0..<y1 { for ix in x0..<x1 { pd[p * h * w + iy * w + ix] += v } }
-                        }
-                    }
-                }
-            }
-            return [dx]
+        let rows = (0..<oh).map { span($0, win.stride.h, padding.0, kernel.0, h) }
+        let cols = (0..<ow).map { span($0, win.stride.w, padding.1, kernel.1, w) }
+        return windowAverage(rows: rows.map { ($0.0, $0.1) }, cols: cols.map { ($0.0, $0.1) }, op: "avgPool2d") { y, x in
+            Float(countIncludePad ? rows[y].2 * cols[x].2 : (rows[y].1 - rows[y].0) * (cols[x].1 - cols[x].0))
         }
     }
 
@@ -121,33 +92,39 @@ extension Variable {
     /// output cell y averages rows ⌊y·H/OH⌋ ..< ⌈(y + 1)·H/OH⌉ (likewise columns).
     public func adaptiveAvgPool2d(_ size: (Int, Int)) -> Variable {
         require(rank == 4 && size.0 > 0 && size.1 > 0, "adaptiveAvgPool2d: input \(shape) must be [N, C, H, W], output size \(size) positive")
-        let h = shape[2], w = shape[3], oh = size.0, ow = size.1
-        func start(_ o: Int, _ n: Int, _ on: Int) -> Int { o * n / on }
-        func end(_ o: Int, _ n: Int, _ on: Int) -> Int { ((o + 1) * n + on - 1) / on }
+        func bins(_ n: Int, _ on: Int) -> [(Int, Int)] { (0..<on).map { ($0 * n / on, (($0 + 1) * n + on - 1) / on) } }
+        let rows = bins(shape[2], size.0), cols = bins(shape[3], size.1)
+        return windowAverage(rows: rows, cols: cols, op: "adaptiveAvgPool2d") { y, x in
+            Float((rows[y].1 - rows[y].0) * (cols[x].1 - cols[x].0))
+        }
+    }
+
+    /// out[y, x] = Σ over rows[y] × cols[x] of the input plane / divisor(y, x), per plane, and its
+    /// backward (each output's gradient / divisor spread over its window). Windows are half-open
+    /// [start, end) ranges inside the input.
+    private func windowAverage(rows: [(Int, Int)], cols: [(Int, Int)], op: String,
+                               divisor: @escaping (Int, Int) -> Float) -> Variable {
+        let h = shape[2], w = shape[3], oh = rows.count, ow = cols.count
         let xc = value.contiguous()
         let out = Variable.perPlane(xc, oh, ow) { _, src, dst in
             for y in 0..<oh {
-                let y0 = start(y, h, oh), y1 = end(y, h, oh)
                 for x in 0..<ow {
-                    let x0 = start(x, w, ow), x1 = end(x, w, ow)
                     var s: Float = 0
-                    for iy in y0..<y1 { for ix in x0..<x1 { s += src[iy * w + ix] } }
-                    dst[y * ow + x] = s / Float((y1 - y0) * (x1 - x0))
+                    for iy in rows[y].0..<rows[y].1 { for ix in cols[x].0..<cols[x].1 { s += src[iy * w + ix] } }
+                    dst[y * ow + x] = s / divisor(y, x)
                 }
             }
         }
         let inputShape = shape
-        return Variable.record(out, op: "adaptiveAvgPool2d", [self]) { g, _ in
+        return Variable.record(out, op: op, [self]) { g, _ in
             let gc = g.contiguous(), pg = gc.storage.pointer + gc.offset
             let dx = Tensor(shape: inputShape, repeating: 0), pd = dx.storage.pointer
             withExtendedLifetime(gc) {
                 for p in 0..<inputShape[0] * inputShape[1] {
                     for y in 0..<oh {
-                        let y0 = start(y, h, oh), y1 = end(y, h, oh)
                         for x in 0..<ow {
-                            let x0 = start(x, w, ow), x1 = end(x, w, ow)
-                            let v = pg[p * oh * ow + y * ow + x] / Float((y1 - y0) * (x1 - x0))
-                            for iy in y0..<y1 { for ix in x0..<x1 { pd[p * h * w + iy * w + ix] += v } }
+                            let v = pg[p * oh * ow + y * ow + x] / divisor(y, x)
+                            for iy in rows[y].0..<rows[y].1 { for ix in cols[x].0..<cols[x].1 { pd[p * h * w + iy * w + ix] += v } }
                         }
                     }
                 }
