@@ -71,12 +71,14 @@ CONFIG = {
         "layout": "RGB, NCHW float32 from 0-255 pixel values",
         "mean": [127.0, 127.0, 127.0],
         "std": [128.0, 128.0, 128.0],
-        "resize": "centre crop of 224/(224+32) of the shorter side, bicubic resize to 224x224",
-        "status": "partly verified: on scikit-learn's china.jpg and flower.jpg, (x-127)/128 with "
-                  "tf-same padding gives palace 0.36 and daisy 0.33, ImageNet mean/std gives "
-                  "palace 0.31 and lampshade 0.14 (daisy 0.10); symmetric padding lowers daisy to "
-                  "0.21. The crop rule is TensorFlow's default, unverified (Resize 256 + centre "
-                  "crop 224 gives the same top-1).",
+        "resize": "centre crop: a square of side floor(224/(224+32) * shorter side + 0.5) at offsets "
+                  "floor((extent - side) / 2), then bicubic resize (Pillow's, antialiased) to 224x224",
+        "status": "tf-same padding verified against the model code the weights were converted for "
+                  "(ml-illustrated/EfficientNet-Lite-PyTorch, Conv2dStaticSamePadding on every conv); "
+                  "(x-127)/128 from the TensorFlow builder, checked on scikit-learn's china.jpg and "
+                  "flower.jpg: palace 0.35 and daisy 0.32 (ImageNet mean/std gives palace 0.31 and "
+                  "lampshade 0.14). The crop rule is TensorFlow's default, not checked against TF "
+                  "(Resize 256 + centre crop 224 gives the same top-1).",
     },
 }
 
