@@ -31,6 +31,11 @@ for variant in ("default", "foreach"):
     if o and q:
         rows.append(("AdamW step, MiniLM-L6 parameters", f"{o['median_s'] * 1e3:.1f} ms",
                      f"torch {variant} {q['median_s'] * 1e3:.1f} ms", o["throughput"] / q["throughput"]))
+# channels_last is PyTorch's faster layout for this CNN: compared as a second row.
+o, q = ours.get("efficientnet_lite0_b8"), peer.get("efficientnet_lite0_b8_channels_last")
+if o and q:
+    rows.append(("efficientnet_lite0_b8 vs torch channels_last", f"{o['throughput']:.3f} {o['unit']}",
+                 f"torch {q['throughput']:.3f}", o["throughput"] / q["throughput"]))
 if "gelu_erf" in ours:
     rows.append(("gelu_erf (no numpy peer)", f"{ours['gelu_erf']['throughput']:.2f} GB/s", "-", float("nan")))
 # Model cases (peer: PyTorch, Benchmarks/peers/torch_models_bench.py).

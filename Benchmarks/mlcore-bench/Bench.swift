@@ -19,6 +19,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Checkpoint to read for the I/O case (skipped when missing).") var checkpoint = "data/models/minilm-l6.h5"
     @Option(help: "Tweet corpus for the tokenizer cases (skipped when missing).") var tweets = "data/datasets/tweets.h5"
     @Option(help: "BERT checkpoint for the model cases (skipped when missing).") var bertCheckpoint = "data/models/minilm-l6.h5"
+    @Option(help: "EfficientNet-Lite0 checkpoint for the CNN inference case (skipped when missing).") var efficientnet = "data/models/efficientnet-lite0.h5"
     @Option(help: "Only run cases whose name contains this.") var filter: String?
     @Option(help: "Threads for MLCore kernels and OpenBLAS (default: all cores).") var threads: Int?
 
@@ -135,6 +136,12 @@ struct Bench: ParsableCommand {
             let optimizer = AdamW(params, learningRate: 1e-3, weightDecay: 0.01)
             let count = Double(params.reduce(0) { $0 + $1.value.count })
             record("adamw_step_mlcore", "optim", work: count, unit: "Gparam/s") { optimizer.step() }
+        }
+
+        if FileManager.default.fileExists(atPath: efficientnet) {
+            try ModelBench.efficientnet(checkpoint: efficientnet) { group, work, unit, cases in record(group, work: work, unit: unit, cases) }
+        } else {
+            FileHandle.standardError.write(Data("skipping EfficientNet cases: \(efficientnet) missing (run make data)\n".utf8))
         }
 
         var env = Report.currentEnvironment()

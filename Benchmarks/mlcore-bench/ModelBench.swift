@@ -32,4 +32,15 @@ enum ModelBench {
             loss.backward()
         })])
     }
+
+    /// EfficientNet-Lite0 inference (`predict`, logits only) on a batch of 8 images of 224² (uniform
+    /// noise: the time does not depend on the values); throughput in images/s. Peer: the same network
+    /// and weights in PyTorch eager mode, Benchmarks/peers/efficientnet_torch_bench.py.
+    static func efficientnet(checkpoint path: String,
+                             record: (String, Double, String, [(String, () -> Void)]) -> Void) throws {
+        let model = try EfficientNetLite(path: path)
+        var rng = RandomGenerator(seed: 2)
+        let images = Tensor.uniform([8, 3, 224, 224], low: -1, high: 1, using: &rng)
+        record("efficientnet", 8e9, "images/s", [("efficientnet_lite0_b8", { _ = model.predict(images) })])
+    }
 }

@@ -1,0 +1,53 @@
+#!/usr/bin/env python3
+"""The PyTorch side of the EfficientNet-Lite0 benchmark: the same network and weights
+(Tools/reference/efficientnet_torch.py on data/models/efficientnet-lite0.h5), eager mode, evaluation,
+torch.inference_mode, a batch of 8 images of 224x224 in NCHW and in channels_last, timed as Benchmarks/mlcore-bench times MLCore
+(one warm-up, median of repeats). Threads as MLCore's (--threads, default all cores); run it under the
+same OPENBLAS_CORETYPE (the Makefile exports it). Needs a CPU torch (MODELS.md): run with that venv's
+python. JSON like mlcore-bench's, with the environment recorded."""
+import argparse
+import json
+import os
+import platform
+import sys
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "Tools" / "reference"))
+from efficientnet_torch import EfficientNetLite, load_checkpoint  # noqa: E402
+from timing import measure  # noqa: E402
+
+p = argparse.ArgumentParser()
+p.add_argument("--output")
+p.add_argument("--repeats", type=int, default=7)
+p.add_argument("--threads", type=int, default=os.cpu_count())
+p.add_argument("--checkpoint", default="data/models/efficientnet-lite0.h5")
+args = p.parse_args()
+
+torch.set_num_threads(args.threads)
+config, params = load_checkpoint(args.checkpoint)
+model = EfficientNetLite(config, params).eval()
+x = torch.empty(8, 3, 224, 224).uniform_(-1, 1, generator=torch.Generator().manual_seed(2))
+
+
+x_last = x.contiguous(memory_format=torch.channels_last)
+
+
+def run(inputs):
+    with torch.inference_mode():
+        model(inputs)
+
+
+# Default NCHW and channels_last (NHWC, oneDNN's preferred layout, faster here): both are reported.
+results = [measure("efficientnet_lite0_b8", "cnn", 8e9, "images/s", lambda: run(x), args.repeats),
+           measure("efficientnet_lite0_b8_channels_last", "cnn", 8e9, "images/s", lambda: run(x_last), args.repeats)]
+doc = {"tool": "efficientnet_torch_bench", "results": results, "environment": {
+    "torch": torch.__version__, "threads": torch.get_num_threads(), "cpu": platform.processor() or platform.machine(),
+    "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE"), "mkldnn": torch.backends.mkldnn.is_available(),
+    "config": torch.__config__.show().splitlines()[:12], "repeats": args.repeats}}
+text = json.dumps(doc, indent=1, sort_keys=True) + "\n"
+if args.output:
+    Path(args.output).write_text(text)
+else:
+    print(text, end="")
