@@ -14,8 +14,6 @@ APT_PKGS  := libopenblas-dev libhdf5-dev zlib1g-dev libjpeg-dev libpng-dev pkg-c
 RELEASE   := .build/release
 TEST_FLAGS := -c release -Xswiftc -enable-testing
 MODELS    := minilm-l6 smollm2 efficientnet-lite0
-# A CPU torch for the CNN peer benchmark (the machine image ships the wheel; MODELS.md); skipped if absent.
-TORCH_PY  ?= /work/torch-venv/bin/python
 
 TORCH_VENV := .venv-torch
 TORCH_PY  := $(TORCH_VENV)/bin/python
@@ -73,15 +71,13 @@ bench: setup data build
 	$(RELEASE)/mlcore-bench --repeats 15 --output results/bench/mlcore.json
 	$(RELEASE)/mlcore-bench --repeats 15 --threads 1 --output results/bench/mlcore-1thread.json
 	$(PY) Benchmarks/peers/numpy_h5py_bench.py --repeats 15 --output results/bench/numpy.json
-	if [ -x $(TORCH_PY) ]; then $(TORCH_PY) Benchmarks/peers/efficientnet_torch_bench.py --repeats 15 \
-	  --threads $$(nproc) --output results/bench/torch.json; else echo '{"results": []}' > results/bench/torch.json; fi
 	@echo "== MLCore ($$(nproc) threads) vs peers"
-	$(PY) Benchmarks/compare.py results/bench/mlcore.json results/bench/numpy.json results/bench/torch.json
+	$(PY) Benchmarks/compare.py results/bench/mlcore.json results/bench/numpy.json
 	@echo "== MLCore (1 thread) vs peers"
 	$(PY) Benchmarks/compare.py results/bench/mlcore-1thread.json results/bench/numpy.json
 
-# Model-level cases (BERT inference and training step) and one AdamW step over MiniLM-sized
-# parameters against PyTorch, same threads.
+# Model-level cases (BERT inference and training step; EfficientNet-Lite0 inference, batch 8) and
+# one AdamW step over MiniLM-sized parameters against PyTorch, same threads.
 bench-models: setup data build torch-venv
 	mkdir -p results/bench
 	$(RELEASE)/mlcore-bench --repeats 7 --filter bert --output results/bench/mlcore-models.json
@@ -90,6 +86,9 @@ bench-models: setup data build torch-venv
 	$(RELEASE)/mlcore-bench --repeats 7 --filter adamw --output results/bench/mlcore-optim.json
 	$(TORCH_PY) Benchmarks/peers/torch_optim_bench.py --repeats 7 --output results/bench/torch-optim.json
 	$(PY) Benchmarks/compare.py results/bench/mlcore-optim.json results/bench/torch-optim.json
+	$(RELEASE)/mlcore-bench --repeats 15 --filter efficientnet --output results/bench/mlcore-cnn.json
+	$(TORCH_PY) Benchmarks/peers/efficientnet_torch_bench.py --repeats 15 --threads $$(nproc) --output results/bench/torch-cnn.json
+	$(PY) Benchmarks/compare.py results/bench/mlcore-cnn.json results/bench/torch-cnn.json
 
 clean:
 	rm -rf .build results

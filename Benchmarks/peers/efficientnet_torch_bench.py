@@ -3,8 +3,8 @@
 (Tools/reference/efficientnet_torch.py on data/models/efficientnet-lite0.h5), eager mode, evaluation,
 torch.inference_mode, a batch of 8 images of 224x224 in NCHW and in channels_last, timed as Benchmarks/mlcore-bench times MLCore
 (one warm-up, median of repeats). Threads as MLCore's (--threads, default all cores); run it under the
-same OPENBLAS_CORETYPE (the Makefile exports it). Needs a CPU torch (MODELS.md): run with that venv's
-python. JSON like mlcore-bench's, with the environment recorded."""
+same OPENBLAS_CORETYPE (the Makefile exports it). Needs torch (`make torch-venv`; `make bench-models`
+runs it). JSON like mlcore-bench's, with the environment recorded."""
 import argparse
 import json
 import os

@@ -12,8 +12,9 @@ output per image, float32 [4, 7]) and attributes naming the sources and versions
 also written as Tests/Fixtures/textile_nominal_224.png (for the PNG decoder test).
 
 Two interpreters: the images are prepared with the project venv (Pillow, scikit-learn, h5py), the
-network runs in a CPU torch venv. Run from the repository root:
-  /work/torch-venv/bin/python Tools/reference/make_efficientnet_fixture.py
+network runs in the torch venv (Tools/reference/requirements-torch.txt; `make torch-venv`). Run from the
+repository root:
+  .venv-torch/bin/python Tools/reference/make_efficientnet_fixture.py
 (it calls .venv/bin/python for the image step itself).
 """
 import hashlib

@@ -8,8 +8,8 @@ gradients of sum(output * upstream) with respect to each input ("grad_<input>"),
 through F.pad first, as TensorFlow "SAME" needs), unfold, max_pool2d, avg_pool2d, adaptive_avg_pool2d,
 interpolate(mode="bilinear"), batch_norm (training and evaluation).
 
-Run with a CPU torch: /work/torch-venv/bin/python Tools/reference/make_vision_fixtures.py
-(torch 2.13.0+cpu, numpy).
+Run with the torch venv (Tools/reference/requirements-torch.txt; `make torch-venv`):
+  .venv-torch/bin/python Tools/reference/make_vision_fixtures.py   (torch 2.13.0+cpu)
 """
 import json
 from pathlib import Path
