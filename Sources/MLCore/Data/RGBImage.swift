@@ -4,8 +4,11 @@ internal import CImageCodecs
 /// An 8-bit RGB image, row-major HWC (`pixels[(y·width + x)·3 + c]`), as decoded from JPEG/PNG or
 /// taken from a dataset's uint8 [H, W, 3] array.
 public struct RGBImage: Sendable, Equatable {
+    /// Columns.
     public let width: Int
+    /// Rows.
     public let height: Int
+    /// height·width·3 bytes, row-major, R G B per pixel.
     public var pixels: [UInt8]
 
     /// - Precondition: `pixels.count == width·height·3`.
@@ -132,6 +135,7 @@ public enum ImageFileError: CategorizedError, Equatable {
     case missing(path: String)
     case undecodable(path: String, reason: String)
 
+    /// Missing input (66) or bad data (65).
     public var category: ErrorCategory {
         switch self {
         case .missing: return .missingInput
@@ -139,6 +143,7 @@ public enum ImageFileError: CategorizedError, Equatable {
         }
     }
 
+    /// One line: the path and what went wrong.
     public var description: String {
         switch self {
         case .missing(let path): return "\(path): cannot read the image file (missing or unreadable)"

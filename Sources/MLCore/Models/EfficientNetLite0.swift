@@ -17,16 +17,24 @@ import Synchronization
 public struct EfficientNetLiteConfig: Sendable, Equatable {
     /// One MBConv block.
     public struct Block: Sendable, Equatable {
+        /// Depthwise kernel size, its stride, expansion ratio of the 1×1 expand conv, channels in and out.
         public var kernelSize: Int, stride: Int, expandRatio: Int, inChannels: Int, outChannels: Int
         /// Identity skip connection (stride 1 and equal channels).
         public var skip: Bool
     }
+    /// The MBConv blocks in order (16 for Lite0).
     public var blocks: [Block]
+    /// Output channels of the 3×3 stride-2 stem.
     public var stemChannels: Int
+    /// Output channels of the 1×1 head convolution (the pooled feature width).
     public var headChannels: Int
+    /// Classifier outputs.
     public var numClasses: Int
+    /// BatchNorm ε (1e-3, TensorFlow's).
     public var batchNormEpsilon: Float
+    /// Dropout before the classifier (training only).
     public var dropoutRate: Float
+    /// Stochastic-depth rate of the last block (scaled by block index / count; training only).
     public var dropConnectRate: Float
     /// Square input resolution (224 for Lite0).
     public var resolution: Int
@@ -90,11 +98,16 @@ public struct EfficientNetLiteConfig: Sendable, Equatable {
 
 /// One inverted-residual (MBConv) block without squeeze-excitation.
 public final class MBConvBlock: Module {
+    /// This block's hyper-parameters.
     public let config: EfficientNetLiteConfig.Block
+    /// 1×1 expansion and its BatchNorm (absent when the expand ratio is 1).
     public let expandConv: Conv2d?, bn0: BatchNorm2d?
+    /// k×k depthwise convolution (TF "SAME") and its BatchNorm.
     public let depthwiseConv: Conv2d, bn1: BatchNorm2d
+    /// 1×1 projection (linear, no activation) and its BatchNorm.
     public let projectConv: Conv2d, bn2: BatchNorm2d
 
+    /// Every parameter and buffer of the block, in checkpoint order.
     public var parameters: [Parameter] {
         (expandConv?.parameters ?? []) + (bn0?.parameters ?? []) + depthwiseConv.parameters + bn1.parameters
             + projectConv.parameters + bn2.parameters
@@ -139,11 +152,17 @@ public final class MBConvBlock: Module {
 
 /// EfficientNet-Lite classifier: images [N, 3, H, W] (normalised, see `preprocess`) → logits [N, classes].
 public final class EfficientNetLite: Module {
+    /// The hyper-parameters the network was built from.
     public let config: EfficientNetLiteConfig
+    /// Stem: 3×3 stride-2 convolution and its BatchNorm.
     public let convStem: Conv2d, bn0: BatchNorm2d
+    /// The MBConv blocks (`_blocks.N`).
     public let blocks: [MBConvBlock]
+    /// Head: 1×1 convolution to `headChannels` and its BatchNorm.
     public let convHead: Conv2d, bn1: BatchNorm2d
+    /// Classifier `_fc` [classes, headChannels].
     public let fc: Linear
+    /// Every parameter and buffer, in checkpoint order.
     public var parameters: [Parameter] {
         convStem.parameters + bn0.parameters + blocks.flatMap(\.parameters) + convHead.parameters + bn1.parameters + fc.parameters
     }

@@ -130,16 +130,24 @@ extension Variable {
 /// buffers `running_mean` (zeros), `running_var` (ones) and `num_batches_tracked` (a 0-d count) are
 /// non-trainable parameters so they load from and save to checkpoints under torch's names.
 public final class BatchNorm2d: Module {
+    /// γ [C] (`prefix.weight`), trainable.
     public let weight: Parameter
+    /// β [C] (`prefix.bias`), trainable.
     public let bias: Parameter
+    /// Running mean [C] (`prefix.running_mean`), a buffer: not trainable.
     public let runningMean: Parameter
+    /// Running (unbiased) variance [C] (`prefix.running_var`), a buffer.
     public let runningVar: Parameter
+    /// Training batches seen, a 0-d count (`prefix.num_batches_tracked`, int64 in torch files).
     public let numBatchesTracked: Parameter
+    /// Added to the variance before the square root.
     public let epsilon: Float
     /// Weight of the newest batch statistic in the running averages (torch's default 0.1).
     public let momentum: Float
+    /// weight, bias and the three buffers, in torch's state-dict order.
     public var parameters: [Parameter] { [weight, bias, runningMean, runningVar, numBatchesTracked] }
 
+    /// γ = 1, β = 0 (from `factory`), running mean 0, running variance 1, count 0.
     public init(_ prefix: String, features: Int, epsilon: Float = 1e-5, momentum: Float = 0.1, factory: ParameterFactory) {
         weight = factory.make(joinKey(prefix, "weight"), [features], .constant(1))
         bias = factory.make(joinKey(prefix, "bias"), [features], .constant(0))

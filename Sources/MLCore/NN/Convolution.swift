@@ -8,6 +8,7 @@
 
 /// Zero padding of the four borders of a feature map, in pixels.
 public struct Padding2d: Sendable, Equatable, CustomStringConvertible {
+    /// Rows added above and below, columns added left and right (zeros).
     public var top: Int, bottom: Int, left: Int, right: Int
 
     /// Explicit (possibly asymmetric) padding, as torch.nn.functional.pad's (left, right, top, bottom).
@@ -40,16 +41,22 @@ public struct Padding2d: Sendable, Equatable, CustomStringConvertible {
         return Padding2d(top: t, bottom: b, left: l, right: r)
     }
 
+    /// Human-readable form for error messages.
     public var description: String { "(top \(top), bottom \(bottom), left \(left), right \(right))" }
 }
 
 /// The window geometry shared by convolution, unfold and pooling: kernel, stride, padding, dilation.
 public struct Window2d: Sendable, Equatable {
+    /// Kernel extent (rows, columns).
     public var kernel: (h: Int, w: Int)
+    /// Step between windows (rows, columns).
     public var stride: (h: Int, w: Int)
+    /// Zero (or −∞ for max pooling) border.
     public var padding: Padding2d
+    /// Spacing between kernel taps (1: dense).
     public var dilation: (h: Int, w: Int)
 
+    /// - Precondition: kernel, stride and dilation are positive.
     public init(kernel: (Int, Int), stride: (Int, Int) = (1, 1), padding: Padding2d = .zero, dilation: (Int, Int) = (1, 1)) {
         require(kernel.0 > 0 && kernel.1 > 0 && stride.0 > 0 && stride.1 > 0 && dilation.0 > 0 && dilation.1 > 0,
                 "Window2d: kernel \(kernel), stride \(stride), dilation \(dilation) must be positive")
@@ -59,6 +66,7 @@ public struct Window2d: Sendable, Equatable {
         self.dilation = (dilation.0, dilation.1)
     }
 
+    /// Equal geometry (tuples are compared element-wise).
     public static func == (a: Window2d, b: Window2d) -> Bool {
         a.kernel == b.kernel && a.stride == b.stride && a.padding == b.padding && a.dilation == b.dilation
     }
@@ -485,13 +493,19 @@ extension Variable {
 /// optionally `prefix.bias` [O]; default initialisation as torch (kaiming-uniform a = √5, i.e.
 /// U(−1/√fan_in, 1/√fan_in) for weight and bias).
 public final class Conv2d: Module {
+    /// Kernel [O, C/groups, kh, kw] (`prefix.weight`).
     public let weight: Parameter
+    /// Bias [O] (`prefix.bias`), or nil.
     public let bias: Parameter?
+    /// Stride (rows, columns).
     public let stride: (Int, Int)
+    /// Dilation (rows, columns).
     public let dilation: (Int, Int)
+    /// Channel groups (in channels = groups: depthwise).
     public let groups: Int
     /// Fixed padding, or nil for TensorFlow "SAME" padding computed from each input's size.
     public let padding: Padding2d?
+    /// weight, then bias.
     public var parameters: [Parameter] { bias.map { [weight, $0] } ?? [weight] }
 
     /// - Parameters: `padding` nil means TensorFlow "SAME" (`Padding2d.tfSame`).
