@@ -64,43 +64,61 @@ final class EfficientNetTests: XCTestCase {
         XCTAssertLessThanOrEqual((a - b).abs().max().item, tolerance, message)
     }
 
+    static func fixturePath(_ name: String) -> String { repositoryRoot.appendingPathComponent("Tests/Fixtures/\(name)").path }
+
+    /// Largest and mean absolute pixel difference.
+    func pixelDifference(_ a: RGBImage, _ b: RGBImage) -> (Int, Double) {
+        XCTAssertEqual([a.width, a.height], [b.width, b.height])
+        let diffs = zip(a.pixels, b.pixels).map { abs(Int($0) - Int($1)) }
+        return (diffs.max() ?? 0, Double(diffs.reduce(0, +)) / Double(max(diffs.count, 1)))
+    }
+
     func testDecodersAndPreprocessingAgreeWithPillow() throws {
         let (images, _, _, _) = try loadFixture()
         // PNG (libpng): the textile image written by Pillow decodes to the same pixels.
-        let png = try RGBImage.read(path: repositoryRoot.appendingPathComponent("Tests/Fixtures/textile_nominal_224.png").path)
-        XCTAssertEqual(png, images[2])
-        // JPEG (libjpeg-turbo) + centre crop + bicubic resize vs Pillow's on china.jpg and flower.jpg.
+        XCTAssertEqual(try RGBImage.read(path: Self.fixturePath("textile_nominal_224.png")), images[2])
+        // JPEG (libjpeg-turbo): the original textile JPEG decodes to the pixels Pillow gave the converter.
+        let jpeg = try RGBImage.read(path: Self.fixturePath("textile_nominal_0001.jpg"))
+        let textile = try HDF5File(path: try preparedFile("data/datasets/textile.h5"), mode: .readOnly).dataset("/images")
+        XCTAssertEqual(jpeg, RGBImage(width: 250, height: 250, pixels: try textile.readRows(0..<1, as: UInt8.self)))
+        // Centre crop + bicubic upscaling (219 → 224) and downscaling (250 → 100) against Pillow's.
         let model = try EfficientNetLite(path: try preparedFile("data/models/efficientnet-lite0.h5"))
-        for (i, name) in ["china.jpg", "flower.jpg"].enumerated() {
-            let photo = try RGBImage.read(path: try sklearnImage(name))
-            XCTAssertEqual([photo.width, photo.height], [640, 427])
-            let ours = photo.centerCropped(fraction: model.config.cropFraction).resized(width: 224, height: 224)
-            let diffs = zip(ours.pixels, images[i].pixels).map { abs(Int($0) - Int($1)) }
-            let mean = Double(diffs.reduce(0, +)) / Double(diffs.count)
-            print("\(name): preprocessing vs Pillow: max |Δ| = \(diffs.max()!), mean |Δ| = \(mean)")
-            XCTAssertLessThanOrEqual(diffs.max()!, 3, name)
-            XCTAssertLessThan(mean, 0.3, name)
-        }
+        let up = pixelDifference(jpeg.centerCropped(fraction: model.config.cropFraction).resized(width: 224, height: 224), images[2])
+        let file = try HDF5File(path: Self.fixture, mode: .readOnly)
+        let pillowDown = RGBImage(width: 100, height: 100, pixels: try file.dataset("/textile_down_100").read(as: UInt8.self))
+        let down = pixelDifference(jpeg.resized(width: 100, height: 100), pillowDown)
+        print("preprocessing vs Pillow: crop + resize up max |Δ| \(up.0), mean \(up.1); resize down max |Δ| \(down.0), mean \(down.1)")
+        XCTAssertLessThanOrEqual(up.0, 1)
+        XCTAssertLessThanOrEqual(down.0, 1)
+        XCTAssertLessThan(up.1 + down.1, 0.01)
     }
 
     func testClassifyImageEndToEnd() throws {
-        _ = try preparedFile("data/models/efficientnet-lite0.h5")
-        let china = try sklearnImage("china.jpg"), flower = try sklearnImage("flower.jpg")
-        let png = repositoryRoot.appendingPathComponent("Tests/Fixtures/textile_nominal_224.png").path
-        let result = try runTool("mlcore", ["classify-image", "--model", "efficientnet-lite0", china, flower, png])
+        let checkpoint = try preparedFile("data/models/efficientnet-lite0.h5")
+        let jpeg = Self.fixturePath("textile_nominal_0001.jpg"), png = Self.fixturePath("textile_nominal_224.png")
+        let result = try runTool("mlcore", ["classify-image", "--model", "efficientnet-lite0", jpeg, png])
         XCTAssertEqual(result.status, 0, result.stderr)
         let lines = result.stdout.split(separator: "\n").map(String.init)
-        XCTAssertEqual(lines.count, 18, result.stdout)
-        XCTAssertEqual(lines[0], china)
-        XCTAssertTrue(lines[1].hasPrefix("  1  0.3") && lines[1].hasSuffix(" 698  palace"), lines[1])
-        XCTAssertTrue(lines[7].hasSuffix(" 985  daisy"), lines[7])
-        let json = try runTool("mlcore", ["classify-image", "--model", "efficientnet-lite0", "--json", "--top", "2", flower])
+        XCTAssertEqual(lines.count, 12, result.stdout)
+        XCTAssertEqual(lines[0], jpeg)
+        XCTAssertEqual(lines[6], png)
+        // The printed classes and probabilities are those of the library on the same files.
+        let model = try EfficientNetLite(path: checkpoint)
+        let names = try XCTUnwrap(try Checkpoint(path: checkpoint).classNames())
+        XCTAssertEqual(names.count, 1000)
+        XCTAssertEqual(Array(names[0..<2]), ["tench", "goldfish"])
+        let probabilities = model.predict(model.preprocess([try RGBImage.read(path: jpeg)])).logits.softmax(axis: -1).scalars
+        let best = probabilities.indices.max { probabilities[$0] < probabilities[$1] }!
+        XCTAssertEqual(lines[1], String(format: "  1  %.4f  %4d  %@", probabilities[best], best, names[best] as NSString))
+
+        let json = try runTool("mlcore", ["classify-image", "--model", checkpoint, "--json", "--top", "2", jpeg])
         XCTAssertEqual(json.status, 0, json.stderr)
         let doc = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
         let top = try XCTUnwrap(doc["top"] as? [[String: Any]])
         XCTAssertEqual(top.count, 2)
-        XCTAssertEqual(top[0]["name"] as? String, "daisy")
-        XCTAssertEqual((top[0]["probability"] as? Double) ?? 0, 0.32, accuracy: 0.02)
+        XCTAssertEqual(top[0]["class"] as? Int, best)
+        XCTAssertEqual(top[0]["name"] as? String, names[best])
+        XCTAssertEqual((top[0]["probability"] as? Double) ?? 0, Double(probabilities[best]), accuracy: 1e-6)
 
         let missing = try runTool("mlcore", ["classify-image", "--model", "efficientnet-lite0", "/nonexistent/x.jpg"])
         XCTAssertEqual(missing.status, 66)
@@ -111,17 +129,7 @@ final class EfficientNetTests: XCTestCase {
         let wrongModel = try runTool("mlcore", ["classify-image", "--model", "minilm-l6", png])
         XCTAssertEqual(wrongModel.status, 65, wrongModel.stderr)
         XCTAssertEqual(wrongModel.stderr.split(separator: "\n").count, 1, wrongModel.stderr)
-    }
-
-    /// A photo bundled with scikit-learn in the project venv (installed by `make setup`).
-    func sklearnImage(_ name: String) throws -> String {
-        let lib = repositoryRoot.appendingPathComponent(".venv/lib")
-        let pythons = (try? FileManager.default.contentsOfDirectory(atPath: lib.path)) ?? []
-        for python in pythons.sorted() {
-            let path = lib.appendingPathComponent("\(python)/site-packages/sklearn/datasets/images/\(name)").path
-            if FileManager.default.fileExists(atPath: path) { return path }
-        }
-        XCTFail("scikit-learn's \(name) not found under .venv/lib: run `make setup`")
-        throw CocoaError(.fileNoSuchFile)
+        let usage = try runTool("mlcore", ["classify-image", "--model", "efficientnet-lite0"])
+        XCTAssertEqual(usage.status, 64, usage.stderr)
     }
 }

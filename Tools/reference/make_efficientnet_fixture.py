@@ -9,7 +9,11 @@ floor((extent - side) / 2) and resized to 224x224 with
 Pillow's bicubic filter (the checkpoint's recorded preprocessing); normalisation ((x - 127)/128) is left
 to the test. Outputs: `logits` float32 [4, 1000], `top5` int64 [4, 5], `stage_means` (mean of each stage
 output per image, float32 [4, 7]) and attributes naming the sources and versions. The third image is
-also written as Tests/Fixtures/textile_nominal_224.png (for the PNG decoder test).
+also written as Tests/Fixtures/textile_nominal_224.png (for the PNG decoder test); the original JPEG of
+that textile image is copied byte for byte from the conformal-clip-data wheel (prepared by `make data`)
+to Tests/Fixtures/textile_nominal_0001.jpg, and Pillow's bicubic resize of its full 250x250 pixels to
+100x100 is stored as `textile_down_100` (for the JPEG decoder and downscaling tests).
+Licenses and attribution of the photos: the `image_attribution` attribute.
 
 Two interpreters: the images are prepared with the project venv (Pillow, scikit-learn, h5py), the
 network runs in the torch venv (Tools/reference/requirements-torch.txt; `make torch-venv`). Run from the
@@ -26,6 +30,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "Tests" / "Fixtures" / "efficientnet_lite0_parity.h5"
 PNG = ROOT / "Tests" / "Fixtures" / "textile_nominal_224.png"
+JPEG = ROOT / "Tests" / "Fixtures" / "textile_nominal_0001.jpg"
+TEXTILE_WHEEL = ROOT / "data" / "downloads" / "conformal_clip_data-0.1.4-py3-none-any.whl"
+TEXTILE_MEMBER = "conformal_clip_data/data/textile_images/simulated/nominal/textile_0001.jpg"
+ATTRIBUTION = ("china.jpg and flower.jpg (scikit-learn's bundled photos): CC BY 2.0, "
+               "https://creativecommons.org/licenses/by/2.0/, by danielbuechele "
+               "(https://www.flickr.com/photos/danielbuechele/6061409035) and vultilion "
+               "(https://www.flickr.com/photos/vultilion/6056698931), via scikit-learn; stored here cropped "
+               "and resized. Textile images: conformal-clip-data 0.1.4, MIT.")
 CHECKPOINT = ROOT / "data" / "models" / "efficientnet-lite0.h5"
 SIZE = 224
 
@@ -57,11 +69,23 @@ def prepare_images():
             i = int(np.flatnonzero(labels == wanted)[0])
             images.append(crop_resize(Image.fromarray(f["images"][i])))
             names.append(f"textile.h5 images[{i}] ({f['filename'][i].decode()}, label {wanted})")
-    # The textile image also as a PNG, for the PNG decoder test (its pixels equal images[2]).
+    # The textile image also as a PNG, for the PNG decoder test (its pixels equal images[2]), and its
+    # original JPEG, whose Pillow decoding must be the pixels textile.h5 holds.
     Image.fromarray(images[2]).save(PNG, optimize=True)
+    import io
+    import zipfile
+    with zipfile.ZipFile(TEXTILE_WHEEL) as wheel:
+        JPEG.write_bytes(wheel.read(TEXTILE_MEMBER))
+    textile = Image.open(io.BytesIO(JPEG.read_bytes())).convert("RGB")
+    with h5py.File(ROOT / "data" / "datasets" / "textile.h5", "r") as f:
+        assert f["filename"][0].decode().endswith("nominal/textile_0001.jpg")
+        assert (np.asarray(textile) == f["images"][0]).all(), "textile.h5 images[0] is not the JPEG's pixels"
+    down = np.asarray(textile.resize((100, 100), Image.BICUBIC))
     with h5py.File(OUT, "w") as f:
         f.create_dataset("images", data=np.stack(images), compression="gzip", compression_opts=9, shuffle=True)
+        f.create_dataset("textile_down_100", data=down, compression="gzip", compression_opts=9, shuffle=True)
         f.attrs["image_sources"] = json.dumps(names)
+        f.attrs["image_attribution"] = ATTRIBUTION
         f.attrs["preprocessing"] = ("centre crop of floor(224/256 of the shorter side + 0.5), Pillow BICUBIC resize "
                                     "to 224x224, uint8 RGB; the test normalises with the checkpoint's mean/std")
 
