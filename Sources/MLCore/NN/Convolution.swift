@@ -1,3 +1,5 @@
+import Dispatch
+
 /// 2-D convolution (NCHW) and patch extraction (unfold), forward and backward.
 ///
 /// General convolutions lower to im2col + GEMM (OpenBLAS through `BLAS.sgemm`); 1×1 convolutions with
@@ -250,17 +252,22 @@ enum Depthwise {
         let (oh, ow) = g.outputSize(h, w, op: "conv2d")
         let k = g.kernel.h * g.kernel.w, count = oh * ow
         let scratchCount = scratchCount(h: h, w: w, window: g)
-        let chunks = Swift.min(Threading.count, planes)
-        Threading.parallelFor(chunks, grain: 1) { range in
+        // 8 tasks per thread, taken dynamically: a thread the (shared) machine deschedules holds back
+        // one small task, not half the layer.
+        let tasks = Threading.count == 1 ? 1 : Swift.min(planes, 8 * Threading.count)
+        func run(_ task: Int) {
             let scratch = UnsafeMutablePointer<Float>.allocate(capacity: scratchCount)
             defer { scratch.deallocate() }
-            for chunk in range {
-                for p in planes * chunk / chunks..<planes * (chunk + 1) / chunks {
-                    let ch = channel(p)
-                    plane(px + p * h * w, h: h, w: w, weight: weight + ch * k, bias: bias?[ch] ?? 0, window: g,
-                          oh: oh, ow: ow, relu6: relu6, out: out + p * count, scratch: scratch)
-                }
+            for p in planes * task / tasks..<planes * (task + 1) / tasks {
+                let ch = channel(p)
+                plane(px + p * h * w, h: h, w: w, weight: weight + ch * k, bias: bias?[ch] ?? 0, window: g,
+                      oh: oh, ow: ow, relu6: relu6, out: out + p * count, scratch: scratch)
             }
+        }
+        if tasks == 1 { run(0); return }
+        withoutActuallyEscaping(run) { run in
+            let body = UncheckedSendable(run)
+            DispatchQueue.concurrentPerform(iterations: tasks) { body.value($0) }
         }
     }
 
