@@ -172,42 +172,74 @@ enum Depthwise {
                 if evenWidth > oddWidth { even[oddWidth] = row[2 * oddWidth] }
             }
         }
-        /// Address of the input under output column x + tap j (for the vectorised phases).
-        @inline(__always) func tap(_ rowIndex: Int, _ x: Int, _ j: Int) -> UnsafeMutablePointer<Float> {
-            if phases == 1 { return scratch + rowIndex * pw + x + j * dw }
+        /// Address of the input under output column 0 for tap (row r, column j) in the phase layout.
+        @inline(__always) func tap(_ r: Int, _ j: Int) -> UnsafePointer<Float> {
+            if phases == 1 { return UnsafePointer(scratch + r * pw + j * dw) }
             let c = j * dw
-            return (c & 1 == 0 ? split + rowIndex * evenWidth : split + ph * evenWidth + rowIndex * oddWidth) + x + (c >> 1)
+            return UnsafePointer((c & 1 == 0 ? split + r * evenWidth : split + ph * evenWidth + r * oddWidth) + (c >> 1))
         }
+        let kk = kh * kw
         let zero = Vec8(repeating: 0), six = Vec8(repeating: 6)
-        for y in 0..<oh {
-            let o = out + y * ow
-            var x = 0
-            if phases > 0 {
-                // The last group of a row may be partial: its loads run past the row (into the next row
-                // or the scratch's slack) and only the valid lanes are stored.
-                while x < ow {
-                    var acc = Vec8(repeating: bias)
-                    for i in 0..<kh {
-                        let r = y * sh + i * dh
-                        for j in 0..<kw { acc = acc.addingProduct(load8(tap(r, x, j)), Vec8(repeating: weight[i * kw + j])) }
+        @inline(__always) func finish(_ v: Vec8) -> Vec8 {
+            relu6 ? v.replacing(with: zero, where: v .< zero).replacing(with: six, where: v .> six) : v
+        }
+        withUnsafeTemporaryAllocation(of: Vec8.self, capacity: kk) { wv in
+            withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: kk) { taps in
+                for t in 0..<kk { wv[t] = Vec8(repeating: weight[t]) }
+                for y in 0..<oh {
+                    let o = out + y * ow
+                    var x = 0
+                    if phases > 0 {
+                        // The k_h·k_w input rows under output row y, as pointers at output column 0.
+                        for i in 0..<kh { for j in 0..<kw { taps[i * kw + j] = tap(y * sh + i * dh, j) } }
+                        // 32 outputs at a time in four independent accumulators (one accumulator would
+                        // chain k_h·k_w dependent FMAs).
+                        while x + 32 <= ow {
+                            let b = Vec8(repeating: bias)
+                            var a0 = b, a1 = b, a2 = b, a3 = b
+                            for t in 0..<kk {
+                                let p = taps[t] + x, w8 = wv[t]
+                                a0 = a0.addingProduct(load8(p), w8)
+                                a1 = a1.addingProduct(load8(p + 8), w8)
+                                a2 = a2.addingProduct(load8(p + 16), w8)
+                                a3 = a3.addingProduct(load8(p + 24), w8)
+                            }
+                            store8(finish(a0), o + x); store8(finish(a1), o + x + 8)
+                            store8(finish(a2), o + x + 16); store8(finish(a3), o + x + 24)
+                            x += 32
+                        }
+                        // Then 8 at a time, the taps split over two accumulators. The last group of a row
+                        // may be partial: its loads run past the row (into the next row or the scratch's
+                        // slack) and only the valid lanes are stored.
+                        while x < ow {
+                            var a0 = Vec8(repeating: bias), a1 = zero
+                            var t = 0
+                            while t + 1 < kk {
+                                a0 = a0.addingProduct(load8(taps[t] + x), wv[t])
+                                a1 = a1.addingProduct(load8(taps[t + 1] + x), wv[t + 1])
+                                t += 2
+                            }
+                            if t < kk { a0 = a0.addingProduct(load8(taps[t] + x), wv[t]) }
+                            let acc = finish(a0 + a1)
+                            if x + 8 <= ow {
+                                store8(acc, o + x)
+                            } else {
+                                for lane in 0..<(ow - x) { o[x + lane] = acc[lane] }
+                            }
+                            x += 8
+                        }
                     }
-                    if relu6 { acc = acc.replacing(with: zero, where: acc .< zero).replacing(with: six, where: acc .> six) }
-                    if x + 8 <= ow {
-                        store8(acc, o + x)
-                    } else {
-                        for lane in 0..<(ow - x) { o[x + lane] = acc[lane] }
+                    // Strides above 2: scalar.
+                    while x < ow {
+                        var s = bias
+                        for i in 0..<kh {
+                            let line = scratch + (y * sh + i * dh) * pw + x * sw
+                            for j in 0..<kw { s += weight[i * kw + j] * line[j * dw] }
+                        }
+                        o[x] = relu6 ? Swift.min(Swift.max(s, 0), 6) : s
+                        x += 1
                     }
-                    x += 8
                 }
-            }
-            while x < ow {
-                var s = bias
-                for i in 0..<kh {
-                    let line = scratch + (y * sh + i * dh) * pw + x * sw
-                    for j in 0..<kw { s += weight[i * kw + j] * line[j * dw] }
-                }
-                o[x] = relu6 ? Swift.min(Swift.max(s, 0), 6) : s
-                x += 1
             }
         }
     }
