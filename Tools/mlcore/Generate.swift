@@ -104,7 +104,7 @@ struct LanguageModel {
     /// - Throws: `DatasetError` for unknown names, `CheckpointError` / `HDF5Error` for bad files.
     init(nameOrPath: String) throws {
         let checkpoint = try Checkpoint(path: try resolveNameOrPath(nameOrPath))
-        decoder = try LlamaDecoder(checkpoint: checkpoint)
+        decoder = try LlamaDecoder.load(from: checkpoint)
         let tokenizer = try ByteLevelBPETokenizer(checkpoint: checkpoint)
         self.tokenizer = tokenizer
         stopTokens = Set(["<|im_end|>", "<|endoftext|>"].compactMap { tokenizer.id(of: $0) })

@@ -44,39 +44,36 @@ public struct LlamaConfig: Sendable, Equatable {
         self.maximumPositions = maximumPositions
     }
 
-    /// The config of a checkpoint (`vocab_size`, `hidden_size`, `intermediate_size`,
-    /// `num_hidden_layers`, `num_attention_heads`, `num_key_value_heads`, optional `head_dim`,
-    /// `rms_norm_eps`, `rope_theta`, `rope_layout` ("adjacent-pairs" | "halves", default halves as
-    /// HF), `tie_word_embeddings` (default true), `max_position_embeddings`).
+    /// Reads the HF LlamaConfig keys from a checkpoint's config: `vocab_size`, `hidden_size`,
+    /// `intermediate_size`, `num_hidden_layers`, `num_attention_heads`, `num_key_value_heads`
+    /// (default: as many as query heads), optional `head_dim`, `rms_norm_eps` (1e-6), `rope_theta`
+    /// (10000), `rope_layout` ("adjacent-pairs" | "halves"; default halves, HF's layout),
+    /// `tie_word_embeddings` (true), `max_position_embeddings` (2048).
     /// - Throws: `CheckpointError.badConfig` naming the first missing or invalid key.
-    public init(config: JSONValue, file: String) throws {
-        func int(_ key: String) throws -> Int {
-            guard let v = config[key]?.intValue, v > 0 else {
-                throw CheckpointError.badConfig(file: file, key: key, expected: "a positive integer")
-            }
-            return v
-        }
-        func number(_ key: String, default value: Double) throws -> Float {
-            guard let v = config[key] else { return Float(value) }
-            guard let d = v.doubleValue, d > 0 else { throw CheckpointError.badConfig(file: file, key: key, expected: "a positive number") }
-            return Float(d)
-        }
-        let layoutName = config["rope_layout"]?.stringValue ?? RotaryEmbedding.Layout.halves.rawValue
+    public init(_ reader: ConfigReader) throws {
+        let layoutName = try reader.optionalString("rope_layout") ?? RotaryEmbedding.Layout.halves.rawValue
         guard let layout = RotaryEmbedding.Layout(rawValue: layoutName) else {
-            throw CheckpointError.badConfig(file: file, key: "rope_layout", expected: "'adjacent-pairs' or 'halves'")
+            throw CheckpointError.badConfig(file: reader.file, key: "rope_layout", expected: "'adjacent-pairs' or 'halves'")
         }
-        self.init(vocabularySize: try int("vocab_size"), hiddenSize: try int("hidden_size"),
-                  intermediateSize: try int("intermediate_size"), layerCount: try int("num_hidden_layers"),
-                  headCount: try int("num_attention_heads"), keyValueHeadCount: try int("num_key_value_heads"),
-                  headDimension: config["head_dim"] == nil ? nil : try int("head_dim"),
-                  rmsNormEpsilon: try number("rms_norm_eps", default: 1e-6), ropeTheta: try number("rope_theta", default: 10_000),
-                  ropeLayout: layout, tiesWordEmbeddings: config["tie_word_embeddings"]?.boolValue ?? true,
-                  maximumPositions: config["max_position_embeddings"] == nil ? 2048 : try int("max_position_embeddings"))
+        let heads = try reader.int("num_attention_heads")
+        self.init(vocabularySize: try reader.int("vocab_size"), hiddenSize: try reader.int("hidden_size"),
+                  intermediateSize: try reader.int("intermediate_size"), layerCount: try reader.int("num_hidden_layers"),
+                  headCount: heads, keyValueHeadCount: try reader.optionalInt("num_key_value_heads") ?? heads,
+                  headDimension: try reader.optionalInt("head_dim"),
+                  rmsNormEpsilon: try reader.optionalFloat("rms_norm_eps") ?? 1e-6,
+                  ropeTheta: try reader.optionalFloat("rope_theta") ?? 10_000, ropeLayout: layout,
+                  tiesWordEmbeddings: reader.config["tie_word_embeddings"]?.boolValue ?? true,
+                  maximumPositions: try reader.optionalInt("max_position_embeddings") ?? 2048)
+        for (key, value) in [("vocab_size", vocabularySize), ("hidden_size", hiddenSize), ("intermediate_size", intermediateSize),
+                             ("num_hidden_layers", layerCount), ("num_attention_heads", headCount),
+                             ("num_key_value_heads", keyValueHeadCount), ("head_dim", headDimension)] where value <= 0 {
+            throw CheckpointError.badConfig(file: reader.file, key: key, expected: "a positive integer")
+        }
         guard headCount % keyValueHeadCount == 0 else {
-            throw CheckpointError.badConfig(file: file, key: "num_key_value_heads", expected: "a divisor of num_attention_heads (\(headCount))")
+            throw CheckpointError.badConfig(file: reader.file, key: "num_key_value_heads", expected: "a divisor of num_attention_heads (\(headCount))")
         }
         guard headDimension % 2 == 0 else {
-            throw CheckpointError.badConfig(file: file, key: "head_dim", expected: "an even number (RoPE rotates pairs)")
+            throw CheckpointError.badConfig(file: reader.file, key: "head_dim", expected: "an even number (RoPE rotates pairs)")
         }
     }
 }

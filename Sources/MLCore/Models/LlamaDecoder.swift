@@ -142,14 +142,15 @@ public final class LlamaDecoder: Module {
             : Linear("output", inFeatures: c.hiddenSize, outFeatures: c.vocabularySize, bias: false, factory: factory)
     }
 
-    /// The decoder of a checkpoint of architecture `llama`, built from its config and loaded strictly.
-    /// - Throws: `CheckpointError.badConfig` (architecture or config), `.stateDictMismatch`; `HDF5Error`.
-    public convenience init(checkpoint: Checkpoint) throws {
-        guard checkpoint.architecture == "llama" else {
-            throw CheckpointError.badConfig(file: checkpoint.path, key: "architecture", expected: "'llama' (found '\(checkpoint.architecture)')")
-        }
-        self.init(config: try LlamaConfig(config: checkpoint.config, file: checkpoint.path), factory: .placeholders())
-        try load(from: checkpoint)
+    /// The decoder of a prepared checkpoint (architecture "llama"), built from its config and
+    /// loaded strictly.
+    /// - Throws: `CheckpointError` (wrong architecture, bad config, missing/unexpected keys, shapes);
+    ///   `HDF5Error`.
+    public static func load(from checkpoint: Checkpoint) throws -> LlamaDecoder {
+        try checkpoint.requireArchitecture("llama")
+        let model = LlamaDecoder(config: try LlamaConfig(ConfigReader(checkpoint)), factory: .placeholders())
+        try model.load(from: checkpoint)
+        return model
     }
 
     /// An empty KV cache sized for this model.

@@ -7,19 +7,12 @@ import XCTest
 /// rotate-half RoPE (Tools/reference/torch_llama.py), plus cache, padding and scoring consistency.
 /// Fixture: Tests/Fixtures/llama_smollm2.json from Tools/reference/make_smollm2_fixture.py.
 final class LlamaDecoderTests: XCTestCase {
-    static let repository = Fixtures.directory.deletingLastPathComponent().deletingLastPathComponent()
-
     /// The model, loaded once for all tests of the class (the checkpoint is 540 MB).
     nonisolated(unsafe) static var loaded: LlamaDecoder?
 
     func model() throws -> LlamaDecoder {
         if let m = Self.loaded { return m }
-        let path = Self.repository.appendingPathComponent("data/models/smollm2.h5").path
-        guard FileManager.default.fileExists(atPath: path) else {
-            XCTFail("data/models/smollm2.h5 missing: run `make data` (make test does)")
-            throw CocoaError(.fileNoSuchFile)
-        }
-        let m = try LlamaDecoder(checkpoint: Checkpoint(path: path))
+        let m = try LlamaDecoder.load(from: Checkpoint(path: try PreparedData.path("data/models/smollm2.h5")))
         Self.loaded = m
         return m
     }
@@ -69,9 +62,7 @@ final class LlamaDecoderTests: XCTestCase {
 
     func testOurTokenizerGivesTheFixtureIds() throws {
         let f = try fixture()
-        let path = Self.repository.appendingPathComponent("data/models/smollm2.h5").path
-        _ = try model()
-        let tokenizer = try ByteLevelBPETokenizer(checkpoint: Checkpoint(path: path))
+        let tokenizer = try ByteLevelBPETokenizer(checkpoint: Checkpoint(path: try PreparedData.path("data/models/smollm2.h5")))
         XCTAssertEqual(tokenizer.encode(try XCTUnwrap(f["prompt"] as? String)), try ids(f["ids"]))
         XCTAssertEqual(tokenizer.encode(try XCTUnwrap(f["greedy_prompt"] as? String)), try ids(f["greedy_prompt_ids"]))
     }
@@ -193,13 +184,18 @@ final class LlamaDecoderTests: XCTestCase {
     func testBadConfigIsNamed() throws {
         let config: JSONValue = ["vocab_size": 10, "hidden_size": 8, "intermediate_size": 16, "num_hidden_layers": 1,
                                  "num_attention_heads": 2, "num_key_value_heads": 2, "rope_layout": "sideways"]
-        XCTAssertThrowsError(try LlamaConfig(config: config, file: "x.h5")) { error in
+        XCTAssertThrowsError(try LlamaConfig(ConfigReader(config: config, file: "x.h5"))) { error in
             XCTAssertEqual(error as? CheckpointError, .badConfig(file: "x.h5", key: "rope_layout", expected: "'adjacent-pairs' or 'halves'"))
         }
         var missing = config
-        if case .object(var o) = missing { o["rope_layout"] = nil; o["num_key_value_heads"] = nil; missing = .object(o) }
-        XCTAssertThrowsError(try LlamaConfig(config: missing, file: "x.h5")) { error in
-            XCTAssertEqual(error as? CheckpointError, .badConfig(file: "x.h5", key: "num_key_value_heads", expected: "a positive integer"))
+        if case .object(var o) = missing { o["rope_layout"] = nil; o["hidden_size"] = nil; missing = .object(o) }
+        XCTAssertThrowsError(try LlamaConfig(ConfigReader(config: missing, file: "x.h5"))) { error in
+            XCTAssertEqual(error as? CheckpointError, .badConfig(file: "x.h5", key: "hidden_size", expected: "an integer"))
+        }
+        var unequal = config
+        if case .object(var o) = unequal { o["rope_layout"] = nil; o["num_key_value_heads"] = 3; unequal = .object(o) }
+        XCTAssertThrowsError(try LlamaConfig(ConfigReader(config: unequal, file: "x.h5"))) { error in
+            XCTAssertEqual(error as? CheckpointError, .badConfig(file: "x.h5", key: "num_key_value_heads", expected: "a divisor of num_attention_heads (2)"))
         }
     }
 
