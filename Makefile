@@ -76,13 +76,16 @@ bench: setup data build
 	@echo "== MLCore (1 thread) vs peers"
 	$(PY) Benchmarks/compare.py results/bench/mlcore-1thread.json results/bench/numpy.json
 
-# Model-level cases (BERT inference and training step; EfficientNet-Lite0 inference, batch 8) and
-# one AdamW step over MiniLM-sized parameters against PyTorch, same threads.
+# Model-level cases (BERT inference and training step, EfficientNet-Lite0 inference at batch 8,
+# SmolLM2 prefill and decode) and one AdamW step over MiniLM-sized parameters against PyTorch, same threads.
 bench-models: setup data build torch-venv
 	mkdir -p results/bench
 	$(RELEASE)/mlcore-bench --repeats 7 --filter bert --output results/bench/mlcore-models.json
 	$(TORCH_PY) Benchmarks/peers/torch_models_bench.py --repeats 7 --threads $$(nproc) --output results/bench/torch-models.json
 	$(PY) Benchmarks/compare.py results/bench/mlcore-models.json results/bench/torch-models.json
+	$(RELEASE)/mlcore-bench --repeats 7 --filter llama --output results/bench/mlcore-llama.json
+	$(TORCH_PY) Benchmarks/peers/torch_llama_bench.py --repeats 7 --threads $$(nproc) --output results/bench/torch-llama.json
+	$(PY) Benchmarks/compare.py results/bench/mlcore-llama.json results/bench/torch-llama.json
 	$(RELEASE)/mlcore-bench --repeats 7 --filter adamw --output results/bench/mlcore-optim.json
 	$(TORCH_PY) Benchmarks/peers/torch_optim_bench.py --repeats 7 --output results/bench/torch-optim.json
 	$(PY) Benchmarks/compare.py results/bench/mlcore-optim.json results/bench/torch-optim.json

@@ -20,6 +20,9 @@ struct Bench: ParsableCommand {
     @Option(help: "Tweet corpus for the tokenizer cases (skipped when missing).") var tweets = "data/datasets/tweets.h5"
     @Option(help: "BERT checkpoint for the model cases (skipped when missing).") var bertCheckpoint = "data/models/minilm-l6.h5"
     @Option(help: "EfficientNet-Lite0 checkpoint for the CNN inference case (skipped when missing).") var efficientnet = "data/models/efficientnet-lite0.h5"
+    @Option(help: "Causal LM for the prefill/decode cases (skipped when missing).") var llamaCheckpoint = "data/models/smollm2.h5"
+    @Option(help: "Prompt length of the LLM prefill case.") var promptTokens = 128
+    @Option(help: "Greedy steps of the LLM decode case.") var decodeTokens = 32
     @Option(help: "Only run cases whose name contains this.") var filter: String?
     @Option(help: "Threads for MLCore kernels and OpenBLAS (default: all cores).") var threads: Int?
 
@@ -123,6 +126,13 @@ struct Bench: ParsableCommand {
             try ModelBench.bert(checkpoint: bertCheckpoint) { group, work, unit, cases in record(group, work: work, unit: unit, cases) }
         } else {
             FileHandle.standardError.write(Data("skipping BERT cases: \(bertCheckpoint) missing (run make data)\n".utf8))
+        }
+
+        if FileManager.default.fileExists(atPath: llamaCheckpoint) {
+            results += try ModelBench.llama(checkpoint: llamaCheckpoint, promptTokens: promptTokens, decodeTokens: decodeTokens,
+                                            repeats: repeats, filter: filter)
+        } else {
+            FileHandle.standardError.write(Data("skipping llama cases: \(llamaCheckpoint) missing (run make data)\n".utf8))
         }
 
         // One AdamW step over a parameter set shaped like all-MiniLM-L6-v2 (103 tensors, 22.7M floats),

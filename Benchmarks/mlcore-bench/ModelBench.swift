@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import MLCore
 
@@ -42,5 +43,48 @@ enum ModelBench {
         var rng = RandomGenerator(seed: 2)
         let images = Tensor.uniform([8, 3, 224, 224], low: -1, high: 1, using: &rng)
         record("efficientnet", 8e9, "images/s", [("efficientnet_lite0_b8", { _ = model.predict(images) })])
+    }
+
+    /// SmolLM2 inference (peer: Benchmarks/peers/torch_llama_bench.py, same ids and protocol), in
+    /// tokens/s: `llama_prefill_P` runs a P-token prompt into a fresh KV cache (logits of the last
+    /// position only); `llama_decode_N` times N greedy single-token steps after such a prefill (the
+    /// prefill itself untimed). One warm-up, then the median of `repeats`.
+    static func llama(checkpoint path: String, promptTokens: Int, decodeTokens: Int, repeats: Int,
+                      filter: String?) throws -> [JSONValue] {
+        let names = ["llama_prefill_\(promptTokens)", "llama_decode_\(decodeTokens)"]
+        let wanted = names.map { filter == nil || $0.contains(filter!) }
+        guard wanted.contains(true) else { return [] }
+        let model = try LlamaDecoder.load(from: Checkpoint(path: path))
+        let ids = NDArray((0..<promptTokens).map { Int32(100 + ($0 * 7919) % 48000) }, shape: [1, promptTokens])
+        func seconds(since t0: UInt64) -> Double { Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9 }
+        func prefill() -> (KVCache, Tensor) {
+            let cache = model.makeCache()
+            return (cache, model(ids, cache: cache, logits: .last).logits.value)
+        }
+        let runs: [() -> Double] = [
+            { let t0 = DispatchTime.now().uptimeNanoseconds; _ = prefill(); return seconds(since: t0) },
+            {
+                let (cache, first) = prefill()
+                var logits = first
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                for _ in 0..<decodeTokens {
+                    let token = logits.reshaped([-1]).argmax(axis: 0).elements[0]
+                    logits = model(NDArray([token], shape: [1, 1]), cache: cache, logits: .last).logits.value
+                }
+                return seconds(since: t0)
+            },
+        ]
+        var results: [JSONValue] = []
+        for (k, name) in names.enumerated() where wanted[k] {
+            let tokens = Double(k == 0 ? promptTokens : decodeTokens)
+            _ = runs[k]()  // warm-up
+            let times = (0..<repeats).map { _ in runs[k]() }
+            let median = times.sorted()[times.count / 2]
+            FileHandle.standardError.write(Data(String(format: "%-28@ %10.2f ms  %8.2f tok/s\n", name as NSString,
+                                                        median * 1e3, tokens / median).utf8))
+            results.append(["name": .string(name), "group": "llama", "median_s": .double(median),
+                            "throughput": .double(tokens / median), "unit": "tok/s", "repeats_s": JSONValue(times)])
+        }
+        return results
     }
 }
