@@ -1,8 +1,10 @@
 """Timing shared by the peer benchmark scripts: one warm-up call, then the median of `repeats`
 timed calls, recorded with the same fields as Benchmarks/mlcore-bench writes."""
+import json
 import statistics
 import sys
 import time
+from pathlib import Path
 
 
 def measure(name, group, work, unit, fn, repeats):
@@ -17,3 +19,12 @@ def measure(name, group, work, unit, fn, repeats):
     print(f"{name:28s} {median * 1e3:10.4f} ms  {work / median / 1e9:8.4f} {unit}", file=sys.stderr)
     return {"name": name, "group": group, "median_s": median, "throughput": work / median / 1e9,
             "unit": unit, "repeats_s": times}
+
+
+def emit(doc, output):
+    """Writes a peer's JSON document to `output` (a path) or, when None, to stdout."""
+    text = json.dumps(doc, sort_keys=True)
+    if output:
+        Path(output).write_text(text + "\n")
+    else:
+        print(text)

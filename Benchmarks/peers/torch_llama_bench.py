@@ -8,7 +8,6 @@ as MLCore:
   OPENBLAS_CORETYPE=Haswell /work/torch-venv/bin/python Benchmarks/peers/torch_llama_bench.py --threads 2
 """
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -18,7 +17,9 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "Tools" / "reference"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 from torch_llama import TorchLlama  # noqa: E402
+from timing import emit  # noqa: E402
 
 
 def prompt_ids(n):
@@ -76,11 +77,7 @@ def main():
                            "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE"),
                            "prompt_tokens": args.prompt_tokens, "decode_tokens": args.decode_tokens,
                            "repeats": args.repeats}}
-    text = json.dumps(doc, sort_keys=True)
-    if args.output:
-        Path(args.output).write_text(text + "\n")
-    else:
-        print(text)
+    emit(doc, args.output)
 
 
 if __name__ == "__main__":
