@@ -75,9 +75,17 @@ final class LlamaDecoderTests: XCTestCase {
             streamed.append($0)
             return true
         }
-        XCTAssertEqual(out, try ids(f["greedy_ids"]))
+        let expected = try ids(f["greedy_ids"])
+        XCTAssertEqual(out, expected)
         XCTAssertEqual(streamed, out)
         XCTAssertTrue((f["greedy_text"] as? String ?? "").hasPrefix(" Paris"))
+        // A stop token ends generation (and is returned); so does onToken returning false.
+        let prompt = try ids(f["greedy_prompt_ids"])
+        let stopped = m.generate(prompt: prompt, options: GenerationOptions(maxNewTokens: 20, stopTokens: [expected[2]]), rng: &rng)
+        XCTAssertEqual(stopped, Array(expected[...2]))
+        var calls = 0
+        let cut = m.generate(prompt: prompt, options: GenerationOptions(maxNewTokens: 20), rng: &rng) { _ in calls += 1; return calls < 2 }
+        XCTAssertEqual(cut, Array(expected[..<2]))
     }
 
     func testCachedDecodingEqualsRecomputation() throws {
