@@ -84,7 +84,7 @@ bench-models: setup data build torch-venv
 	$(TORCH_PY) Benchmarks/peers/torch_models_bench.py --repeats 7 --threads $$(nproc) --output results/bench/torch-models.json
 	$(PY) Benchmarks/compare.py results/bench/mlcore-models.json results/bench/torch-models.json
 	$(RELEASE)/mlcore-bench --repeats 7 --filter llama --output results/bench/mlcore-llama.json
-	$(TORCH_PY) Benchmarks/peers/torch_llama_bench.py --repeats 7 --threads $$(nproc) --output results/bench/torch-llama.json
+	OMP_WAIT_POLICY=PASSIVE $(TORCH_PY) Benchmarks/peers/torch_llama_bench.py --repeats 7 --threads $$(nproc) --output results/bench/torch-llama.json
 	$(PY) Benchmarks/compare.py results/bench/mlcore-llama.json results/bench/torch-llama.json
 	$(RELEASE)/mlcore-bench --repeats 7 --filter adamw --output results/bench/mlcore-optim.json
 	$(TORCH_PY) Benchmarks/peers/torch_optim_bench.py --repeats 7 --output results/bench/torch-optim.json

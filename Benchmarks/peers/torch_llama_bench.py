@@ -3,9 +3,10 @@
 float32, preallocated KV cache, output projection on the last position only), the same prompt ids and
 the same protocol as `mlcore-bench --filter llama`: prefill of a PROMPT-token prompt into a fresh
 cache, and DECODE greedy single-token steps after it. One warm-up, then the median of `repeats`;
-throughput in tokens/s. Run with the CPU torch venv and the same thread count and OPENBLAS_CORETYPE
-as MLCore:
-  OPENBLAS_CORETYPE=Haswell /work/torch-venv/bin/python Benchmarks/peers/torch_llama_bench.py --threads 2
+throughput in tokens/s. Run with the torch venv (`make torch-venv`) and the same thread count and
+OPENBLAS_CORETYPE as MLCore (on a shared machine also OMP_WAIT_POLICY=PASSIVE: torch's OpenMP threads
+otherwise busy-wait; Docs/PERFORMANCE.md):
+  OPENBLAS_CORETYPE=Haswell .venv-torch/bin/python Benchmarks/peers/torch_llama_bench.py --threads 2
 """
 import argparse
 import os

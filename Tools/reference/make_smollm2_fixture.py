@@ -16,8 +16,9 @@ Writes Tests/Fixtures/llama_smollm2.json (< 1 MB):
   greedy_prompt(_ids), greedy_ids, greedy_text   20 greedy tokens (checked with and without cache)
   float32_torch_max_abs_diff   the same model in float32 torch vs this float64 reference (noise floor)
 
-Run (torch, numpy, h5py, tokenizers; the CPU torch wheel of the machine image):
-  OPENBLAS_CORETYPE=Haswell /work/torch-venv/bin/python Tools/reference/make_smollm2_fixture.py
+Run in the torch venv (`make torch-venv`: the machine image's CPU torch wheel + requirements-torch.txt,
+which brings numpy, h5py and tokenizers):
+  OPENBLAS_CORETYPE=Haswell .venv-torch/bin/python Tools/reference/make_smollm2_fixture.py
 With --check-transformers (when transformers is importable) it also checks the float32 logits
 against transformers' LlamaForCausalLM built from the same weights.
 """
