@@ -228,8 +228,10 @@ public final class LlamaDecoder: Module {
 
     /// The additive bias of causal attention over S keys of which the T queries are the last,
     /// plus padding from a [B, S] mask: [T, S], or [B, 1, T, S] with a mask; nil when nothing is
-    /// masked (one query and no padding).
-    static func attentionBias(batch b: Int, queries t: Int, keys s: Int, attentionMask: NDArray<Int32>?) -> Tensor? {
+    /// masked (one query and no padding). What `trunk` passes to every block; for callers that run
+    /// the blocks in their own loop (e.g. to route or replace FFNs between layers).
+    /// - Precondition: a mask has shape [B, S].
+    public static func attentionBias(batch b: Int, queries t: Int, keys s: Int, attentionMask: NDArray<Int32>?) -> Tensor? {
         if let m = attentionMask {
             require(m.shape == [b, s], "LlamaDecoder: attention mask \(m.shape), expected [\(b), \(s)] (cached + new positions)")
             return AttentionMask.padding(m) + AttentionMask.causal(queries: t, keys: s)

@@ -158,7 +158,8 @@ final class LlamaDecoderTests: XCTestCase {
             XCTAssertEqual(states.count, 31)
             XCTAssertEqual(states[0].shape, [1, 6, 576])
             // hidden[i + 1] = block i (hidden[i]) below the last; the last is after the final norm.
-            let block3 = m.blocks[3](states[3], start: 0, bias: AttentionMask.causal(queries: 6, keys: 6), cache: nil)
+            let bias = LlamaDecoder.attentionBias(batch: 1, queries: 6, keys: 6, attentionMask: nil)
+            let block3 = m.blocks[3](states[3], start: 0, bias: bias, cache: nil)
             assertClose(block3.value, states[4].value, rtol: 0, atol: 1e-5, "block 3")
             let last = m.blocks[29](states[29], start: 0, bias: AttentionMask.causal(queries: 6, keys: 6), cache: nil)
             assertClose(m.outputNorm(last).value, states[30].value, rtol: 0, atol: 1e-5, "final norm")
