@@ -78,20 +78,23 @@ bench: setup data build
 
 # Model-level cases (BERT inference and training step, EfficientNet-Lite0 inference at batch 8,
 # SmolLM2 prefill and decode) and one AdamW step over MiniLM-sized parameters against PyTorch, same threads.
+# Issue 4's model rows: each case in its own process on both sides (so peak RSS is the case's), the
+# peers with the same thread count and passive OpenMP waiting, then one ratio table.
+MODEL_CASES := bert_minilm_forward_b32_t128 bert_minilm_forward_b1_t16 bert_minilm_train_step_b16_t64 \
+               llama_prefill_128 llama_decode_64 efficientnet_lite0_b16
 bench-models: setup data build torch-venv
-	mkdir -p results/bench
-	$(RELEASE)/mlcore-bench --repeats 7 --filter bert --output results/bench/mlcore-models.json
-	$(TORCH_PY) Benchmarks/peers/torch_models_bench.py --repeats 7 --threads $$(nproc) --output results/bench/torch-models.json
-	$(PY) Benchmarks/compare.py results/bench/mlcore-models.json results/bench/torch-models.json
-	$(RELEASE)/mlcore-bench --repeats 7 --filter llama --output results/bench/mlcore-llama.json
-	OMP_WAIT_POLICY=PASSIVE $(TORCH_PY) Benchmarks/peers/torch_llama_bench.py --repeats 7 --threads $$(nproc) --output results/bench/torch-llama.json
-	$(PY) Benchmarks/compare.py results/bench/mlcore-llama.json results/bench/torch-llama.json
+	rm -rf results/bench/models && mkdir -p results/bench/models
+	@set -e; for c in $(MODEL_CASES); do \
+	  case $$c in bert_*) peer=torch_models_bench.py;; llama_*) peer=torch_llama_bench.py;; *) peer=efficientnet_torch_bench.py;; esac; \
+	  echo "== $$c"; \
+	  $(RELEASE)/mlcore-bench --repeats 7 --filter $$c --output results/bench/models/mlcore-$$c.json; \
+	  OMP_WAIT_POLICY=PASSIVE $(TORCH_PY) Benchmarks/peers/$$peer --repeats 7 --threads $$(nproc) --filter $$c \
+	    --output results/bench/models/torch-$$c.json; \
+	done
+	$(PY) Benchmarks/compare.py results/bench/models/*.json
 	$(RELEASE)/mlcore-bench --repeats 7 --filter adamw --output results/bench/mlcore-optim.json
 	$(TORCH_PY) Benchmarks/peers/torch_optim_bench.py --repeats 7 --output results/bench/torch-optim.json
 	$(PY) Benchmarks/compare.py results/bench/mlcore-optim.json results/bench/torch-optim.json
-	$(RELEASE)/mlcore-bench --repeats 15 --filter efficientnet --output results/bench/mlcore-cnn.json
-	$(TORCH_PY) Benchmarks/peers/efficientnet_torch_bench.py --repeats 15 --threads $$(nproc) --output results/bench/torch-cnn.json
-	$(PY) Benchmarks/compare.py results/bench/mlcore-cnn.json results/bench/torch-cnn.json
 
 clean:
 	rm -rf .build results

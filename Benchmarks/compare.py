@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
 """Joins mlcore-bench and peer benchmark JSON files into one markdown table of ratios
 (MLCore throughput / peer throughput; > 1 means MLCore is faster). Usage:
-compare.py MLCORE.json PEER.json [PEER.json ...] (the peers' results are joined)"""
+compare.py FILE.json [FILE.json ...]: the files written by mlcore-bench (tool "mlcore-bench") are
+MLCore's, all others the peers'; results of several files are joined (make bench-models runs each
+model case in its own process, so each result's peak_rss_mib is that case's)."""
 import json
 import sys
 
-ours = {r["name"]: r for r in json.load(open(sys.argv[1]))["results"]}
-peer = {r["name"]: r for path in sys.argv[2:] for r in json.load(open(path))["results"]}
+docs = [json.load(open(path)) for path in sys.argv[1:]]
+ours = {r["name"]: r for d in docs if d.get("tool") == "mlcore-bench" for r in d["results"]}
+peer = {r["name"]: r for d in docs if d.get("tool") != "mlcore-bench" for r in d["results"]}
 rows = []
 for n in (512, 1024, 2048):
     m, c, p = ours.get(f"sgemm_mlcore_{n}"), ours.get(f"sgemm_cblas_{n}"), peer.get(f"sgemm_numpy_{n}")
@@ -31,19 +34,32 @@ for variant in ("default", "foreach"):
     if o and q:
         rows.append(("AdamW step, MiniLM-L6 parameters", f"{o['median_s'] * 1e3:.1f} ms",
                      f"torch {variant} {q['median_s'] * 1e3:.1f} ms", o["throughput"] / q["throughput"]))
-# channels_last is PyTorch's faster layout for this CNN: compared as a second row.
-o, q = ours.get("efficientnet_lite0_b8"), peer.get("efficientnet_lite0_b8_channels_last")
-if o and q:
-    rows.append(("efficientnet_lite0_b8 vs torch channels_last", f"{o['throughput']:.3f} {o['unit']}",
-                 f"torch {q['throughput']:.3f}", o["throughput"] / q["throughput"]))
 if "gelu_erf" in ours:
     rows.append(("gelu_erf (no numpy peer)", f"{ours['gelu_erf']['throughput']:.2f} GB/s", "-", float("nan")))
-# Model cases (peer: PyTorch, Benchmarks/peers/torch_models_bench.py).
+if rows:
+    print("| case | MLCore | peer | ratio |")
+    print("|---|---|---|---|")
+    for case, a, b, r in rows:
+        print(f"| {case} | {a} | {b} | {r:.2f} |" if r == r else f"| {case} | {a} | {b} | - |")
+
+
+def rss(r):
+    return f"{r['peak_rss_mib']:.0f} MiB" if "peak_rss_mib" in r else "-"
+
+
+# Model cases (peers: PyTorch, Benchmarks/peers/torch_*_bench.py); channels_last is PyTorch's faster
+# layout for the CNN, compared as a second row.
+model_rows = []
 for name in sorted(ours):
-    if name.startswith(("bert_", "llama_", "efficientnet_")) and name in peer:
-        o, q = ours[name], peer[name]
-        rows.append((name, f"{o['throughput']:.3f} {o['unit']}", f"torch {q['throughput']:.3f}", o["throughput"] / q["throughput"]))
-print("| case | MLCore | peer | ratio |")
-print("|---|---|---|---|")
-for case, a, b, r in rows:
-    print(f"| {case} | {a} | {b} | {r:.2f} |" if r == r else f"| {case} | {a} | {b} | - |")
+    if not name.startswith(("bert_", "llama_", "efficientnet_")):
+        continue
+    for peer_name, label in ((name, "torch"), (name + "_channels_last", "torch channels_last")):
+        if peer_name in peer:
+            o, q = ours[name], peer[peer_name]
+            model_rows.append((name if label == "torch" else f"{name} vs {label}", f"{o['throughput']:.2f} {o['unit']}",
+                               f"{q['throughput']:.2f}", o["throughput"] / q["throughput"], rss(o), rss(q)))
+if model_rows:
+    print("| case | MLCore | torch | ratio | MLCore peak RSS | torch peak RSS |")
+    print("|---|---|---|---|---|---|")
+    for row in model_rows:
+        print("| %s | %s | %s | %.2f | %s | %s |" % row)

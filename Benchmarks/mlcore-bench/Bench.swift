@@ -22,7 +22,7 @@ struct Bench: ParsableCommand {
     @Option(help: "EfficientNet-Lite0 checkpoint for the CNN inference case (skipped when missing).") var efficientnet = "data/models/efficientnet-lite0.h5"
     @Option(help: "Causal LM for the prefill/decode cases (skipped when missing).") var llamaCheckpoint = "data/models/smollm2.h5"
     @Option(help: "Prompt length of the LLM prefill case.") var promptTokens = 128
-    @Option(help: "Greedy steps of the LLM decode case.") var decodeTokens = 32
+    @Option(help: "Greedy steps of the LLM decode case.") var decodeTokens = 64
     @Option(help: "Only run cases whose name contains this.") var filter: String?
     @Option(help: "Threads for MLCore kernels and OpenBLAS (default: all cores).") var threads: Int?
 
@@ -49,7 +49,7 @@ struct Bench: ParsableCommand {
                                                             median * 1e3, work / median / 1e9, unit as NSString).utf8))
                 results.append(["name": .string(name), "group": .string(group), "median_s": .double(median),
                                 "throughput": .double(work / median / 1e9), "unit": .string(unit),
-                                "repeats_s": JSONValue(times[i])])
+                                "repeats_s": JSONValue(times[i]), "peak_rss_mib": .double(ResourceUsage.peakResidentMiB)])
             }
         }
         func record(_ name: String, _ group: String, work: Double, unit: String, _ body: @escaping () -> Void) {
@@ -123,7 +123,9 @@ struct Bench: ParsableCommand {
         }
 
         if FileManager.default.fileExists(atPath: bertCheckpoint) {
-            try ModelBench.bert(checkpoint: bertCheckpoint) { group, work, unit, cases in record(group, work: work, unit: unit, cases) }
+            try ModelBench.bert(checkpoint: bertCheckpoint, filter: filter) { group, work, unit, cases in
+                record(group, work: work, unit: unit, cases)
+            }
         } else {
             FileHandle.standardError.write(Data("skipping BERT cases: \(bertCheckpoint) missing (run make data)\n".utf8))
         }
@@ -149,7 +151,7 @@ struct Bench: ParsableCommand {
         }
 
         if FileManager.default.fileExists(atPath: efficientnet) {
-            try ModelBench.efficientnet(checkpoint: efficientnet) { group, work, unit, cases in record(group, work: work, unit: unit, cases) }
+            try ModelBench.efficientnet(checkpoint: efficientnet, filter: filter) { group, work, unit, cases in record(group, work: work, unit: unit, cases) }
         } else {
             FileHandle.standardError.write(Data("skipping EfficientNet cases: \(efficientnet) missing (run make data)\n".utf8))
         }

@@ -3,7 +3,7 @@ import Foundation
 import MLCore
 
 /// Model-level benchmark cases (peer: Benchmarks/peers/torch_models_bench.py, same shapes and
-/// weights). Throughput unit "Ktok/s": thousands of input tokens per second.
+/// weights). Each result carries the process's peak RSS after the case (`peak_rss_mib`).
 enum ModelBench {
     /// Token ids [B, T] from a fixed seed (ids 1000..<29000, no padding), shared with the peer by
     /// construction: the peer draws the same ids with the same PCG32 stream.
@@ -12,37 +12,52 @@ enum ModelBench {
         return NDArray((0..<(batch * tokens)).map { _ in Int32(1000 + g.nextInt(below: 28000)) }, shape: [batch, tokens])
     }
 
-    /// BERT (MiniLM-L6) cases: inference forward of 32×128 tokens, and one training step (forward,
-    /// cross-entropy on a 3-class pooler head, backward) of 8×128 tokens.
-    static func bert(checkpoint path: String,
+    /// Whether any of `names` passes the `--filter` (a substring of the case name).
+    static func wanted(_ names: [String], filter: String?) -> Bool {
+        names.contains { filter == nil || $0.contains(filter!) }
+    }
+
+    /// BERT (MiniLM-L6) cases, in sentences/s (issue 4's shapes): inference forward of 32×128 tokens
+    /// and of one 16-token sentence (the latency case), and one fine-tuning step of 16×64 tokens
+    /// (forward, cross-entropy on a 3-class pooler head, backward, AdamW over all parameters). The
+    /// checkpoint is loaded only when a case passes the filter, so a one-case process measures
+    /// that case's peak RSS.
+    static func bert(checkpoint path: String, filter: String?,
                      record: (String, Double, String, [(String, () -> Void)]) -> Void) throws {
+        let names = ["bert_minilm_forward_b32_t128", "bert_minilm_forward_b1_t16", "bert_minilm_train_step_b16_t64"]
+        guard wanted(names, filter: filter) else { return }
         let encoder = try BertEncoder.load(from: Checkpoint(path: path))
-        let inference = ids(batch: 32, tokens: 128, seed: 11)
-        let mask = NDArray<Int32>(shape: [32, 128], repeating: 1)
-        record("bert", Double(32 * 128) * 1e6, "Ktok/s", [("bert_minilm_forward_b32_t128", {
-            _ = withoutGradient { encoder(inputIds: inference, attentionMask: mask).lastHiddenState }
-        })])
+        for (name, batch, tokens, seed) in [(names[0], 32, 128, UInt64(11)), (names[1], 1, 16, 13)] {
+            let inference = ids(batch: batch, tokens: tokens, seed: seed)
+            let mask = NDArray<Int32>(shape: [batch, tokens], repeating: 1)
+            record("bert", Double(batch) * 1e9, "sentences/s", [(name, {
+                _ = withoutGradient { encoder(inputIds: inference, attentionMask: mask).lastHiddenState }
+            })])
+        }
+        guard wanted([names[2]], filter: filter) else { return }
         let model = BertClassifier(encoder: encoder, labels: 3, input: .pooler, dropout: 0, factory: ParameterFactory(seed: 3))
-        let train = ids(batch: 8, tokens: 128, seed: 12)
-        let trainMask = NDArray<Int32>(shape: [8, 128], repeating: 1)
-        let labels = NDArray<Int32>([0, 1, 2, 0, 1, 2, 0, 1], shape: [8])
-        record("bert", Double(8 * 128) * 1e6, "Ktok/s", [("bert_minilm_train_step_b8_t128", {
+        let optimizer = AdamW(model.trainableParameters, learningRate: 2e-5, weightDecay: 0.01)
+        let train = ids(batch: 16, tokens: 64, seed: 12)
+        let trainMask = NDArray<Int32>(shape: [16, 64], repeating: 1)
+        let labels = NDArray<Int32>((0..<16).map { Int32($0 % 3) }, shape: [16])
+        record("bert", 16e9, "sentences/s", [(names[2], {
             model.zeroGradients()
             let logits = model(inputIds: train, attentionMask: trainMask)
-            let loss = Variable.crossEntropy(logits, targets: labels)
-            loss.backward()
+            Variable.crossEntropy(logits, targets: labels).backward()
+            optimizer.step()
         })])
     }
 
-    /// EfficientNet-Lite0 inference (`predict`, logits only) on a batch of 8 images of 224² (uniform
+    /// EfficientNet-Lite0 inference (`predict`, logits only) on a batch of 16 images of 224² (uniform
     /// noise: the time does not depend on the values); throughput in images/s. Peer: the same network
     /// and weights in PyTorch eager mode, Benchmarks/peers/efficientnet_torch_bench.py.
-    static func efficientnet(checkpoint path: String,
+    static func efficientnet(checkpoint path: String, filter: String?,
                              record: (String, Double, String, [(String, () -> Void)]) -> Void) throws {
+        guard wanted(["efficientnet_lite0_b16"], filter: filter) else { return }
         let model = try EfficientNetLite(path: path)
         var rng = RandomGenerator(seed: 2)
-        let images = Tensor.uniform([8, 3, 224, 224], low: -1, high: 1, using: &rng)
-        record("efficientnet", 8e9, "images/s", [("efficientnet_lite0_b8", { _ = model.predict(images) })])
+        let images = Tensor.uniform([16, 3, 224, 224], low: -1, high: 1, using: &rng)
+        record("efficientnet", 16e9, "images/s", [("efficientnet_lite0_b16", { _ = model.predict(images) })])
     }
 
     /// SmolLM2 inference (peer: Benchmarks/peers/torch_llama_bench.py, same ids and protocol), in
@@ -52,7 +67,7 @@ enum ModelBench {
     static func llama(checkpoint path: String, promptTokens: Int, decodeTokens: Int, repeats: Int,
                       filter: String?) throws -> [JSONValue] {
         let names = ["llama_prefill_\(promptTokens)", "llama_decode_\(decodeTokens)"]
-        let wanted = names.map { filter == nil || $0.contains(filter!) }
+        let wanted = names.map { Self.wanted([$0], filter: filter) }
         guard wanted.contains(true) else { return [] }
         let model = try LlamaDecoder.load(from: Checkpoint(path: path))
         let ids = NDArray((0..<promptTokens).map { Int32(100 + ($0 * 7919) % 48000) }, shape: [1, promptTokens])
@@ -83,7 +98,8 @@ enum ModelBench {
             FileHandle.standardError.write(Data(String(format: "%-28@ %10.2f ms  %8.2f tok/s\n", name as NSString,
                                                         median * 1e3, tokens / median).utf8))
             results.append(["name": .string(name), "group": "llama", "median_s": .double(median),
-                            "throughput": .double(tokens / median), "unit": "tok/s", "repeats_s": JSONValue(times)])
+                            "throughput": .double(tokens / median), "unit": "tok/s", "repeats_s": JSONValue(times),
+                            "peak_rss_mib": .double(ResourceUsage.peakResidentMiB)])
         }
         return results
     }

@@ -1,6 +1,8 @@
 """Timing shared by the peer benchmark scripts: one warm-up call, then the median of `repeats`
-timed calls, recorded with the same fields as Benchmarks/mlcore-bench writes."""
+timed calls, recorded with the same fields as Benchmarks/mlcore-bench writes (including the process's
+peak RSS after the case, `peak_rss_mib`: one case per process gives that case's peak)."""
 import json
+import resource
 import statistics
 import sys
 import time
@@ -18,7 +20,12 @@ def measure(name, group, work, unit, fn, repeats):
     median = statistics.median(times)
     print(f"{name:28s} {median * 1e3:10.4f} ms  {work / median / 1e9:8.4f} {unit}", file=sys.stderr)
     return {"name": name, "group": group, "median_s": median, "throughput": work / median / 1e9,
-            "unit": unit, "repeats_s": times}
+            "unit": unit, "repeats_s": times, "peak_rss_mib": peak_rss_mib()}
+
+
+def peak_rss_mib():
+    """The process's peak resident set size so far, in MiB (Linux reports ru_maxrss in KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def emit(doc, output):

@@ -20,7 +20,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "Tools" / "reference"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from torch_llama import TorchLlama  # noqa: E402
-from timing import emit  # noqa: E402
+from timing import emit, peak_rss_mib  # noqa: E402
 
 
 def prompt_ids(n):
@@ -34,7 +34,8 @@ def main():
     p.add_argument("--threads", type=int, default=os.cpu_count())
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--prompt-tokens", type=int, default=128)
-    p.add_argument("--decode-tokens", type=int, default=32)
+    p.add_argument("--decode-tokens", type=int, default=64)
+    p.add_argument("--filter", help="only cases whose name contains this")
     p.add_argument("--output")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
@@ -58,6 +59,8 @@ def main():
     with torch.inference_mode():
         for name, tokens, fn in (("llama_prefill_%d" % args.prompt_tokens, args.prompt_tokens, None),
                                  ("llama_decode_%d" % args.decode_tokens, args.decode_tokens, decode)):
+            if args.filter and args.filter not in name:
+                continue
             times = []
             for r in range(args.repeats + 1):
                 if fn is None:
@@ -71,7 +74,7 @@ def main():
             median = statistics.median(times)
             print(f"{name:28s} {median * 1e3:10.2f} ms  {tokens / median:8.2f} tok/s", file=sys.stderr)
             results.append({"name": name, "group": "llama", "median_s": median, "throughput": tokens / median,
-                            "unit": "tok/s", "repeats_s": times})
+                            "unit": "tok/s", "repeats_s": times, "peak_rss_mib": peak_rss_mib()})
     doc = {"tool": "torch-llama", "results": results,
            "environment": {"torch": torch.__version__, "threads": torch.get_num_threads(),
                            "blas": "MKL" if torch.backends.mkl.is_available() else "?",

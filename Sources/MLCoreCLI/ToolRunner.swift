@@ -14,7 +14,7 @@ public enum ToolRunner {
     }
 
     /// Runs `body` and writes the report it returns (to `--output` or stdout), adding config, timing
-    /// and environment. Never returns on failure: exits with the error's code.
+    /// and environment (with the run's peak resident set size). Never returns on failure: exits with the error's code.
     public static func run(tool: String, command: String, options: CommonOptions,
                            _ body: (inout Context) throws -> Report) throws {
         if let threads = options.threads { Threading.count = threads }
@@ -25,6 +25,7 @@ public enum ToolRunner {
             report.command = command
             for (k, v) in options.reportConfig where report.config[k] == nil { report.config[k] = v }
             report.timing = context.timer.report.merging(report.timing) { $1 }
+            report.environment["peak_rss_mib"] = .double(ResourceUsage.peakResidentMiB)
             try report.write(to: options.output)
         } catch {
             fail(tool: tool, error)
