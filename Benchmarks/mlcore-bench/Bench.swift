@@ -55,11 +55,14 @@ struct Bench: ParsableCommand {
         func record(_ name: String, _ group: String, work: Double, unit: String, _ body: @escaping () -> Void) {
             record(group, work: work, unit: unit, [(name, body)])
         }
+        /// Whether a section has a case that passes the filter: inputs are made only then, so a
+        /// one-case process's peak RSS is that case's.
+        func wants(_ names: [String]) -> Bool { ModelBench.wanted(names, filter: filter) }
 
         // GEMM: C = A·B, square n, 2n³ flops. MLCore with a fresh output (the plain API), MLCore into a
         // reused output, and raw cblas_sgemm into a reused output, interleaved.
         var g = RandomGenerator(seed: 1)
-        for n in [512, 1024, 2048] {
+        for n in [512, 1024, 2048] where wants(["sgemm_mlcore_\(n)", "sgemm_mlcore_into_\(n)", "sgemm_cblas_\(n)"]) {
             let a = Tensor.uniform([n, n], low: -1, high: 1, using: &g)
             let b = Tensor.uniform([n, n], low: -1, high: 1, using: &g)
             var out = Tensor.zeros([n, n])
@@ -78,30 +81,33 @@ struct Bench: ParsableCommand {
 
         // Element-wise and softmax on `elements` floats; GB/s counts bytes read + written.
         let n = elements
-        let x = Tensor.uniform([n], low: -4, high: 4, using: &g)
-        let y = Tensor.uniform([n], low: -4, high: 4, using: &g)
-        let bytes2 = Double(n) * 4 * 2, bytes3 = Double(n) * 4 * 3
-        record("add", "elementwise", work: bytes3, unit: "GB/s") { _ = x + y }
-        record("mul", "elementwise", work: bytes3, unit: "GB/s") { _ = x * y }
-        record("exp", "elementwise", work: bytes2, unit: "GB/s") { _ = x.exp() }
-        record("gelu_tanh", "elementwise", work: bytes2, unit: "GB/s") { _ = x.geluTanh() }
-        record("gelu_erf", "elementwise", work: bytes2, unit: "GB/s") { _ = x.gelu() }
-        let rows = x.reshaped([n / 1024, 1024])
-        record("softmax_rows_1024", "softmax", work: bytes2, unit: "GB/s") { _ = rows.softmax(axis: -1) }
-        record("sum", "reduction", work: Double(n) * 4, unit: "GB/s") { _ = x.sum() }
+        if wants(["add", "mul", "exp", "gelu_tanh", "gelu_erf", "softmax_rows_1024", "sum"]) {
+            let x = Tensor.uniform([n], low: -4, high: 4, using: &g)
+            let y = Tensor.uniform([n], low: -4, high: 4, using: &g)
+            let bytes2 = Double(n) * 4 * 2, bytes3 = Double(n) * 4 * 3
+            record("add", "elementwise", work: bytes3, unit: "GB/s") { _ = x + y }
+            record("mul", "elementwise", work: bytes3, unit: "GB/s") { _ = x * y }
+            record("exp", "elementwise", work: bytes2, unit: "GB/s") { _ = x.exp() }
+            record("gelu_tanh", "elementwise", work: bytes2, unit: "GB/s") { _ = x.geluTanh() }
+            record("gelu_erf", "elementwise", work: bytes2, unit: "GB/s") { _ = x.gelu() }
+            let rows = x.reshaped([n / 1024, 1024])
+            record("softmax_rows_1024", "softmax", work: bytes2, unit: "GB/s") { _ = rows.softmax(axis: -1) }
+            record("sum", "reduction", work: Double(n) * 4, unit: "GB/s") { _ = x.sum() }
+        }
 
-        if FileManager.default.fileExists(atPath: checkpoint) {
+        if wants(["checkpoint_read_all"]), FileManager.default.fileExists(atPath: checkpoint) {
             let size = Double((try? FileManager.default.attributesOfItem(atPath: checkpoint)[.size] as? Int) ?? 0)
             record("checkpoint_read_all", "io", work: size, unit: "GB/s") {
                 _ = try? Checkpoint(path: checkpoint).loadAll()
             }
-        } else {
+        } else if wants(["checkpoint_read_all"]) {
             FileHandle.standardError.write(Data("skipping checkpoint_read_all: \(checkpoint) missing (run make data)\n".utf8))
         }
 
         // Tokenizers on the tweet corpus: MB/s of UTF-8 input, one text at a time on one thread, and
         // encodeBatch on all threads (peer: HF tokenizers' encode loop and encode_batch).
-        if FileManager.default.fileExists(atPath: tweets) {
+        let tokenizerCases = ["minilm-l6", "smollm2"].flatMap { ["tokenize_\($0)_loop", "tokenize_\($0)_batch"] }
+        if wants(tokenizerCases), FileManager.default.fileExists(atPath: tweets) {
             let texts = try HDF5File(path: tweets).dataset("text").readStrings()
             let bytes = Double(texts.reduce(0) { $0 + $1.utf8.count })
             for model in ["minilm-l6", "smollm2"] {
@@ -118,7 +124,7 @@ struct Bench: ParsableCommand {
                     _ = tokenizer.encodeBatch(texts, addSpecialTokens: true)
                 }
             }
-        } else {
+        } else if wants(tokenizerCases) {
             FileHandle.standardError.write(Data("skipping tokenizer cases: \(tweets) missing (run make data)\n".utf8))
         }
 
@@ -139,7 +145,7 @@ struct Bench: ParsableCommand {
 
         // One AdamW step over a parameter set shaped like all-MiniLM-L6-v2 (103 tensors, 22.7M floats),
         // G parameters per second (peer: Benchmarks/peers/torch_optim_bench.py, torch.optim.AdamW).
-        if filter == nil || "adamw_step_mlcore".contains(filter!) {
+        if wants(["adamw_step_mlcore"]) {
             let params = Bench.miniLMShapes().enumerated().map { k, shape -> Parameter in
                 let p = Parameter(Tensor.uniform(shape, low: -1, high: 1, using: &g), name: "p\(k)")
                 p.grad = Tensor.uniform(shape, low: -1, high: 1, using: &g)
