@@ -53,12 +53,21 @@ extension Variable {
             k = key.unsqueezed(2).expanded(to: [b, hkv, group, s, dh]).reshaped([b, h, s, dh])
             v = value.unsqueezed(2).expanded(to: [b, hkv, group, s, dh]).reshaped([b, h, s, dh])
         }
-        var scores = matmul(query, k, transposeB: true) * (scale ?? 1 / Float(dh).squareRoot())
+        let scale = scale ?? 1 / Float(dh).squareRoot()
         var bias = mask
         if causal {
             let c = AttentionMask.causal(queries: t, keys: s)
             bias = bias.map { $0 + c } ?? c
         }
+        let dropping = dropout > 0 && (context?.isTraining ?? false)
+        if !Variable.recording(query, k, v) && !dropping {
+            // Nothing to differentiate: scale the queries ([B, H, T, Dh], T/S times smaller than the
+            // scores) and add the mask inside the softmax pass.
+            let scores = Tensor.matmul(query.value * scale, k.value, transposeB: true)
+            let probabilities = bias.map { scores.softmax(addingBias: $0) } ?? scores.softmax(axis: -1)
+            return Variable(Tensor.matmul(probabilities, v.value))
+        }
+        var scores = matmul(query, k, transposeB: true) * scale
         if let bias { scores = scores + bias }
         var probabilities = scores.softmax(axis: -1)
         if dropout > 0 { probabilities = probabilities.dropout(dropout, context: context) }

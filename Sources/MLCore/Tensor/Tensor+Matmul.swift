@@ -123,9 +123,21 @@ extension Tensor {
     public static func linear(_ x: Tensor, weight: Tensor, bias: Tensor? = nil) -> Tensor {
         require(weight.rank == 2 && x.shape.last == weight.shape[1],
                      "linear: input \(x.shape) does not match weight \(weight.shape) ([out, in])")
-        let y = matmul(x, weight, transposeB: true)
-        guard let bias else { return y }
+        guard let bias else { return matmul(x, weight, transposeB: true) }
         require(bias.shape == [weight.shape[0]], "linear: bias \(bias.shape) does not match weight \(weight.shape)")
-        return y + bias
+        guard x.rank >= 2 else { return matmul(x, weight, transposeB: true) + bias }
+        // The output starts as rows of b and the GEMM adds x·Wᵀ to it (β = 1): one write pass instead
+        // of an add pass that reads and writes the whole output.
+        var out = Tensor(uninitializedShape: matmulShape(x, weight, transposeA: false, transposeB: true))
+        let n = bias.count, rows = n == 0 ? 0 : out.count / n
+        let b = bias.contiguous()
+        let pb = b.storage.pointer + b.offset, po = out.storage.pointer
+        withExtendedLifetime(b) {
+            Threading.parallelFor(rows, grain: Swift.max(1, (1 << 15) / Swift.max(n, 1))) { range in
+                for r in range { (po + r * n).update(from: pb, count: n) }
+            }
+        }
+        gemm(x, weight, transposeA: false, transposeB: true, into: &out, beta: 1)
+        return out
     }
 }

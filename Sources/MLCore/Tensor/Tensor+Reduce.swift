@@ -144,6 +144,40 @@ extension Tensor {
         return self - logSumExp(axis: a, keepingDimensions: true)
     }
 
+    /// softmax(self + bias) along the last axis, the bias added inside the softmax's row pass (one
+    /// pass over the scores instead of an add pass and a softmax pass: attention with a padding or
+    /// causal mask). `bias` broadcasts to `shape` (e.g. a padding mask [B, 1, 1, S] against scores
+    /// [B, H, T, S]); the result equals `(self + bias).softmax(axis: -1)` exactly.
+    /// - Precondition: `bias` broadcasts to `shape`.
+    public func softmax(addingBias bias: Tensor) -> Tensor {
+        require(rank >= 1 && Tensor.broadcastShape(shape, bias.shape, op: "softmax(addingBias:)") == shape,
+                "softmax(addingBias:): bias \(bias.shape) does not broadcast to \(shape)")
+        let n = shape[rank - 1]
+        let b = bias.expanded(to: shape)
+        // Bias rows must be contiguous (or one value repeated) to be read in place; otherwise add first.
+        guard n > 0, b.strides[rank - 1] == 1 || n == 1 else { return (self + bias).softmax(axis: -1) }
+        let x = contiguous()
+        let rows = count / n
+        let out = Tensor(uninitializedShape: shape)
+        let px = x.storage.pointer + x.offset, pb = b.storage.pointer + b.offset, po = out.storage.pointer
+        let leading = Array(shape.dropLast()), biasStrides = Array(b.strides.dropLast())
+        withExtendedLifetime((x, b)) {
+            Threading.parallelFor(rows, grain: Swift.max(1, (1 << 14) / n)) { range in
+                for row in range {
+                    var offset = 0, rest = row
+                    for d in stride(from: leading.count - 1, through: 0, by: -1) {
+                        offset += (rest % leading[d]) * biasStrides[d]
+                        rest /= leading[d]
+                    }
+                    let o = po + row * n, xr = px + row * n, br = pb + offset
+                    for i in 0..<n { o[i] = xr[i] + br[i] }
+                    softmaxRow(o, o, n, log: false)
+                }
+            }
+        }
+        return out
+    }
+
     /// Row-wise (last axis) softmax / log-softmax in one fused pass per row.
     func lastAxisSoftmax(log: Bool) -> Tensor {
         let x = contiguous()

@@ -96,3 +96,42 @@ final class AttentionTests: XCTestCase {
         assertClose(Tensor.concatenate(steps, axis: 2), full, rtol: 1e-5, atol: 1e-6)
     }
 }
+
+/// The inference path of attention (no input needs a gradient: queries pre-scaled, mask added inside
+/// the softmax pass) against the recorded path, and the fused softmax itself.
+final class AttentionInferencePathTests: XCTestCase {
+    func testInferencePathMatchesRecordedPath() {
+        let mask = AttentionMask.padding(NDArray<Int32>([1, 1, 0, 1, 1, 1, 1, 0], shape: [2, 4]))
+        let q = randomTensor([2, 4, 4, 8], seed: 21), k = randomTensor([2, 2, 4, 8], seed: 22), v = randomTensor([2, 2, 4, 8], seed: 23)
+        for causal in [false, true] {
+            let fast = Variable.scaledDotProductAttention(query: Variable(q), key: Variable(k), value: Variable(v), mask: mask, causal: causal)
+            let recorded = Variable.scaledDotProductAttention(query: Variable(q, requiresGrad: true), key: Variable(k), value: Variable(v),
+                                                              mask: mask, causal: causal)
+            XCTAssertNotNil(recorded.node, "the reference must take the recorded path")
+            XCTAssertNil(fast.node)
+            assertClose(fast.value, recorded.value, rtol: 1e-6, atol: 1e-7)
+        }
+    }
+
+    func testSoftmaxAddingBiasEqualsAddThenSoftmax() {
+        let scores = randomTensor([2, 3, 4, 5], seed: 24)
+        for biasShape in [[2, 1, 1, 5], [4, 5], [1, 3, 4, 1], [2, 3, 4, 5]] {
+            let bias = randomTensor(biasShape, seed: 25)
+            XCTAssertEqual(scores.softmax(addingBias: bias).scalars, (scores + bias).softmax(axis: -1).scalars, "bias \(biasShape)")
+        }
+        // A non-contiguous scores view and a bias whose last axis is strided (the add-first fallback).
+        let view = randomTensor([2, 3, 5, 4], seed: 26).transposed(2, 3)
+        let strided = randomTensor([5, 4], seed: 27).transposed(0, 1)
+        XCTAssertEqual(view.softmax(addingBias: strided).scalars, (view + strided).softmax(axis: -1).scalars)
+        // −inf entries (masked keys) get probability 0.
+        let masked = Tensor([0, 0, -.infinity, 0], shape: [1, 4])
+        XCTAssertEqual(Tensor([1, 2, 3, 4], shape: [1, 4]).softmax(addingBias: masked).scalars[2], 0)
+    }
+
+    func testLinearWithBiasMatchesProductPlusBias() {
+        let x = randomTensor([3, 5, 7], seed: 28), w = randomTensor([4, 7], seed: 29), b = randomTensor([4], seed: 30)
+        assertClose(Tensor.linear(x, weight: w, bias: b), Tensor.matmul(x, w, transposeB: true) + b, rtol: 1e-6, atol: 1e-6)
+        assertClose(Tensor.linear(Tensor([1, 2, 3, 4, 5, 6, 7], shape: [7]), weight: w, bias: b),
+                    Tensor.matmul(Tensor([1, 2, 3, 4, 5, 6, 7], shape: [1, 7]), w, transposeB: true).reshaped([4]) + b, rtol: 1e-6, atol: 1e-6)
+    }
+}
