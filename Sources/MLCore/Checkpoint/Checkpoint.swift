@@ -156,9 +156,7 @@ public enum CheckpointWriter {
         // existing checkpoint intact.
         let configText = try config.jsonText()
         let sourceText = source == .null ? nil : try source.jsonText()
-        let temporary = path + ".partial-\(ProcessInfo.processInfo.processIdentifier)"
-        do {
-            let file = try HDF5File(path: temporary, mode: .create)
+        try HDF5File.createAtomically(path) { file in
             let root = file.root.attributes
             try root.set("format", .string("mlcore-checkpoint"))
             try root.set("format_version", .int(1))
@@ -175,14 +173,6 @@ public enum CheckpointWriter {
                                                  deflate: deflate)
                 }
             }
-            try file.close()
-            guard rename(temporary, path) == 0 else {
-                throw HDF5Error.library(file: path, path: "/", operation: "cannot move \(temporary) into place",
-                                        message: String(cString: strerror(errno)))
-            }
-        } catch {
-            unlink(temporary)
-            throw error
         }
     }
 }
