@@ -18,6 +18,8 @@ let package = Package(
         .library(name: "MLCore", targets: ["MLCore"]),
         .library(name: "MLCoreCLI", targets: ["MLCoreCLI"]),
         .executable(name: "mlcore", targets: ["mlcore"]),
+        .library(name: "SkillLocalization", targets: ["SkillLocalization"]),
+        .executable(name: "graft", targets: ["graft"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -54,6 +56,17 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Tools/mlcore"),
+        .target(
+            name: "SkillLocalization",
+            dependencies: ["MLCore"],
+            path: "Sources/SkillLocalization"),
+        .executableTarget(
+            name: "graft",
+            dependencies: [
+                "MLCore", "MLCoreCLI", "SkillLocalization",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Tools/graft"),
         .executableTarget(
             name: "mlcore-bench",
             dependencies: ["MLCore", "MLCoreCLI",
@@ -69,6 +82,10 @@ let package = Package(
             dependencies: ["MLCore", "MLCoreCLI",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Tests/MLCoreCLITests"),
+        .testTarget(
+            name: "SkillLocalizationTests",
+            dependencies: ["MLCore", "SkillLocalization"],
+            path: "Tests/SkillLocalizationTests"),
         .testTarget(
             name: "ToolTests",
             dependencies: ["MLCore"],

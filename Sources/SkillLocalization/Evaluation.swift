@@ -1,0 +1,49 @@
+import Foundation
+import MLCore
+
+/// Accuracy and calibration of a classifier's logits on a labelled split, through MLCore's
+/// metrics (Docs/METRICS.md §1): accuracy, ECE over 10 equal-width confidence bins (lo, hi] with
+/// the reliability-diagram bins, and NLL (log loss, nats).
+public struct ClassifierEvaluation: Sendable, Equatable {
+    public var count: Int
+    public var accuracy: Double
+    public var expectedCalibrationError: Double
+    public var negativeLogLikelihood: Double
+    public var reliability: [Calibration.Bin]
+
+    /// Evaluates logits [N, C] against `labels` [N] (softmax in Double).
+    /// - Throws: `MetricsError` (empty split, label out of range, non-finite logits).
+    public init(logits: Tensor, labels: [Int], binCount: Int = 10) throws {
+        require(logits.rank == 2 && logits.shape[0] == labels.count, "ClassifierEvaluation: logits \(logits.shape) for \(labels.count) labels")
+        let c = logits.shape[1], values = logits.contiguous().scalars
+        var probabilities: [[Double]] = [], predictions: [Int] = []
+        for i in 0..<labels.count {
+            let row = values[(i * c)..<((i + 1) * c)].map(Double.init)
+            let m = row.max() ?? 0
+            let e = row.map { Foundation.exp($0 - m) }
+            let z = e.reduce(0, +)
+            let p = e.map { $0 / z }
+            probabilities.append(p)
+            var best = 0
+            for k in 1..<c where p[k] > p[best] { best = k }
+            predictions.append(best)
+        }
+        count = labels.count
+        accuracy = try Classification.accuracy(predictions: predictions, labels: labels)
+        let r = try Calibration.expectedCalibrationError(probabilities: probabilities, labels: labels, binCount: binCount)
+        expectedCalibrationError = r.expectedCalibrationError
+        reliability = r.bins
+        negativeLogLikelihood = try Calibration.logLoss(probabilities: probabilities, labels: labels)
+    }
+
+    /// As report metrics (`accuracy`, `ece`, `nll`, `count`, `reliability` with per-bin lower, upper,
+    /// count, confidence, accuracy).
+    public var json: JSONValue {
+        .object(["count": .int(count), "accuracy": .double(accuracy), "ece": .double(expectedCalibrationError),
+                 "nll": .double(negativeLogLikelihood),
+                 "reliability": .array(reliability.map {
+                     ["lower": .double($0.lower), "upper": .double($0.upper), "count": .int($0.count),
+                      "confidence": .double($0.meanConfidence), "accuracy": .double($0.accuracy)]
+                 })])
+    }
+}

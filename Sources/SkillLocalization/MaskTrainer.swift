@@ -1,0 +1,104 @@
+import MLCore
+
+/// Settings of mask training (the reference's defaults).
+public struct MaskTrainingConfig: Sendable, Equatable {
+    /// Epochs (the reference's `num_train_epochs`; 10 in its scripts, 100 in the README example).
+    public var epochs = 10
+    /// η, the step size of the score update (the reference's `learning_rate`, 1e7).
+    public var learningRate: Float = 1e7
+    /// Examples per batch (8).
+    public var batchSize = 8
+    /// Batches per epoch at most (the reference's `gradient_accumulation_steps`, 128).
+    public var maxBatches = 128
+    /// b in σ(S − b) (10).
+    public var sigmoidBias: Float = 10
+
+    public init(epochs: Int = 10, learningRate: Float = 1e7, batchSize: Int = 8, maxBatches: Int = 128,
+                sigmoidBias: Float = 10) {
+        self.epochs = epochs; self.learningRate = learningRate; self.batchSize = batchSize
+        self.maxBatches = maxBatches; self.sigmoidBias = sigmoidBias
+    }
+}
+
+/// One epoch of mask training.
+public struct MaskEpoch: Sendable, Equatable {
+    /// 1-based epoch number.
+    public var epoch: Int
+    /// Mean training loss over the epoch's batches, at the continuous θ(S) before the step (nats).
+    public var loss: Double
+    /// Accuracy of the rounded mask's model on the train and dev splits after the step.
+    public var trainAccuracy: Double, devAccuracy: Double
+    /// Σ round(γ) after the step.
+    public var selected: Int
+    /// Whether this epoch's S became the best so far (train + dev strictly better).
+    public var kept: Bool
+}
+
+/// What mask training returns.
+public struct MaskTrainingResult: Sendable {
+    /// The best scores (or the initial ones when no epoch scored above 0).
+    public var scores: MaskScores
+    /// round(γ) of the best scores.
+    public var mask: GraftMask
+    /// The epoch whose scores were kept, nil when none was.
+    public var bestEpoch: Int?
+    /// Per-epoch records.
+    public var history: [MaskEpoch]
+}
+
+/// Grafting's mask optimisation, as the reference's `graft_Trainer.train_graft`: per epoch,
+/// (1) set the graftable parameters to θ(S) with the continuous γ; (2) accumulate ∂L/∂θ (mean
+/// cross-entropy per batch) over up to `maxBatches` shuffled batches of `batchSize`; (3) step S
+/// with the mean gradient (`MaskScores.step`); (4) evaluate the rounded mask on train and dev and
+/// keep S when train + dev accuracy is strictly higher than the best so far (starting from 0).
+/// Source: papers/graft.md ("One mask-training epoch"); reference `src/graft_trainer.py`.
+public enum MaskTrainer {
+    /// Trains the mask.
+    /// - Parameters:
+    ///   - space: the graftable parameters (θ_pre, Δ).
+    ///   - parameters: the model's parameters for `space.names`, in order; they must be trainable
+    ///     (other parameters should be frozen: their gradients are not used). On return they hold
+    ///     the last evaluated (rounded) graft.
+    ///   - initial: the starting scores (`MaskScores(basePatch:names:sigmoidBias:rng:)`).
+    ///   - trainCount: N_train; batches are index lists into the training split.
+    ///   - rng: shuffles each epoch's batches.
+    ///   - loss: the mean loss of a batch (indices) under the model's current parameters.
+    ///   - evaluate: (train accuracy, dev accuracy) under the model's current parameters.
+    ///   - onEpoch: called after each epoch (progress, logging).
+    public static func train(space: GraftSpace, parameters: [Parameter], initial: MaskScores,
+                             config: MaskTrainingConfig, trainCount: Int, rng: inout RandomGenerator,
+                             loss: ([Int]) -> Variable, evaluate: () -> (train: Double, dev: Double),
+                             onEpoch: (MaskEpoch) -> Void = { _ in }) -> MaskTrainingResult {
+        require(parameters.map(\.name) == space.names, "MaskTrainer: parameters do not match the graft space's names")
+        require(trainCount > 0 && config.batchSize > 0 && config.maxBatches > 0, "MaskTrainer: empty training split or batch")
+        var scores = initial
+        var best = initial, bestEpoch: Int? = nil, baseline = 0.0
+        var history: [MaskEpoch] = []
+        for epoch in 1...max(config.epochs, 1) where config.epochs > 0 {
+            GraftSpace.assign(space.interpolated(scores), to: parameters)
+            for p in parameters { p.zeroGradient() }
+            let batches = rng.shuffledBatches(count: trainCount, batchSize: config.batchSize).prefix(config.maxBatches)
+            var total = 0.0
+            for batch in batches {
+                let l = loss(batch)
+                total += Double(l.value.item)
+                l.backward()
+            }
+            let scale = 1 / Float(batches.count)
+            let mean = parameters.map { ($0.grad ?? Tensor(shape: $0.value.shape, repeating: 0)) * scale }
+            for p in parameters { p.zeroGradient() }
+            scores.step(meanGradient: mean, delta: space.delta, learningRate: config.learningRate)
+
+            let mask = scores.rounded()
+            GraftSpace.assign(space.grafted(mask), to: parameters)
+            let (train, dev) = evaluate()
+            let kept = train + dev > baseline
+            if kept { best = scores; bestEpoch = epoch; baseline = train + dev }
+            let record = MaskEpoch(epoch: epoch, loss: total / Double(batches.count), trainAccuracy: train,
+                                   devAccuracy: dev, selected: mask.selectedCount, kept: kept)
+            history.append(record)
+            onEpoch(record)
+        }
+        return MaskTrainingResult(scores: best, mask: best.rounded(), bestEpoch: bestEpoch, history: history)
+    }
+}

@@ -1,0 +1,85 @@
+import MLCore
+
+/// A BERT sentence classifier (encoder + linear head on the attention-masked mean of the last
+/// hidden states, sentence-transformers' pooling for all-MiniLM-L6-v2) with its tokenizer: batching,
+/// differentiable logits and loss, and batched inference.
+public final class SentenceClassifier {
+    /// The model (`classifier.weight` [C, D], `classifier.bias` [C] on top of the encoder).
+    public let model: BertClassifier
+    public let tokenizer: WordPieceTokenizer
+    /// Tokens per text at most, [CLS] and [SEP] included (128, the paper's max length).
+    public let maxLength: Int
+
+    public init(model: BertClassifier, tokenizer: WordPieceTokenizer, maxLength: Int = 128) {
+        self.model = model
+        self.tokenizer = tokenizer
+        self.maxLength = min(maxLength, model.encoder.config.maxPositions)
+    }
+
+    /// Number of classes C.
+    public var classCount: Int { model.classifier.outFeatures }
+
+    /// Token ids and attention mask [B, T] of `texts`, padded to the longest.
+    public func batch(_ texts: [String]) -> (ids: NDArray<Int32>, mask: NDArray<Int32>) {
+        let encodings = tokenizer.encodeBatch(texts, maxLength: maxLength, padToLongest: true)
+        let t = encodings.first?.ids.count ?? 0
+        return (NDArray(encodings.flatMap(\.ids), shape: [texts.count, t]),
+                NDArray(encodings.flatMap(\.attentionMask), shape: [texts.count, t]))
+    }
+
+    /// Logits [B, C] of one batch (differentiable; `context` nil for inference, or a training
+    /// context for dropout).
+    public func logits(_ texts: [String], context: ForwardContext? = nil) -> Variable {
+        let (ids, mask) = batch(texts)
+        return model(inputIds: ids, attentionMask: mask, context: context)
+    }
+
+    /// Mean cross-entropy (nats) of the items `indices` of `data`.
+    public func loss(_ data: LabelledTexts, indices: [Int], context: ForwardContext? = nil) -> Variable {
+        let part = data.subset(indices)
+        return Variable.crossEntropy(logits(part.texts, context: context),
+                                     targets: NDArray(part.labels.map(Int32.init), shape: [part.count]))
+    }
+
+    /// Runs `body` over batches of texts sorted by length (less padding) without recording
+    /// gradients, and returns its rows [N, width] in input order.
+    func inference(_ texts: [String], batchSize: Int, width: Int, _ body: ([String]) -> Tensor) -> Tensor {
+        let lengths = texts.map { $0.utf8.count }
+        let order = texts.indices.sorted { lengths[$0] > lengths[$1] }
+        var out = [Float](repeating: 0, count: texts.count * width)
+        withoutGradient {
+            for start in stride(from: 0, to: order.count, by: batchSize) {
+                let members = Array(order[start..<min(start + batchSize, order.count)])
+                let rows = body(members.map { texts[$0] }).contiguous().scalars
+                for (r, m) in members.enumerated() {
+                    for j in 0..<width { out[m * width + j] = rows[r * width + j] }
+                }
+            }
+        }
+        return Tensor(out, shape: [texts.count, width])
+    }
+
+    /// Logits [N, C] of `texts` in inference mode (no dropout), batched by length.
+    public func predictLogits(_ texts: [String], batchSize: Int = 32) -> Tensor {
+        inference(texts, batchSize: batchSize, width: classCount) { logits($0).value }
+    }
+
+    /// The pooled features [N, D] the head reads, in inference mode.
+    public func features(_ texts: [String], batchSize: Int = 32) -> Tensor {
+        inference(texts, batchSize: batchSize, width: model.encoder.config.hiddenSize) { batch in
+            let (ids, mask) = self.batch(batch)
+            return model.features(inputIds: ids, attentionMask: mask).value
+        }
+    }
+
+    /// Accuracy on `data` in inference mode.
+    public func accuracy(_ data: LabelledTexts, batchSize: Int = 32) -> Double {
+        guard !data.isEmpty else { return 0 }
+        let predictions = predictLogits(data.texts, batchSize: batchSize).argmax(axis: -1)
+        var correct = 0
+        predictions.withUnsafeBufferPointer { p in
+            for (i, y) in data.labels.enumerated() where Int(p[i]) == y { correct += 1 }
+        }
+        return Double(correct) / Double(data.count)
+    }
+}
