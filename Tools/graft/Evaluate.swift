@@ -1,0 +1,132 @@
+import ArgumentParser
+import Foundation
+import MLCore
+import MLCoreCLI
+import SkillLocalization
+
+/// `graft eval`: pre-trained, fine-tuned and grafted models on a split (and the OOD set).
+struct Evaluate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Evaluate the pre-trained, fine-tuned and grafted models: accuracy, graft/FT ratio, ECE with reliability bins, NLL, sparsity, OOD.",
+        discussion: """
+            Example:
+              graft eval --finetuned ft.h5 --mask mask.h5 --split test -o eval.json
+            The three models share the fine-tuned checkpoint's head; the pre-trained model is the
+            pre-trained encoder under that head. ECE uses 10 equal-width confidence bins (lo, hi].
+            For the polarity task the movie-review sentences (--ood, gensim-corpora) are evaluated too
+            (trained on tweets, tested on movie reviews). --task evaluates on another task's split.
+            """)
+
+    @OptionGroup var common: CommonOptions
+    @OptionGroup var pair: PairOptions
+    @OptionGroup var data: DataOptions
+
+    @Option(name: .customLong("mask"), help: ArgumentHelp("A mask written by `graft localize` (repeatable).", valueName: "file"))
+    var masks: [String] = []
+
+    @Option(help: "Split: test, dev or train (the fine-tuned checkpoint's training split).")
+    var split = "test"
+
+    @Option(help: "Evaluate on this task instead of the fine-tuned checkpoint's.")
+    var task: String?
+
+    @Option(help: ArgumentHelp("Out-of-distribution set for polarity: a datasets.toml name or .h5 path; 'none' to skip.", valueName: "name|file"))
+    var ood = "gensim-corpora"
+
+    @Option(help: "Texts per inference batch.")
+    var batchSize = 32
+
+    func validate() throws {
+        guard ["test", "dev", "train"].contains(split) else { throw ValidationError("--split must be test, dev or train, got '\(split)'") }
+        guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
+    }
+
+    func run() throws {
+        try ToolRunner.run(tool: "graft", command: "eval", options: common) { context in
+            let models = try context.timer.measure("load") { try pair.load(maxLength: data.maxLength) }
+            let task = try task.map(SkillTask.init(named:)) ?? models.provenance.task
+            let (splits, datasetPath) = try context.timer.measure("data") { try data.splits(task) }
+            let examples: LabelledTexts
+            switch split {
+            case "dev": examples = splits.dev
+            case "train": examples = try splits.train(k: models.provenance.k, seed: models.provenance.dataSeed)
+            default: examples = splits.test
+            }
+            guard !examples.isEmpty else {
+                throw SkillLocalizationError.emptySplit(task: task.rawValue, split: split, reason: "no example (--test-per-class 0?)")
+            }
+            var oodSet: (LabelledTexts, String)?
+            if task == .polarity && ood != "none" {
+                let path = try resolveNameOrPath(ood)
+                oodSet = (try MovieReviews.load(path), path)
+            }
+            var loaded: [(path: String, mask: GraftMask)] = []
+            for path in masks {
+                let (mask, _) = try GraftMask.read(from: path)
+                try mask.check(fits: models.space, file: path)
+                loaded.append((path, mask))
+            }
+
+            func evaluate(_ name: String) throws -> JSONValue {
+                try context.timer.measure("evaluate") {
+                    var out: [String: JSONValue] = [:]
+                    let result = try ClassifierEvaluation(logits: models.classifier.predictLogits(examples.texts, batchSize: batchSize),
+                                                          labels: examples.labels)
+                    out[split] = result.json
+                    if let (set, _) = oodSet {
+                        out["ood"] = try ClassifierEvaluation(logits: models.classifier.predictLogits(set.texts, batchSize: batchSize),
+                                                              labels: set.labels).json
+                    }
+                    log("graft eval: \(name) \(split) accuracy \(result.accuracy) ECE \(String(format: "%.4f", result.expectedCalibrationError))", quiet: common.quiet)
+                    return .object(out)
+                }
+            }
+            models.usePretrained()
+            let pre = try evaluate("pretrained")
+            models.useFinetuned()
+            let ft = try evaluate("finetuned")
+            let ftAccuracy = ft[split]?["accuracy"]?.doubleValue ?? 0
+            var grafts: [JSONValue] = []
+            for (path, mask) in loaded {
+                models.use(mask)
+                guard case .object(var g) = try evaluate("graft \(path)") else { continue }
+                let accuracy = g[split]?["accuracy"]?.doubleValue ?? 0
+                g["mask"] = try fileInput(path)
+                g["selected"] = .int(mask.selectedCount)
+                g["sparsity"] = .double(mask.sparsity)
+                g["sparsity_percent"] = .double(100 * mask.sparsity)
+                g["graft_ft_accuracy_ratio"] = .double(ftAccuracy > 0 ? accuracy / ftAccuracy : 0)
+                if let preECE = pre[split]?["ece"]?.doubleValue, let ftECE = ft[split]?["ece"]?.doubleValue,
+                   let graftECE = g[split]?["ece"]?.doubleValue, ftECE > 0 {
+                    g["ece_reduction_vs_ft"] = .double(1 - graftECE / ftECE)
+                    _ = preECE
+                }
+                grafts.append(.object(g))
+            }
+
+            var report = Report(tool: "graft", command: "eval")
+            report.paper = paperCitation
+            var inputs: [String: JSONValue] = ["pretrained": try fileInput(models.pretrainedPath),
+                                               "finetuned": try fileInput(models.finetunedPath),
+                                               "dataset": try fileInput(datasetPath), "task": .string(task.rawValue),
+                                               "split_sizes": [split: .int(examples.count)]]
+            if let (set, path) = oodSet {
+                inputs["ood"] = try fileInput(path)
+                inputs["split_sizes"] = [split: .int(examples.count), "ood": .int(set.count)]
+            }
+            report.inputs = inputs
+            report.config = data.config.merging([
+                "split": .string(split), "task": .string(task.rawValue), "ood": .string(ood), "masks": JSONValue(masks),
+                "batch_size": .int(batchSize), "pretrained": .string(pair.pretrained), "finetuned": .string(pair.finetuned),
+            ]) { a, _ in a }
+            report.metrics = ["pretrained": pre, "finetuned": ft, "grafts": .array(grafts),
+                              "graftable_parameters": .int(models.space.parameterCount),
+                              "peak_rss_mb": .double(peakResidentMegabytes())]
+            report.units = ["accuracy": "fraction", "ece": "fraction", "nll": "nats", "selected": "count",
+                            "sparsity": "fraction", "sparsity_percent": "%", "graft_ft_accuracy_ratio": "ratio",
+                            "ece_reduction_vs_ft": "fraction", "graftable_parameters": "count", "peak_rss_mb": "MB"]
+            return report
+        }
+    }
+}

@@ -1,0 +1,140 @@
+import ArgumentParser
+import Foundation
+import MLCore
+import MLCoreCLI
+import SkillLocalization
+
+/// `graft localize`: learns the grafting mask of a fine-tuned checkpoint, as the reference does.
+struct Localize: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Learn the grafting mask: which tiny set of transformer-layer parameters carries the fine-tuned skill.",
+        discussion: """
+            Example:
+              graft localize --finetuned ft.h5 --sparsity 1e-4 --save-mask mask.h5
+            As the reference (graft_trainer.py): base patch γ_base from the s = int(sparsity·N) largest
+            |θ_ft − θ_pre| (--rule strict keeps |Δ| > τ, the s-th largest, as the reference; top-s keeps
+            exactly s); γ(S) = γ_base + (1 − 2γ_base)·σ(S − b), S ~ U[0,1), b = 10; per epoch the model is
+            set to θ_pre + γ(S)·Δ, ∂CE/∂θ is accumulated over up to 128 batches of 8 training examples,
+            and S ← S − η·(1 − 2γ_base)·mean(g·Δ)·σ'(S − b) with η = 1e7; the rounded mask is kept when
+            train + dev accuracy is strictly better. The task and training split are the fine-tuned
+            checkpoint's (graft finetune records them).
+            """)
+
+    @OptionGroup var common: CommonOptions
+    @OptionGroup var pair: PairOptions
+    @OptionGroup var data: DataOptions
+
+    @Option(help: "Fraction of the graftable parameters in the base patch (s = int(sparsity·N)).")
+    var sparsity = 1e-4
+
+    @Option(help: "Base patch rule: strict (reference: |Δ| > τ) or top-s (exactly s).")
+    var rule: BasePatchRule = .strict
+
+    @Option(help: "Mask-training epochs.")
+    var epochs = 10
+
+    @Option(help: "η, the step size of the mask scores.")
+    var learningRate: Float = 1e7
+
+    @Option(help: "Examples per gradient batch.")
+    var batchSize = 8
+
+    @Option(help: "Batches per epoch at most.")
+    var maxBatches = 128
+
+    @Option(help: "b in σ(S − b).")
+    var sigmoidBias: Float = 10
+
+    @Option(help: ArgumentHelp("Where to write the mask (HDF5).", valueName: "file"))
+    var saveMask: String
+
+    func validate() throws {
+        guard sparsity >= 0, sparsity <= 1 else { throw ValidationError("--sparsity must be in [0, 1], got \(sparsity)") }
+        guard epochs >= 0, batchSize > 0, maxBatches > 0 else { throw ValidationError("--epochs ≥ 0, --batch-size and --max-batches > 0") }
+    }
+
+    func run() throws {
+        try ToolRunner.run(tool: "graft", command: "localize", options: common) { context in
+            let models = try context.timer.measure("load") { try pair.load(maxLength: data.maxLength) }
+            let provenance = models.provenance
+            let (splits, datasetPath) = try context.timer.measure("data") { try data.splits(provenance.task) }
+            let train = try splits.train(k: provenance.k, seed: provenance.dataSeed)
+            let classifier = models.classifier
+            let n = models.space.parameterCount
+
+            let base = try context.timer.measure("base_patch") {
+                try BasePatch.make(delta: models.space.delta, sparsity: sparsity, rule: rule)
+            }
+            let baseCount = base.reduce(0) { $0 + Int($1.sum().item) }
+            log("graft localize: \(provenance.task.rawValue), N = \(n) graftable, base patch \(baseCount) (\(rule.rawValue))", quiet: common.quiet)
+            var rng = context.random
+            let initial = MaskScores(basePatch: base, names: models.space.names, sigmoidBias: sigmoidBias, rng: &rng)
+            let baseMask = GraftMask(names: models.space.names, values: base)
+            models.use(baseMask)
+            let baseTrain = classifier.accuracy(train), baseDev = classifier.accuracy(splits.dev)
+
+            models.freezeAllButGraftable()
+            let config = MaskTrainingConfig(epochs: epochs, learningRate: learningRate, batchSize: batchSize,
+                                            maxBatches: maxBatches, sigmoidBias: sigmoidBias)
+            var epochSeconds: [Double] = []
+            var started = Date()
+            let result = context.timer.measure("train_mask") {
+                MaskTrainer.train(space: models.space, parameters: models.graftParameters, initial: initial, config: config,
+                                  trainCount: train.count, rng: &rng,
+                                  loss: { classifier.loss(train, indices: $0) },
+                                  evaluate: { (classifier.accuracy(train), classifier.accuracy(splits.dev)) }) { epoch in
+                    epochSeconds.append(Date().timeIntervalSince(started))
+                    started = Date()
+                    log("graft localize: epoch \(epoch.epoch) loss \(String(format: "%.4f", epoch.loss)) train \(epoch.trainAccuracy) dev \(epoch.devAccuracy) selected \(epoch.selected)\(epoch.kept ? " (kept)" : "")", quiet: common.quiet)
+                }
+            }
+            let mask = result.mask
+            models.use(mask)
+            let graftTrain = classifier.accuracy(train), graftDev = classifier.accuracy(splits.dev)
+
+            let pretrainedInput = try fileInput(models.pretrainedPath), finetunedInput = try fileInput(models.finetunedPath)
+            try context.timer.measure("save") {
+                try mask.write(to: saveMask, attributes: [
+                    "task": .string(provenance.task.rawValue), "k": .int(provenance.k ?? 0), "data_seed": .int(Int(provenance.dataSeed)),
+                    "requested_sparsity": .double(sparsity), "base_patch_rule": .string(rule.rawValue),
+                    "base_patch_selected": .int(baseCount), "sigmoid_bias": .double(Double(sigmoidBias)),
+                    "epochs": .int(epochs), "learning_rate": .double(Double(learningRate)), "best_epoch": .int(result.bestEpoch ?? 0),
+                    "pretrained": .string(try pretrainedInput.jsonText()), "finetuned": .string(try finetunedInput.jsonText()),
+                    "tool": .string("graft localize \(MLCoreVersion.string)"),
+                ])
+            }
+
+            var report = Report(tool: "graft", command: "localize")
+            report.paper = paperCitation
+            report.inputs = ["pretrained": pretrainedInput, "finetuned": finetunedInput, "dataset": try fileInput(datasetPath),
+                             "task": .string(provenance.task.rawValue),
+                             "split_sizes": ["train": .int(train.count), "dev": .int(splits.dev.count)]]
+            report.config = data.config.merging([
+                "sparsity": .double(sparsity), "rule": .string(rule.rawValue), "epochs": .int(epochs),
+                "learning_rate": JSONValue(learningRate), "batch_size": .int(batchSize), "max_batches": .int(maxBatches),
+                "sigmoid_bias": JSONValue(sigmoidBias), "save_mask": .string(saveMask), "pretrained": .string(pair.pretrained),
+                "finetuned": .string(pair.finetuned), "k": provenance.k.map(JSONValue.int) ?? "full",
+                "data_seed": .int(Int(provenance.dataSeed)),
+            ]) { a, _ in a }
+            report.metrics = [
+                "graftable_parameters": .int(n), "base_patch_selected": .int(baseCount),
+                "base_patch_train_accuracy": .double(baseTrain), "base_patch_dev_accuracy": .double(baseDev),
+                "selected": .int(mask.selectedCount), "sparsity": .double(mask.sparsity), "sparsity_percent": .double(100 * mask.sparsity),
+                "best_epoch": .int(result.bestEpoch ?? 0), "train_accuracy": .double(graftTrain), "dev_accuracy": .double(graftDev),
+                "non_graftable_max_abs_delta": .double(Double(models.nonGraftableMaxChange)),
+                "seconds_per_epoch": .double(epochSeconds.isEmpty ? 0 : epochSeconds.reduce(0, +) / Double(epochSeconds.count)),
+                "peak_rss_mb": .double(peakResidentMegabytes()),
+                "per_layer_selected": .object(Dictionary(uniqueKeysWithValues: mask.perLayer().map { ("\($0.layer)", JSONValue.int($0.selected)) })),
+                "history": .array(result.history.map(\.json)),
+            ]
+            report.units = ["graftable_parameters": "count", "base_patch_selected": "count", "selected": "count",
+                            "sparsity": "fraction", "sparsity_percent": "%", "base_patch_train_accuracy": "fraction",
+                            "base_patch_dev_accuracy": "fraction", "train_accuracy": "fraction", "dev_accuracy": "fraction",
+                            "best_epoch": "epoch", "non_graftable_max_abs_delta": "weight units",
+                            "seconds_per_epoch": "s", "peak_rss_mb": "MB"]
+            return report
+        }
+    }
+}
+
+extension BasePatchRule: ExpressibleByArgument {}
