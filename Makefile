@@ -18,11 +18,12 @@ MODELS    := minilm-l6 smollm2 efficientnet-lite0
 TORCH_VENV := .venv-torch
 TORCH_PY  := $(TORCH_VENV)/bin/python
 
-.PHONY: help setup apt venv torch-venv data build test reproduce bench bench-models clean
+.PHONY: help setup apt venv torch-venv data build test reproduce bench bench-models graft clean
 
 help:
 	@echo "make reproduce   prepare data, build, inspect the real models"
 	@echo "make test        setup + data + build + unit and end-to-end tests"
+	@echo "make graft       the graft sweep (Docs/graft.md); make graft QUICK=1 runs in a few minutes"
 	@echo "make setup | data | build | bench | bench-models | torch-venv | clean"
 
 setup: apt venv
@@ -66,6 +67,11 @@ reproduce: data build
 	$(RELEASE)/mlcore datasets
 	@for m in $(MODELS); do echo; echo "== $$m"; $(RELEASE)/mlcore inspect --summary data/models/$$m.h5; done
 
+# The graft reproduction: fine-tune, localize, evaluate, compare masks (Tools/reproduce/graft.py);
+# writes results/graft/{full,quick}/*.json, table.md and sparsity.svg. QUICK=1: one seed, few steps.
+graft: data build
+	$(PY) Tools/reproduce/graft.py $(if $(QUICK),--quick)
+
 bench: setup data build
 	mkdir -p results/bench
 	$(RELEASE)/mlcore-bench --repeats 15 --output results/bench/mlcore.json
@@ -76,10 +82,9 @@ bench: setup data build
 	@echo "== MLCore (1 thread) vs peers"
 	$(PY) Benchmarks/compare.py results/bench/mlcore-1thread.json results/bench/numpy.json
 
-# Model-level cases (BERT inference and training step, EfficientNet-Lite0 inference at batch 8,
-# SmolLM2 prefill and decode) and one AdamW step over MiniLM-sized parameters against PyTorch, same threads.
-# Issue 4's model rows: each case in its own process on both sides (so peak RSS is the case's), the
-# peers with the same thread count and passive OpenMP waiting, then one ratio table.
+# Model-level benchmarks against PyTorch, same threads. Issue 4's model rows: each case in its own
+# process on both sides (so peak RSS is the case's), the peers with passive OpenMP waiting, then one
+# ratio table; one AdamW step over MiniLM-sized parameters; graft's fine-tuning step and mask epoch.
 MODEL_CASES := bert_minilm_forward_b32_t128 bert_minilm_forward_b1_t16 bert_minilm_train_step_b16_t64 \
                llama_prefill_128 llama_decode_64 efficientnet_lite0_b16
 bench-models: setup data build torch-venv
@@ -95,6 +100,8 @@ bench-models: setup data build torch-venv
 	$(RELEASE)/mlcore-bench --repeats 7 --filter adamw --output results/bench/mlcore-optim.json
 	$(TORCH_PY) Benchmarks/peers/torch_optim_bench.py --repeats 7 --output results/bench/torch-optim.json
 	$(PY) Benchmarks/compare.py results/bench/mlcore-optim.json results/bench/torch-optim.json
+	$(RELEASE)/graft bench --repeats 5 --threads $$(nproc) --output results/bench/graft-bench.json
+	$(TORCH_PY) Benchmarks/peers/torch_graft_bench.py --repeats 5 --threads $$(nproc) --output results/bench/torch-graft.json --ours results/bench/graft-bench.json
 
 clean:
 	rm -rf .build results
