@@ -87,6 +87,22 @@ final class GraftToolTests: XCTestCase {
         XCTAssertEqual((pairs?.first?["per_layer"] as? [String: Any])?.count, 6)
     }
 
+    /// continual: both protocols report accuracies whose differences are the forgetting, and the
+    /// two regions' sizes.
+    func testContinualReportsForgetting() throws {
+        _ = try preparedFile("data/models/minilm-l6.h5")
+        let result = try runTool("graft", ["continual", "--k", "4", "--steps", "4", "--eval-every", "2", "--probe-steps", "20",
+                                           "--epochs", "1"] + small)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let metrics = try XCTUnwrap(try json(result.stdout)["metrics"] as? [String: Any])
+        let sequential = try XCTUnwrap(metrics["sequential"] as? [String: Double])
+        let grafted = try XCTUnwrap(metrics["grafted"] as? [String: Any])
+        XCTAssertEqual(sequential["forgetting_a"]!, sequential["accuracy_a_after_a"]! - sequential["accuracy_a_after_b"]!, accuracy: 1e-12)
+        let alone = try XCTUnwrap(grafted["accuracy_a_region_a_alone"] as? Double), after = try XCTUnwrap(grafted["accuracy_a"] as? Double)
+        XCTAssertEqual(try XCTUnwrap(grafted["forgetting_a"] as? Double), alone - after, accuracy: 1e-12)
+        XCTAssertEqual(grafted["selected_a"] as? Int ?? 0, 1064, accuracy: 8, "about s = int(1e-4 N)")
+    }
+
     /// Bad inputs: one line on stderr and the category's exit code.
     func testBadInputsAreClearErrors() throws {
         _ = try preparedFile("data/models/minilm-l6.h5")

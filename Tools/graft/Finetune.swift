@@ -35,43 +35,12 @@ struct Finetune: ParsableCommand {
     @Option(help: "Seed of the k-shot split (the paper's: 13, 21, 42, 87, 100).")
     var dataSeed: UInt64 = 13
 
-    @Option(help: "SGD steps.")
-    var steps = 1000
-
-    @Option(help: "SGD learning rate.")
-    var learningRate: Float = 1e-3
-
-    @Option(help: "Examples per SGD step.")
-    var batchSize = 2
-
-    @Option(help: "SGD weight decay (not on biases and LayerNorm).")
-    var weightDecay: Float = 1e-4
-
-    @Option(help: "Dev evaluation every this many steps (the best is kept).")
-    var evalEvery = 100
-
-    @Option(help: "Full-batch AdamW steps of the linear probe.")
-    var probeSteps = 300
-
-    @Option(help: "Linear-probe learning rate.")
-    var probeLearningRate: Float = 1e-2
-
-    @Option(help: "Linear-probe C, the inverse L2 strength (scikit-learn's LogisticRegression objective).")
-    var probeC: Float = 1
-
-    @Flag(inversion: .prefixedNo, help: "Dropout while fine-tuning.")
-    var dropout = true
+    @OptionGroup var training: TrainingOptions
 
     @Option(help: ArgumentHelp("Where to write the fine-tuned checkpoint (HDF5).", valueName: "file"))
     var save: String
 
-    func validate() throws {
-        _ = try parseShots(k)
-        guard steps > 0, batchSize > 0, evalEvery > 0, probeSteps >= 0 else {
-            throw ValidationError("--steps, --batch-size and --eval-every must be positive, --probe-steps ≥ 0")
-        }
-        guard learningRate > 0, weightDecay >= 0, probeC > 0 else { throw ValidationError("--learning-rate and --probe-c must be > 0, --weight-decay ≥ 0") }
-    }
+    func validate() throws { _ = try parseShots(k) }
 
     func run() throws {
         try ToolRunner.run(tool: "graft", command: "finetune", options: common) { context in
@@ -88,26 +57,10 @@ struct Finetune: ParsableCommand {
                                        factory: ParameterFactory(seed: context.random.next()))
             let classifier = SentenceClassifier(model: model, tokenizer: try WordPieceTokenizer(checkpoint: checkpoint),
                                                 maxLength: data.maxLength)
-            let probeLoss = context.timer.measure("probe") {
-                LinearProbe.train(head: model.classifier, features: classifier.features(train.texts), labels: train.labels,
-                                  config: LinearProbeConfig(steps: probeSteps, learningRate: probeLearningRate, inverseRegularization: probeC))
-            }
-            let probeTrain = classifier.accuracy(train), probeDev = classifier.accuracy(splits.dev)
-            log("graft finetune: linear probe train accuracy \(probeTrain), dev \(probeDev)", quiet: common.quiet)
-
-            let bar = ProgressBar("fine-tuning", total: steps, unit: "steps", quiet: common.quiet)
-            var lastStep = 0
-            let config = FineTuningConfig(steps: steps, learningRate: learningRate, batchSize: batchSize,
-                                          weightDecay: weightDecay, evalEvery: evalEvery, dropout: dropout)
             var rng = context.random
-            let result = context.timer.measure("finetune") {
-                FineTuner.run(classifier, train: train, dev: splits.dev, config: config, rng: &rng) { record in
-                    bar.advance(by: record.step - lastStep)
-                    lastStep = record.step
-                    log("graft finetune: step \(record.step) train loss \(String(format: "%.4f", record.trainLoss)) dev accuracy \(record.devAccuracy)", quiet: common.quiet)
-                }
-            }
-            bar.finish()
+            let trained = training.train(classifier, train: train, dev: splits.dev, rng: &rng, timer: &context.timer,
+                                         label: "graft finetune", quiet: common.quiet)
+            let result = trained.result
             let finalTrain = classifier.accuracy(train)
 
             let preSHA = try SHA256.hexDigest(ofFile: pretrainedPath)
@@ -131,15 +84,11 @@ struct Finetune: ParsableCommand {
                              "split_sizes": ["train": .int(train.count), "dev": .int(splits.dev.count)]]
             report.config = data.config.merging([
                 "pretrained": .string(pretrained), "task": .string(task.rawValue), "k": shots.map(JSONValue.int) ?? "full",
-                "data_seed": .int(Int(dataSeed)), "steps": .int(steps), "learning_rate": JSONValue(learningRate),
-                "batch_size": .int(batchSize), "weight_decay": JSONValue(weightDecay), "eval_every": .int(evalEvery),
-                "probe_steps": .int(probeSteps), "probe_learning_rate": JSONValue(probeLearningRate), "probe_c": JSONValue(probeC),
-                "dropout": .bool(dropout), "save": .string(save), "optimizer": "SGD (no momentum)",
-                "trained_parameters": "encoder.layer.* (head and embeddings fixed)",
-            ]) { a, _ in a }
+                "data_seed": .int(Int(dataSeed)), "save": .string(save),
+            ]) { a, _ in a }.merging(training.config) { a, _ in a }
             report.metrics = [
-                "probe_train_loss": .double(probeLoss), "probe_train_accuracy": .double(probeTrain),
-                "probe_dev_accuracy": .double(probeDev), "train_accuracy": .double(finalTrain),
+                "probe_train_loss": .double(trained.probeLoss), "probe_train_accuracy": .double(trained.probeTrain),
+                "probe_dev_accuracy": .double(trained.probeDev), "train_accuracy": .double(finalTrain),
                 "dev_accuracy": .double(result.best?.devAccuracy ?? 0), "best_step": .int(result.best?.step ?? 0),
                 "seconds_per_step": .double(result.secondsPerStep), "peak_rss_mb": .double(peakResidentMegabytes()),
                 "history": .array(result.history.map {

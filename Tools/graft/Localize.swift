@@ -62,32 +62,24 @@ struct Localize: ParsableCommand {
             let classifier = models.classifier
             let n = models.space.parameterCount
 
-            let base = try context.timer.measure("base_patch") {
-                try BasePatch.make(delta: models.space.delta, sparsity: sparsity, rule: rule)
-            }
-            let baseCount = base.reduce(0) { $0 + Int($1.sum().item) }
-            log("graft localize: \(provenance.task.rawValue), N = \(n) graftable, base patch \(baseCount) (\(rule.rawValue))", quiet: common.quiet)
-            var rng = context.random
-            let initial = MaskScores(basePatch: base, names: models.space.names, sigmoidBias: sigmoidBias, rng: &rng)
-            let baseMask = GraftMask(names: models.space.names, values: base)
-            models.use(baseMask)
-            let baseTrain = classifier.accuracy(train), baseDev = classifier.accuracy(splits.dev)
-
             models.freezeAllButGraftable()
             let config = MaskTrainingConfig(epochs: epochs, learningRate: learningRate, batchSize: batchSize,
                                             maxBatches: maxBatches, sigmoidBias: sigmoidBias)
+            var rng = context.random
             var epochSeconds: [Double] = []
             var started = Date()
-            let result = context.timer.measure("train_mask") {
-                MaskTrainer.train(space: models.space, parameters: models.graftParameters, initial: initial, config: config,
-                                  trainCount: train.count, rng: &rng,
-                                  loss: { classifier.loss(train, indices: $0) },
-                                  evaluate: { (classifier.accuracy(train), classifier.accuracy(splits.dev)) }) { epoch in
+            let (result, baseMask) = try context.timer.measure("train_mask") {
+                try MaskTrainer.localize(classifier, space: models.space, parameters: models.graftParameters, train: train,
+                                         dev: splits.dev, sparsity: sparsity, rule: rule, config: config, rng: &rng) { epoch in
                     epochSeconds.append(Date().timeIntervalSince(started))
                     started = Date()
                     log("graft localize: epoch \(epoch.epoch) loss \(String(format: "%.4f", epoch.loss)) train \(epoch.trainAccuracy) dev \(epoch.devAccuracy) selected \(epoch.selected)\(epoch.kept ? " (kept)" : "")", quiet: common.quiet)
                 }
             }
+            let baseCount = baseMask.selectedCount
+            models.use(baseMask)
+            let baseTrain = classifier.accuracy(train), baseDev = classifier.accuracy(splits.dev)
+            log("graft localize: \(provenance.task.rawValue), N = \(n) graftable, base patch \(baseCount) (\(rule.rawValue)): train \(baseTrain), dev \(baseDev)", quiet: common.quiet)
             let mask = result.mask
             models.use(mask)
             let graftTrain = classifier.accuracy(train), graftDev = classifier.accuracy(splits.dev)

@@ -78,3 +78,75 @@ func peakResidentMegabytes() -> Double {
     getrusage(RUSAGE_SELF.rawValue, &usage)
     return Double(usage.ru_maxrss) / 1024
 }
+
+/// The two-stage training of a task (papers/graft.md, "Adaptation"): linear probe of the head on
+/// frozen features, then SGD on the encoder layers with the head fixed.
+struct TrainingOptions: ParsableArguments {
+    @Option(help: "SGD steps.")
+    var steps = 1000
+
+    @Option(help: "SGD learning rate.")
+    var learningRate: Float = 1e-3
+
+    @Option(help: "Examples per SGD step.")
+    var batchSize = 2
+
+    @Option(help: "SGD weight decay (not on biases and LayerNorm).")
+    var weightDecay: Float = 1e-4
+
+    @Option(help: "Dev evaluation every this many steps (the best is kept).")
+    var evalEvery = 100
+
+    @Option(help: "Full-batch Adam steps of the linear probe.")
+    var probeSteps = 300
+
+    @Option(help: "Linear-probe learning rate.")
+    var probeLearningRate: Float = 1e-2
+
+    @Option(help: "Linear-probe C, the inverse L2 strength (scikit-learn's LogisticRegression objective).")
+    var probeC: Float = 1
+
+    @Flag(inversion: .prefixedNo, help: "Dropout while fine-tuning.")
+    var dropout = true
+
+    func validate() throws {
+        guard steps > 0, batchSize > 0, evalEvery > 0, probeSteps >= 0 else {
+            throw ValidationError("--steps, --batch-size and --eval-every must be positive, --probe-steps ≥ 0")
+        }
+        guard learningRate > 0, weightDecay >= 0, probeC > 0 else {
+            throw ValidationError("--learning-rate and --probe-c must be > 0, --weight-decay ≥ 0")
+        }
+    }
+
+    var config: [String: JSONValue] {
+        ["steps": .int(steps), "learning_rate": JSONValue(learningRate), "batch_size": .int(batchSize),
+         "weight_decay": JSONValue(weightDecay), "eval_every": .int(evalEvery), "probe_steps": .int(probeSteps),
+         "probe_learning_rate": JSONValue(probeLearningRate), "probe_c": JSONValue(probeC), "dropout": .bool(dropout),
+         "optimizer": "SGD (no momentum)", "trained_parameters": "encoder.layer.* (head and embeddings fixed)"]
+    }
+
+    /// Probes the head on `train`, then fine-tunes the encoder layers; logs and shows progress.
+    func train(_ classifier: SentenceClassifier, train: LabelledTexts, dev: LabelledTexts, rng: inout RandomGenerator,
+               timer: inout PhaseTimer, label: String, quiet: Bool)
+        -> (probeLoss: Double, probeTrain: Double, probeDev: Double, result: FineTuningResult) {
+        let probeLoss = timer.measure("probe") {
+            LinearProbe.train(head: classifier.model.classifier, features: classifier.features(train.texts), labels: train.labels,
+                              config: LinearProbeConfig(steps: probeSteps, learningRate: probeLearningRate, inverseRegularization: probeC))
+        }
+        let probeTrain = classifier.accuracy(train), probeDev = classifier.accuracy(dev)
+        log("\(label): linear probe train accuracy \(probeTrain), dev \(probeDev)", quiet: quiet)
+        let bar = ProgressBar("fine-tuning", total: steps, unit: "steps", quiet: quiet)
+        var lastStep = 0
+        let config = FineTuningConfig(steps: steps, learningRate: learningRate, batchSize: batchSize,
+                                      weightDecay: weightDecay, evalEvery: evalEvery, dropout: dropout)
+        let result = timer.measure("finetune") {
+            FineTuner.run(classifier, train: train, dev: dev, config: config, rng: &rng) { record in
+                bar.advance(by: record.step - lastStep)
+                lastStep = record.step
+                log("\(label): step \(record.step) train loss \(String(format: "%.4f", record.trainLoss)) dev accuracy \(record.devAccuracy)", quiet: quiet)
+            }
+        }
+        bar.finish()
+        return (probeLoss, probeTrain, probeDev, result)
+    }
+}
