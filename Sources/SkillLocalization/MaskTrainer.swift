@@ -30,6 +30,9 @@ public struct MaskEpoch: Sendable, Equatable {
     public var trainAccuracy: Double, devAccuracy: Double
     /// Σ round(γ) after the step.
     public var selected: Int
+    /// max |S_after − S_before| over all entries: how far the step moved the scores (against the
+    /// sigmoid bias b that an entry must cross to flip).
+    public var maxScoreChange: Double
     /// Whether this epoch's S became the best so far (train + dev strictly better).
     public var kept: Bool
 }
@@ -87,7 +90,9 @@ public enum MaskTrainer {
             let scale = 1 / Float(batches.count)
             let mean = parameters.map { ($0.grad ?? Tensor(shape: $0.value.shape, repeating: 0)) * scale }
             for p in parameters { p.zeroGradient() }
+            let before = scores.scores
             scores.step(meanGradient: mean, delta: space.delta, learningRate: config.learningRate)
+            let change = zip(before, scores.scores).reduce(0.0) { max($0, Double(($1.0 - $1.1).abs().max().item)) }
 
             let mask = scores.rounded()
             GraftSpace.assign(space.grafted(mask), to: parameters)
@@ -95,7 +100,7 @@ public enum MaskTrainer {
             let kept = train + dev > baseline
             if kept { best = scores; bestEpoch = epoch; baseline = train + dev }
             let record = MaskEpoch(epoch: epoch, loss: total / Double(batches.count), trainAccuracy: train,
-                                   devAccuracy: dev, selected: mask.selectedCount, kept: kept)
+                                   devAccuracy: dev, selected: mask.selectedCount, maxScoreChange: change, kept: kept)
             history.append(record)
             onEpoch(record)
         }

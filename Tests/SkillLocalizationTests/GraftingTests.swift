@@ -52,6 +52,9 @@ final class GraftingTests: XCTestCase {
             for i in a.indices { XCTAssertEqual(a[i], e[i], accuracy: 1e-5 * max(1, abs(e[i]))) }
         }
         XCTAssertEqual(result.bestEpoch, 1)
+        let moved = zip(expected, initial.scores).map { Double(($0 - $1).abs().max().item) }.max()!
+        XCTAssertEqual(result.history[0].maxScoreChange, moved, accuracy: 1e-5 * max(1, moved))
+        XCTAssertGreaterThan(moved, 0)
         XCTAssertEqual(result.mask, result.scores.rounded())
         XCTAssertEqual(pair.parameters.map(\.value), pair.space.grafted(result.mask))
     }

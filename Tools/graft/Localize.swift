@@ -73,7 +73,7 @@ struct Localize: ParsableCommand {
                                          dev: splits.dev, sparsity: sparsity, rule: rule, config: config, rng: &rng) { epoch in
                     epochSeconds.append(Date().timeIntervalSince(started))
                     started = Date()
-                    log("graft localize: epoch \(epoch.epoch) loss \(String(format: "%.4f", epoch.loss)) train \(epoch.trainAccuracy) dev \(epoch.devAccuracy) selected \(epoch.selected)\(epoch.kept ? " (kept)" : "")", quiet: common.quiet)
+                    log("graft localize: epoch \(epoch.epoch) loss \(String(format: "%.4f", epoch.loss)) train \(epoch.trainAccuracy) dev \(epoch.devAccuracy) selected \(epoch.selected) max |ΔS| \(String(format: "%.3g", epoch.maxScoreChange))\(epoch.kept ? " (kept)" : "")", quiet: common.quiet)
                 }
             }
             let baseCount = baseMask.selectedCount

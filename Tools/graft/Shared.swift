@@ -68,7 +68,8 @@ func parseShots(_ text: String) throws -> Int? {
 extension MaskEpoch {
     var json: JSONValue {
         ["epoch": .int(epoch), "loss": .double(loss), "train_accuracy": .double(trainAccuracy),
-         "dev_accuracy": .double(devAccuracy), "selected": .int(selected), "kept": .bool(kept)]
+         "dev_accuracy": .double(devAccuracy), "selected": .int(selected), "kept": .bool(kept),
+         "max_score_change": .double(maxScoreChange)]
     }
 }
 
