@@ -5,10 +5,15 @@ import MLCore
 /// metrics (Docs/METRICS.md §1): accuracy, ECE over 10 equal-width confidence bins (lo, hi] with
 /// the reliability-diagram bins, and NLL (log loss, nats).
 public struct ClassifierEvaluation: Sendable, Equatable {
+    /// N, the number of evaluated items.
     public var count: Int
+    /// Fraction of items whose first arg-max is the label.
     public var accuracy: Double
+    /// ECE over the bins, in [0, 1].
     public var expectedCalibrationError: Double
+    /// −mean log p(label), nats.
     public var negativeLogLikelihood: Double
+    /// The reliability-diagram bins (lower, upper, count, mean confidence, accuracy).
     public var reliability: [Calibration.Bin]
 
     /// Evaluates logits [N, C] against `labels` [N] (softmax in Double).

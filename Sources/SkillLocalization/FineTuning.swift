@@ -4,8 +4,11 @@ import MLCore
 /// Settings of encoder fine-tuning (the paper's few-shot recipe: SGD lr 1e-3 without momentum,
 /// batch 2, weight decay 1e-4, 1000 steps, evaluation every 100 steps; papers/graft.md).
 public struct FineTuningConfig: Sendable, Equatable {
+    /// SGD steps.
     public var steps = 1000
+    /// SGD learning rate (no momentum).
     public var learningRate: Float = 1e-3
+    /// Examples per step.
     public var batchSize = 2
     /// L2 weight decay of SGD (torch's `weight_decay`), not applied to biases and LayerNorm weights
     /// (HF Trainer's grouping, `ParameterGroup.decayAndNoDecay`).
@@ -16,6 +19,7 @@ public struct FineTuningConfig: Sendable, Equatable {
     /// Dropout during fine-tuning (the encoder's configured rates).
     public var dropout = true
 
+    /// The paper's few-shot recipe by default.
     public init(steps: Int = 1000, learningRate: Float = 1e-3, batchSize: Int = 2, weightDecay: Float = 1e-4,
                 evalEvery: Int = 100, dropout: Bool = true) {
         self.steps = steps; self.learningRate = learningRate; self.batchSize = batchSize
@@ -25,9 +29,11 @@ public struct FineTuningConfig: Sendable, Equatable {
 
 /// One dev evaluation during fine-tuning.
 public struct FineTuningCheckpoint: Sendable, Equatable {
+    /// 1-based step after which the evaluation ran.
     public var step: Int
     /// Mean training loss since the previous evaluation (nats).
     public var trainLoss: Double
+    /// Accuracy on the dev split (inference mode).
     public var devAccuracy: Double
 }
 
@@ -35,6 +41,7 @@ public struct FineTuningCheckpoint: Sendable, Equatable {
 public struct FineTuningResult: Sendable {
     /// The evaluation whose parameters were kept.
     public var best: FineTuningCheckpoint?
+    /// Every dev evaluation, in order.
     public var history: [FineTuningCheckpoint]
     /// Mean wall seconds of one optimisation step (forward + backward + update).
     public var secondsPerStep: Double

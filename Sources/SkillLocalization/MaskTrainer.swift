@@ -13,6 +13,7 @@ public struct MaskTrainingConfig: Sendable, Equatable {
     /// b in σ(S − b) (10).
     public var sigmoidBias: Float = 10
 
+    /// The reference's settings by default.
     public init(epochs: Int = 10, learningRate: Float = 1e7, batchSize: Int = 8, maxBatches: Int = 128,
                 sigmoidBias: Float = 10) {
         self.epochs = epochs; self.learningRate = learningRate; self.batchSize = batchSize

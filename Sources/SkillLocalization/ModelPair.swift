@@ -3,6 +3,7 @@ import MLCore
 /// What `graft finetune` records in a fine-tuned checkpoint's config under `graft`: the task and
 /// training split it was fine-tuned on, and the pre-trained checkpoint it started from.
 public struct FineTuneProvenance: Sendable, Equatable {
+    /// The task fine-tuned on.
     public var task: SkillTask
     /// k per class, nil for the full training split.
     public var k: Int?
@@ -11,6 +12,7 @@ public struct FineTuneProvenance: Sendable, Equatable {
     /// The pre-trained checkpoint's path and sha256.
     public var pretrainedPath: String, pretrainedSHA256: String
 
+    /// Provenance from its parts.
     public init(task: SkillTask, k: Int?, dataSeed: UInt64, pretrainedPath: String, pretrainedSHA256: String) {
         self.task = task; self.k = k; self.dataSeed = dataSeed
         self.pretrainedPath = pretrainedPath; self.pretrainedSHA256 = pretrainedSHA256
@@ -40,6 +42,7 @@ public struct FineTuneProvenance: Sendable, Equatable {
 /// or any grafted values; everything else is the pre-trained encoder's (embeddings, pooler) and the
 /// fine-tuned head, shared by all three models (papers/graft.md, "Adaptation").
 public final class ModelPair {
+    /// The two checkpoint files, as given.
     public let pretrainedPath: String, finetunedPath: String
     /// The model; its graftable parameters hold the fine-tuned values after loading.
     public let classifier: SentenceClassifier

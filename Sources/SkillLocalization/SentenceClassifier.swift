@@ -6,10 +6,12 @@ import MLCore
 public final class SentenceClassifier {
     /// The model (`classifier.weight` [C, D], `classifier.bias` [C] on top of the encoder).
     public let model: BertClassifier
+    /// The model's WordPiece tokenizer (from the pre-trained checkpoint).
     public let tokenizer: WordPieceTokenizer
     /// Tokens per text at most, [CLS] and [SEP] included (128, the paper's max length).
     public let maxLength: Int
 
+    /// A classifier over `model`; `maxLength` is capped at the model's positions.
     public init(model: BertClassifier, tokenizer: WordPieceTokenizer, maxLength: Int = 128) {
         self.model = model
         self.tokenizer = tokenizer

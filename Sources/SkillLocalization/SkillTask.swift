@@ -43,6 +43,7 @@ public struct LabelledTexts: Sendable, Equatable {
     /// Their labels in `0..<classCount`, [N].
     public var labels: [Int]
 
+    /// A split from its parts (one label per text).
     public init(texts: [String], labels: [Int]) {
         self.texts = texts
         self.labels = labels

@@ -16,6 +16,7 @@ public struct TaskSplits: Sendable {
     /// The seeds of the paper's k-shot splits.
     public static let paperSeeds: [UInt64] = [13, 21, 42, 87, 100]
 
+    /// The task these splits belong to.
     public let task: SkillTask
     /// The held-out test split (balanced: `testPerClass` per class), in shuffled order.
     public let test: LabelledTexts

@@ -20,6 +20,7 @@ public struct SHA256: Sendable {
         0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
     ]
 
+    /// A fresh hash (the FIPS 180-4 initial state).
     public init() {}
 
     /// Feeds bytes.
@@ -112,6 +113,7 @@ public struct SHA256: Sendable {
 
     /// A file that cannot be opened for hashing (exit 66).
     public struct FileError: CategorizedError {
+        /// The file that could not be opened.
         public let path: String
         public var category: ErrorCategory { .missingInput }
         public var description: String { "cannot read \(path) to hash it" }
