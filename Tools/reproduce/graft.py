@@ -4,6 +4,7 @@ paper's claims and an SVG plot of graft/FT accuracy against sparsity.
 
     python Tools/reproduce/graft.py            # the full sweep (2 tasks x 5 seeds x 4 sparsities)
     python Tools/reproduce/graft.py --quick    # a few minutes: 1 seed, 200 steps, 2 sparsities
+    python Tools/reproduce/graft.py --seeds 13,21   # only these seeds (reuses finished reports)
 
 Runs the built `graft` executable (.build/release/graft); existing result files are reused, so an
 interrupted sweep resumes. Standard library only.
@@ -223,8 +224,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="the few-minute run (CI)")
     parser.add_argument("--out", default="results/graft", help="output directory")
+    parser.add_argument("--seeds", help="comma-separated subset of the seeds (e.g. 13,21), to summarise part of a sweep")
     args = parser.parse_args()
-    settings = QUICK if args.quick else FULL
+    settings = dict(QUICK if args.quick else FULL)
+    if args.seeds:
+        settings["seeds"] = [int(s) for s in args.seeds.split(",")]
     out = Path(args.out) / ("quick" if args.quick else "full")
     out.mkdir(parents=True, exist_ok=True)
     rows, overlaps = sweep(settings, out)
