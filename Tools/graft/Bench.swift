@@ -11,13 +11,13 @@ struct Bench: ParsableCommand {
         abstract: "Time one fine-tuning step and one mask-training epoch on MiniLM-L6 (synthetic token ids), with peak RSS.",
         discussion: """
             Cases (median of --repeats after one warm-up; ids drawn from 1000..<29000, no padding):
-              bert_graft_sgd_step_b2_t40    one fine-tuning step: batch 2 × 40 tokens, forward, CE,
-                                            backward through the layers, SGD update (head, embeddings fixed)
-              bert_graft_mask_epoch_k16_t40 one mask epoch with k = 16 (32 examples): θ(S), 4 batches of
-                                            8 forward + backward, the score update over the 10.6M
-                                            graftable entries, the rounded graft, accuracy on 32 + 128
-                                            examples (batches of 32)
-            Output: JSON {"results": [...]} as mlcore-bench writes (Benchmarks/compare.py joins them).
+            bert_graft_sgd_step_b2_t40: one fine-tuning step, batch 2 × 40 tokens: forward, CE, backward \
+            through the layers, SGD update (head and embeddings fixed).
+            bert_graft_mask_epoch_k16_t40: one mask epoch with k = 16 (32 examples): θ(S), 4 batches of 8 \
+            forward + backward, the score update over the 10.6M graftable entries, the rounded graft, \
+            accuracy on 32 + 128 examples (batches of 32).
+            The report's metrics.results are records as mlcore-bench writes them; \
+            Benchmarks/peers/torch_graft_bench.py --ours REPORT prints the comparison.
             """)
 
     @OptionGroup var common: CommonOptions

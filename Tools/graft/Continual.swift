@@ -13,12 +13,12 @@ struct Continual: ParsableCommand {
             Example:
               graft continual --task-a polarity --task-b subjectivity --k 16 --data-seed 13 --sparsity 1e-4
             1. θ_A: head A probed on θ_pre, the layers fine-tuned on A from θ_pre (as graft finetune).
-            2. Sequential: head B probed on θ_A, the layers fine-tuned on B from θ_A → θ_AB. Forgetting =
-               acc_A(θ_A) − acc_A(θ_AB), both with head A.
-            3. Grafting: γ_A localized on θ_pre → θ_A (task A data, head A), γ_B on θ_A → θ_AB (task B data,
-               head B); the grafted model takes θ_A on γ_A, θ_AB on γ_B outside γ_A, θ_pre elsewhere.
-               Forgetting = acc_A(graft of γ_A alone) − acc_A(grafted model).
-            Accuracies are on each task's held-out test split. The paper reports only that localization
+            2. Sequential: head B probed on θ_A, the layers fine-tuned on B from θ_A → θ_AB. Forgetting = \
+            acc_A(θ_A) − acc_A(θ_AB), both with head A.
+            3. Grafting: γ_A localized on θ_pre → θ_A (task A data, head A), γ_B on θ_A → θ_AB (task B data, \
+            head B); the grafted model takes θ_A on γ_A, θ_AB on γ_B outside γ_A, θ_pre elsewhere. \
+            Forgetting = acc_A(graft of γ_A alone) − acc_A(grafted model).
+            Accuracies are on each task's held-out test split. The paper reports only that localization \
             "can assist certain forms of continual learning"; this protocol is this project's.
             """)
 

@@ -12,9 +12,9 @@ struct Evaluate: ParsableCommand {
         discussion: """
             Example:
               graft eval --finetuned ft.h5 --mask mask.h5 --split test -o eval.json
-            The three models share the fine-tuned checkpoint's head; the pre-trained model is the
-            pre-trained encoder under that head. ECE uses 10 equal-width confidence bins (lo, hi].
-            For the polarity task the movie-review sentences (--ood, gensim-corpora) are evaluated too
+            The three models share the fine-tuned checkpoint's head; the pre-trained model is the \
+            pre-trained encoder under that head. ECE uses 10 equal-width confidence bins (lo, hi]. \
+            For the polarity task the movie-review sentences (--ood, gensim-corpora) are evaluated too \
             (trained on tweets, tested on movie reviews). --task evaluates on another task's split.
             """)
 

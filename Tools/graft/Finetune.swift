@@ -11,12 +11,12 @@ struct Finetune: ParsableCommand {
         abstract: "Fine-tune MiniLM-L6 on a task split: linear probe on frozen features, then the encoder layers with the head fixed.",
         discussion: """
             Example:
-              graft finetune --task polarity --k 16 --data-seed 13 --save results/graft/ft-polarity-16-13.h5
-            The head (linear, on the attention-masked mean of the last hidden states) is first trained
-            as a linear probe on frozen features (full-batch AdamW), then kept fixed while the
-            transformer layers (encoder.layer.*, the graftable parameters) are fine-tuned with SGD;
-            embeddings stay frozen, so the pre-trained, fine-tuned and grafted models share everything
-            but the layers. The parameters of the best dev evaluation are saved. Defaults are the
+              graft finetune --task polarity --k 16 --data-seed 13 --save ft.h5
+            The head (linear, on the attention-masked mean of the last hidden states) is first trained \
+            as a linear probe on frozen features (L2-regularised logistic regression, C = 1, full-batch Adam), then kept fixed while the \
+            transformer layers (encoder.layer.*, the graftable parameters) are fine-tuned with SGD; \
+            embeddings stay frozen, so the pre-trained, fine-tuned and grafted models share everything \
+            but the layers. The parameters of the best dev evaluation are saved. Defaults are the \
             paper's few-shot recipe: SGD lr 1e-3, batch 2, weight decay 1e-4, 1000 steps, eval every 100.
             """)
 

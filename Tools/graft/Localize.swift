@@ -11,12 +11,12 @@ struct Localize: ParsableCommand {
         discussion: """
             Example:
               graft localize --finetuned ft.h5 --sparsity 1e-4 --save-mask mask.h5
-            As the reference (graft_trainer.py): base patch γ_base from the s = int(sparsity·N) largest
-            |θ_ft − θ_pre| (--rule strict keeps |Δ| > τ, the s-th largest, as the reference; top-s keeps
-            exactly s); γ(S) = γ_base + (1 − 2γ_base)·σ(S − b), S ~ U[0,1), b = 10; per epoch the model is
-            set to θ_pre + γ(S)·Δ, ∂CE/∂θ is accumulated over up to 128 batches of 8 training examples,
-            and S ← S − η·(1 − 2γ_base)·mean(g·Δ)·σ'(S − b) with η = 1e7; the rounded mask is kept when
-            train + dev accuracy is strictly better. The task and training split are the fine-tuned
+            As the reference (graft_trainer.py): base patch γ_base from the s = int(sparsity·N) largest \
+            |θ_ft − θ_pre| (--rule strict keeps |Δ| > τ, the s-th largest, as the reference; top-s keeps \
+            exactly s); γ(S) = γ_base + (1 − 2γ_base)·σ(S − b), S ~ U[0,1), b = 10; per epoch the model is \
+            set to θ_pre + γ(S)·Δ, ∂CE/∂θ is accumulated over up to 128 batches of 8 training examples, \
+            and S ← S − η·(1 − 2γ_base)·mean(g·Δ)·σ'(S − b) with η = 1e7; the rounded mask is kept when \
+            train + dev accuracy is strictly better. The task and training split are the fine-tuned \
             checkpoint's (graft finetune records them).
             """)
 

@@ -11,7 +11,7 @@ struct Overlap: ParsableCommand {
         discussion: """
             Example:
               graft overlap polarity.h5 subjectivity.h5
-            Jaccard = |a∧b| / |a∨b|, overlap coefficient = |a∧b| / min(|a|, |b|) (0 when the
+            Jaccard = |a∧b| / |a∨b|, overlap coefficient = |a∧b| / min(|a|, |b|) (0 when the \
             denominator is 0). The masks must cover the same parameters (same model).
             """)
 
