@@ -123,6 +123,7 @@ def summarize(rows, overlaps, settings):
                          gain_recovered=stat(lambda r: gain(r["pretrained"]["test"]["accuracy"],
                                                             r["finetuned"]["test"]["accuracy"],
                                                             r["graft"]["test"]["accuracy"])),
+                         pretrained_ece=stat(lambda r: r["pretrained"]["test"]["ece"]),
                          finetuned_ece=stat(lambda r: r["finetuned"]["test"]["ece"]),
                          graft_ece=stat(lambda r: r["graft"]["test"]["ece"]),
                          ece_reduction=stat(lambda r: r["graft"].get("ece_reduction_vs_ft", 0.0)))
@@ -141,13 +142,13 @@ def table(summary, overlaps, settings, quick):
              f"MiniLM-L6, k = {settings['k']} per class, seeds {settings['seeds']}, {settings['steps']} SGD steps, "
              f"{settings['epochs']} mask epochs, test {2 * settings['test_per_class']} tweets per task "
              f"(mean ± std over seeds). Accuracies and ECE on the held-out test split.", "",
-             "| task | sparsity | selected | pre acc | FT acc | graft acc | graft/FT | FT gain kept | FT ECE | graft ECE | ECE reduction | OOD acc pre / FT / graft |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "| task | sparsity | selected | pre acc | FT acc | graft acc | graft/FT | FT gain kept | pre ECE | FT ECE | graft ECE | ECE reduction | OOD acc pre / FT / graft |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for e in summary:
         ood = (f"{e['pretrained_ood'][0]:.3f} / {e['finetuned_ood'][0]:.3f} / {e['graft_ood'][0]:.3f}"
                if "graft_ood" in e else "–")
         lines.append(f"| {e['task']} | {e['sparsity']:g} | {e['selected'][0]:.0f} | {fmt(e['pretrained_acc'])} | "
-                     f"{fmt(e['finetuned_acc'])} | {fmt(e['graft_acc'])} | {fmt(e['ratio'])} | {fmt(e['gain_recovered'])} | {fmt(e['finetuned_ece'])} | "
+                     f"{fmt(e['finetuned_acc'])} | {fmt(e['graft_acc'])} | {fmt(e['ratio'])} | {fmt(e['gain_recovered'])} | {fmt(e['pretrained_ece'])} | {fmt(e['finetuned_ece'])} | "
                      f"{fmt(e['graft_ece'])} | {fmt(e['ece_reduction'], percent=True)}% | {ood} |")
     lines += ["", "| masks | sparsity | seed | Jaccard | overlap coefficient |", "|---|---|---|---|---|"]
     for o in overlaps:
