@@ -10,7 +10,7 @@ export OPENBLAS_CORETYPE ?= Haswell
 
 VENV      := .venv
 PY        := $(VENV)/bin/python
-APT_PKGS  := libopenblas-dev libhdf5-dev zlib1g-dev libjpeg-dev libpng-dev pkg-config
+APT_PKGS  := libopenblas-dev libhdf5-dev zlib1g-dev libjpeg-dev libpng-dev libssl-dev pkg-config
 RELEASE   := .build/release
 TEST_FLAGS := -c release -Xswiftc -enable-testing
 MODELS    := minilm-l6 smollm2 efficientnet-lite0
@@ -56,8 +56,10 @@ $(TORCH_VENV)/.installed: Tools/reference/requirements-torch.txt
 data: setup
 	$(PY) Tools/data/prepare
 
+# The same flags as `make test` (release, testable), so `make graft` or `make reproduce` after the tests
+# reuses their build instead of compiling everything again; -enable-testing costs no measurable speed.
 build: apt
-	swift build -c release
+	swift build $(TEST_FLAGS)
 
 test: setup data
 	swift build $(TEST_FLAGS) --build-tests

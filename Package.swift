@@ -32,12 +32,14 @@ let package = Package(
                        providers: [.apt(["libhdf5-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CCrypto", path: "Sources/CCrypto", pkgConfig: "libcrypto",
+                       providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CImageCodecs", path: "Sources/CImageCodecs", pkgConfig: "libpng",
                        providers: [.apt(["libpng-dev", "libjpeg-dev"])]),
         .target(
             name: "MLCore",
             dependencies: [
-                "CBLAS", "CHDF5", "CZlib", "CImageCodecs",
+                "CBLAS", "CHDF5", "CZlib", "CImageCodecs", "CCrypto",
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ],
             path: "Sources/MLCore",
