@@ -6,7 +6,7 @@ import MLCore
 
 /// Kernel benchmarks of MLCore, printed as JSON (median of repeats). The peers (numpy, h5py) run in
 /// Benchmarks/peers/ on the same machine in the same `make bench`; Benchmarks/compare.py joins them.
-/// Raw `cblas_sgemm` is measured here as the matmul peer (the one place outside MLCore that calls
+/// Raw `cblas_sgemm` with OpenBLAS's own threads is measured here as the matmul peer (the one place outside MLCore that calls
 /// CBLAS, on purpose: it is the baseline MLCore's wrapper must match).
 @main
 struct Bench: ParsableCommand {
@@ -72,11 +72,17 @@ struct Bench: ParsableCommand {
             record("sgemm", work: 2 * Double(n) * Double(n) * Double(n), unit: "GFLOP/s", [
                 ("sgemm_mlcore_\(n)", { _ = Tensor.matmul(a, b) }),
                 ("sgemm_mlcore_into_\(n)", { Tensor.matmul(a, b, into: &out) }),
+            ])
+            // OpenBLAS with its own thread pool (MLCore keeps it single-threaded and splits products
+            // itself), in a group of its own: its workers spin for a while after each call.
+            openblas_set_num_threads(Int32(Threading.count))
+            record("sgemm", work: 2 * Double(n) * Double(n) * Double(n), unit: "GFLOP/s", [
                 ("sgemm_cblas_\(n)", {
                     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(n), Int32(n), 1,
                                 pa, Int32(n), pb, Int32(n), 0, c, Int32(n))
                 }),
             ])
+            openblas_set_num_threads(1)
         }
 
         // Element-wise and softmax on `elements` floats; GB/s counts bytes read + written.

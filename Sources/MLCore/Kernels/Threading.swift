@@ -1,16 +1,16 @@
 import Dispatch
 import Foundation
 import Synchronization
-internal import CBLAS
 
-/// The number of threads MLCore's kernels and OpenBLAS use.
+/// The number of threads MLCore's kernels and matrix products use.
 ///
 /// Defaults to the number of active processors. Tools set it from `--threads` at start-up; the
-/// setting applies process-wide (to OpenBLAS too).
+/// setting applies process-wide. OpenBLAS itself runs single-threaded: MLCore splits large products
+/// over these threads (`BLAS.sgemm`).
 public enum Threading {
     private static let storedCount = Atomic<Int>(0)
 
-    /// Threads used by parallel kernels and by OpenBLAS (≥ 1).
+    /// Threads used by parallel kernels and products (≥ 1).
     public static var count: Int {
         get {
             let n = storedCount.load(ordering: .relaxed)
@@ -19,12 +19,12 @@ public enum Threading {
         set {
             let n = Swift.max(1, newValue)
             storedCount.store(n, ordering: .relaxed)
-            openblas_set_num_threads(Int32(n))
         }
     }
 
-    /// The number of active processors.
-    public static var defaultCount: Int { Swift.max(1, ProcessInfo.processInfo.activeProcessorCount) }
+    /// The number of active processors, read once (Foundation reads the cgroup's CPU quota files on
+    /// every query, which perf showed on every parallel kernel).
+    public static let defaultCount: Int = Swift.max(1, ProcessInfo.processInfo.activeProcessorCount)
 
     /// Runs `body` over `0..<count` split into at most `Threading.count` contiguous chunks, each of at
     /// least `grain` items; runs inline when there is one chunk. `body` must be safe to run concurrently

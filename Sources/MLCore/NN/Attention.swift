@@ -47,12 +47,6 @@ extension Variable {
         let (hkv, s) = (key.shape[1], key.shape[2])
         require(key.shape[0] == b && key.shape[3] == dh && hkv > 0 && h % hkv == 0,
                 "attention: query \(query.shape) and key \(key.shape) do not match (heads must be a multiple of key/value heads)")
-        var k = key, v = value
-        if hkv != h {
-            let group = h / hkv
-            k = key.unsqueezed(2).expanded(to: [b, hkv, group, s, dh]).reshaped([b, h, s, dh])
-            v = value.unsqueezed(2).expanded(to: [b, hkv, group, s, dh]).reshaped([b, h, s, dh])
-        }
         let scale = scale ?? 1 / Float(dh).squareRoot()
         var bias = mask
         if causal {
@@ -60,12 +54,15 @@ extension Variable {
             bias = bias.map { $0 + c } ?? c
         }
         let dropping = dropout > 0 && (context?.isTraining ?? false)
-        if !Variable.recording(query, k, v) && !dropping {
-            // Nothing to differentiate: scale the queries ([B, H, T, Dh], T/S times smaller than the
-            // scores) and add the mask inside the softmax pass.
-            let scores = Tensor.matmul(query.value * scale, k.value, transposeB: true)
-            let probabilities = bias.map { scores.softmax(addingBias: $0) } ?? scores.softmax(axis: -1)
-            return Variable(Tensor.matmul(probabilities, v.value))
+        if !Variable.recording(query, key, value) && !dropping {
+            // Nothing to differentiate: one fused pass per head (FusedAttention.swift).
+            return Variable(Tensor.fusedAttention(query: query.value, key: key.value, value: value.value, bias: bias, scale: scale))
+        }
+        var k = key, v = value
+        if hkv != h {
+            let group = h / hkv
+            k = key.unsqueezed(2).expanded(to: [b, hkv, group, s, dh]).reshaped([b, h, s, dh])
+            v = value.unsqueezed(2).expanded(to: [b, hkv, group, s, dh]).reshaped([b, h, s, dh])
         }
         var scores = matmul(query, k, transposeB: true) * scale
         if let bias { scores = scores + bias }

@@ -89,7 +89,10 @@ extension Tensor {
         let bx = b.expanded(to: batch + Array(b.shape.suffix(2)))
         let batches = batch.reduce(1, *)
         let batchStrides = Tensor.contiguousStrides(batch)
-        for i in 0..<batches {
+        // Small products (attention heads) run whole, several at once; large ones one after another,
+        // each split over the threads by BLAS.sgemm.
+        let concurrent = batches > 1 && m * n * k < BLAS.splitThreshold
+        func product(_ i: Int) {
             var oa = ax.offset, ob = bx.offset, rest = i
             for d in 0..<batch.count {
                 let idx = rest / batchStrides[d]
@@ -103,8 +106,15 @@ extension Tensor {
             withExtendedLifetime((av.tensor, bv.tensor)) {
                 BLAS.sgemm(transA: av.trans, transB: bv.trans, m: m, n: n, k: k, alpha: 1,
                            a: av.pointer, lda: av.ld, b: bv.pointer, ldb: bv.ld, beta: beta,
-                           c: po + i * m * n, ldc: n)
+                           c: po + i * m * n, ldc: n, split: !concurrent)
             }
+        }
+        if concurrent {
+            Threading.parallelFor(batches, grain: Swift.max(1, BLAS.splitThreshold / Swift.max(m * n * k, 1))) { range in
+                for i in range { product(i) }
+            }
+        } else {
+            for i in 0..<batches { product(i) }
         }
     }
 

@@ -97,8 +97,8 @@ final class AttentionTests: XCTestCase {
     }
 }
 
-/// The inference path of attention (no input needs a gradient: queries pre-scaled, mask added inside
-/// the softmax pass) against the recorded path, and the fused softmax itself.
+/// The inference path of attention (no input needs a gradient: one fused pass per head, mask added
+/// inside the softmax) against the recorded path, and the fused softmax itself.
 final class AttentionInferencePathTests: XCTestCase {
     func testInferencePathMatchesRecordedPath() {
         let mask = AttentionMask.padding(NDArray<Int32>([1, 1, 0, 1, 1, 1, 1, 0], shape: [2, 4]))
@@ -110,6 +110,38 @@ final class AttentionInferencePathTests: XCTestCase {
             XCTAssertNotNil(recorded.node, "the reference must take the recorded path")
             XCTAssertNil(fast.node)
             assertClose(fast.value, recorded.value, rtol: 1e-6, atol: 1e-7)
+        }
+    }
+
+    /// The fused per-head kernel on the shapes its bookkeeping can get wrong: more query rows than
+    /// one row block (150 > 128), grouped-query heads, a padding mask broadcast over heads and rows
+    /// plus the causal mask, one query against a longer cache (decoding), and query/key/value as
+    /// the strided views that `splittingHeads` makes; on 1, 2 and 3 threads.
+    func testFusedAttentionMatchesRecordedPathOnLongGroupedAndDecodingShapes() {
+        let saved = Threading.count
+        defer { Threading.count = saved }
+        let t = 150, s = 150
+        let flags = NDArray<Int32>((0..<(2 * s)).map { $0 % s < s - 9 || $0 < s ? 1 : 0 }, shape: [2, s])
+        let mask = AttentionMask.padding(flags)
+        // [B, T, H·Dh] projections split into heads: views with row stride H·Dh.
+        let q = Variable(randomTensor([2, t, 6 * 16], seed: 31)).splittingHeads(6)
+        let k = Variable(randomTensor([2, s, 2 * 16], seed: 32)).splittingHeads(2)
+        let v = Variable(randomTensor([2, s, 2 * 16], seed: 33)).splittingHeads(2)
+        let decodingQuery = Variable(randomTensor([2, 6, 1, 16], seed: 34))
+        for threads in [1, 2, 3] {
+            Threading.count = threads
+            for causal in [false, true] {
+                let fast = Variable.scaledDotProductAttention(query: q, key: k, value: v, mask: mask, causal: causal)
+                let recorded = Variable.scaledDotProductAttention(query: Variable(q.value, requiresGrad: true), key: k, value: v,
+                                                                  mask: mask, causal: causal)
+                XCTAssertNil(fast.node)
+                assertClose(fast.value, recorded.value, rtol: 1e-5, atol: 1e-6)
+                assertClose(fast.mergingHeads().value, recorded.mergingHeads().value, rtol: 1e-5, atol: 1e-6)
+            }
+            let step = Variable.scaledDotProductAttention(query: decodingQuery, key: k, value: v, mask: mask, causal: true)
+            let stepRecorded = Variable.scaledDotProductAttention(query: Variable(decodingQuery.value, requiresGrad: true), key: k,
+                                                                  value: v, mask: mask, causal: true)
+            assertClose(step.value, stepRecorded.value, rtol: 1e-5, atol: 1e-6)
         }
     }
 
