@@ -87,6 +87,9 @@ bench: setup data build
 # Model-level benchmarks against PyTorch, same threads. Issue 4's model rows: each case in its own
 # process on both sides (so peak RSS is the case's), the peers with passive OpenMP waiting, then one
 # ratio table; one AdamW step over MiniLM-sized parameters; graft's fine-tuning step and mask epoch.
+# BENCH_PREFIX runs both sides under a wrapper, e.g. BENCH_PREFIX="chrt -f 10" (real-time priority,
+# root) shields them from other work on a shared machine (Docs/PERFORMANCE.md).
+BENCH_PREFIX ?=
 MODEL_CASES := bert_minilm_forward_b32_t128 bert_minilm_forward_b1_t16 bert_minilm_train_step_b16_t64 \
                llama_prefill_128 llama_decode_64 efficientnet_lite0_b16
 bench-models: setup data build torch-venv
@@ -94,8 +97,8 @@ bench-models: setup data build torch-venv
 	@set -e; for c in $(MODEL_CASES); do \
 	  case $$c in bert_*) peer=torch_models_bench.py;; llama_*) peer=torch_llama_bench.py;; *) peer=efficientnet_torch_bench.py;; esac; \
 	  echo "== $$c"; \
-	  $(RELEASE)/mlcore-bench --repeats 7 --filter $$c --output results/bench/models/mlcore-$$c.json; \
-	  OMP_WAIT_POLICY=PASSIVE $(TORCH_PY) Benchmarks/peers/$$peer --repeats 7 --threads $$(nproc) --filter $$c \
+	  $(BENCH_PREFIX) $(RELEASE)/mlcore-bench --repeats 7 --filter $$c --output results/bench/models/mlcore-$$c.json; \
+	  OMP_WAIT_POLICY=PASSIVE $(BENCH_PREFIX) $(TORCH_PY) Benchmarks/peers/$$peer --repeats 7 --threads $$(nproc) --filter $$c \
 	    --output results/bench/models/torch-$$c.json; \
 	done
 	$(PY) Benchmarks/compare.py results/bench/models/*.json

@@ -30,6 +30,9 @@ extension Tensor {
         if out.count == 0 { return out.transposed(1, 2) }
         let po = out.storage.pointer
         let rowBlock = Swift.min(t, attentionRowBlock)
+        // Raw pointers and strides, so the per-head loop touches no class references.
+        let pm = bias.map { UnsafePointer($0.storage.pointer + $0.offset) }
+        let ms = bias?.strides ?? [0, 0, 0, 0]
         withExtendedLifetime((q, k, v, bias)) {
             Threading.parallelFor(b * h, grain: 1) { heads in
                 let scores = UnsafeMutablePointer<Float>.allocate(capacity: rowBlock * Swift.max(s, 1))
@@ -44,9 +47,9 @@ extension Tensor {
                                    beta: 0, c: scores, ldc: s, split: false)
                         for r in 0..<rows {
                             let row = scores + r * s
-                            if let m = bias {
-                                let pm = m.storage.pointer + m.offset + bi * m.strides[0] + hi * m.strides[1] + (t0 + r) * m.strides[2]
-                                for j in 0..<s { row[j] += pm[s > 1 ? j : 0] }
+                            if let pm {
+                                let mrow = pm + bi * ms[0] + hi * ms[1] + (t0 + r) * ms[2]
+                                if s == 1 { row[0] += mrow[0] } else { for j in 0..<s { row[j] += mrow[j] } }
                             }
                             softmaxRow(row, row, s, log: false)
                         }
@@ -73,10 +76,17 @@ extension Tensor {
 /// A [B, H, N, Dh] tensor read as per-head matrices; `tensor` keeps the memory alive.
 private struct HeadRows {
     let tensor: Tensor
-    let rowStride: Int
+    let base: UnsafePointer<Float>
+    let batchStride: Int, headStride: Int, rowStride: Int
+
+    init(tensor: Tensor, rowStride: Int) {
+        self.tensor = tensor
+        base = UnsafePointer(tensor.storage.pointer + tensor.offset)
+        batchStride = tensor.strides[0]
+        headStride = tensor.strides[1]
+        self.rowStride = rowStride
+    }
 
     /// The first element of head `h` of batch item `b`.
-    func pointer(_ b: Int, _ h: Int) -> UnsafePointer<Float> {
-        UnsafePointer(tensor.storage.pointer + tensor.offset + b * tensor.strides[0] + h * tensor.strides[1])
-    }
+    func pointer(_ b: Int, _ h: Int) -> UnsafePointer<Float> { base + b * batchStride + h * headStride }
 }

@@ -1,5 +1,6 @@
 /// Layer normalisation and RMS normalisation over the last axis, with fused forward and backward
-/// passes (one sweep per row; statistics accumulated in Double).
+/// passes (one sweep per row; statistics accumulated in Double, or in 8 float lanes summed in Double
+/// for LayerNorm's forward).
 
 extension Variable {
     /// LayerNorm over the last axis (Ba et al. 2016; torch.nn.functional.layer_norm):
@@ -16,25 +17,12 @@ extension Variable {
         let mean = Tensor(uninitializedShape: [rows]), rstd = Tensor(uninitializedShape: [rows])
         let px = xc.storage.pointer + xc.offset, po = out.storage.pointer
         let pm = mean.storage.pointer, pr = rstd.storage.pointer
-        let pw = w.map { $0.storage.pointer + $0.offset }, pb = b.map { $0.storage.pointer + $0.offset }
+        let pw = w.map { UnsafePointer($0.storage.pointer + $0.offset) }, pb = b.map { UnsafePointer($0.storage.pointer + $0.offset) }
         withExtendedLifetime((xc, w, b)) {
             Threading.parallelFor(rows, grain: Swift.max(1, 4096 / Swift.max(d, 1))) { range in
                 for r in range {
-                    let row = px + r * d, o = po + r * d
-                    var s = 0.0
-                    for i in 0..<d { s += Double(row[i]) }
-                    let mu = s / Double(d)
-                    var v = 0.0
-                    for i in 0..<d { let c = Double(row[i]) - mu; v += c * c }
-                    let inv = Float(1 / (v / Double(d) + Double(epsilon)).squareRoot())
-                    let m = Float(mu)
+                    let (m, inv) = layerNormRow(px + r * d, po + r * d, d, weight: pw, bias: pb, epsilon: epsilon)
                     pm[r] = m; pr[r] = inv
-                    for i in 0..<d {
-                        var y = (row[i] - m) * inv
-                        if let pw { y *= pw[i] }
-                        if let pb { y += pb[i] }
-                        o[i] = y
-                    }
                 }
             }
         }
@@ -179,4 +167,39 @@ public final class RMSNorm: Module {
 
     /// x [..., D] → [..., D].
     public func callAsFunction(_ x: Variable) -> Variable { Variable.rmsNorm(x, weight: weight, epsilon: epsilon) }
+}
+
+/// One row of LayerNorm's forward, 8 lanes at a time: μ and the population variance by two passes
+/// (8 float partial sums each, combined in Double; the second pass sums (x − μ)², so a large mean
+/// does not cancel), then o = (x − μ)·rstd·γ + β. Returns (μ, rstd = 1/√(σ² + ε)).
+@inline(__always)
+func layerNormRow(_ x: UnsafePointer<Float>, _ o: UnsafeMutablePointer<Float>, _ d: Int,
+                  weight: UnsafePointer<Float>?, bias: UnsafePointer<Float>?, epsilon: Float) -> (Float, Float) {
+    var acc = Vec8(), i = 0
+    while i &+ 8 <= d { acc += load8(x + i); i &+= 8 }
+    var s = 0.0
+    for l in 0..<8 { s += Double(acc[l]) }
+    for j in i..<d { s += Double(x[j]) }
+    let mu = Float(s / Double(d)), vmu = Vec8(repeating: mu)
+    acc = Vec8(); i = 0
+    while i &+ 8 <= d { let c = load8(x + i) - vmu; acc = acc.addingProduct(c, c); i &+= 8 }
+    var v = 0.0
+    for l in 0..<8 { v += Double(acc[l]) }
+    for j in i..<d { let c = Double(x[j] - mu); v += c * c }
+    let inv = Float(1 / (v / Double(d) + Double(epsilon)).squareRoot()), vinv = Vec8(repeating: inv)
+    i = 0
+    while i &+ 8 <= d {
+        var y = (load8(x + i) - vmu) * vinv
+        if let weight { y *= load8(weight + i) }
+        if let bias { y += load8(bias + i) }
+        store8(y, o + i)
+        i &+= 8
+    }
+    for j in i..<d {
+        var y = (x[j] - mu) * inv
+        if let weight { y *= weight[j] }
+        if let bias { y += bias[j] }
+        o[j] = y
+    }
+    return (mu, inv)
 }

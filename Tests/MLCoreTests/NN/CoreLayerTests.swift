@@ -12,6 +12,24 @@ final class CoreLayerTests: XCTestCase {
         assertClose(y.value, Tensor([-1.5 / s, -1 / s, 0.5 / s + 1, 1.5 / s], shape: [1, 4]), rtol: 1e-6, atol: 1e-6)
     }
 
+    /// Rows of 8 lanes plus a tail (D = 21), far from zero mean (x ≈ 1000 ± 1: a one-pass
+    /// Σx² − (Σx)² in float would lose every digit), against the definition in float64.
+    func testLayerNormVectorRowsAndTailMatchFloat64Definition() {
+        let d = 21
+        let x = randomTensor([3, d], seed: 7) + 1000, w = randomTensor([d], seed: 8), b = randomTensor([d], seed: 9)
+        let y = Variable.layerNorm(Variable(x), weight: Variable(w), bias: Variable(b), epsilon: 1e-5).value
+        let px = x.scalars, pw = w.scalars, pb = b.scalars
+        let expected = Tensor(shape: [3, d]) { idx in
+            let row = (idx / d) * d
+            let values = (0..<d).map { Double(px[row + $0]) }
+            let mu = values.reduce(0, +) / Double(d)
+            let variance = values.map { ($0 - mu) * ($0 - mu) }.reduce(0, +) / Double(d)
+            let i = idx % d
+            return Float((values[i] - mu) / (variance + 1e-5).squareRoot() * Double(pw[i]) + Double(pb[i]))
+        }
+        assertClose(y, expected, rtol: 1e-3, atol: 1e-3)
+    }
+
     func testLayerNormGradients() {
         let x = randomTensor([2, 3, 5], seed: 1) * 3
         assertGradients([x, randomTensor([5], seed: 2), randomTensor([5], seed: 3)]) {
