@@ -46,11 +46,11 @@ public enum CheckpointError: CategorizedError, Equatable {
 }
 
 extension HDF5Error: CategorizedError {
-    /// Missing file → missing input; invalid arguments and an existing file in createNew mode →
+    /// Missing file (or a directory where the file should be) → missing input; invalid arguments and an existing file in createNew mode →
     /// usage; everything else (corrupt or unexpected content, HDF5 library failures) → bad data.
     public var category: ErrorCategory {
         switch self {
-        case .fileNotFound: return .missingInput
+        case .fileNotFound, .isDirectory: return .missingInput
         case .fileExists, .invalidArgument: return .usage
         default: return .badData
         }

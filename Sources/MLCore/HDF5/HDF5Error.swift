@@ -8,6 +8,8 @@
 public enum HDF5Error: Error, CustomStringConvertible, Equatable, Sendable {
     /// No file or directory exists at `file` (checked before HDF5 is asked to open it).
     case fileNotFound(file: String)
+    /// `file` is a directory, not a file.
+    case isDirectory(file: String)
     /// `file` exists but does not carry the HDF5 signature (`H5Fis_hdf5` is false): a text file,
     /// an empty file, another format.
     case notHDF5(file: String)
@@ -46,7 +48,7 @@ public enum HDF5Error: Error, CustomStringConvertible, Equatable, Sendable {
     /// The file path the error refers to, as the caller gave it.
     public var file: String {
         switch self {
-        case .fileNotFound(let file), .notHDF5(let file), .fileExists(let file), .fileClosed(let file),
+        case .fileNotFound(let file), .isDirectory(let file), .notHDF5(let file), .fileExists(let file), .fileClosed(let file),
              .objectNotFound(let file, _), .objectExists(let file, _), .wrongObjectKind(let file, _, _, _),
              .attributeNotFound(let file, _, _), .typeMismatch(let file, _, _, _), .rankMismatch(let file, _, _, _),
              .shapeMismatch(let file, _, _, _), .countMismatch(let file, _, _, _), .rowsOutOfRange(let file, _, _, _),
@@ -58,7 +60,7 @@ public enum HDF5Error: Error, CustomStringConvertible, Equatable, Sendable {
     /// The object path inside the file ("/" for the root), or nil for errors about the file itself.
     public var path: String? {
         switch self {
-        case .fileNotFound, .notHDF5, .fileExists, .fileClosed:
+        case .fileNotFound, .isDirectory, .notHDF5, .fileExists, .fileClosed:
             return nil
         case .objectNotFound(_, let path), .objectExists(_, let path), .wrongObjectKind(_, let path, _, _),
              .attributeNotFound(_, let path, _), .typeMismatch(_, let path, _, _), .rankMismatch(_, let path, _, _),
@@ -72,6 +74,7 @@ public enum HDF5Error: Error, CustomStringConvertible, Equatable, Sendable {
     public var reason: String {
         switch self {
         case .fileNotFound: return "file not found"
+        case .isDirectory: return "is a directory, not an HDF5 file"
         case .notHDF5: return "not an HDF5 file (no HDF5 signature)"
         case .fileExists: return "file already exists (mode createNew)"
         case .fileClosed: return "file is closed"

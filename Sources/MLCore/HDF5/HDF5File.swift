@@ -67,7 +67,7 @@ public final class HDF5File: @unchecked Sendable, CustomStringConvertible {
                                             message: String(cString: strerror(errno)))
                 }
                 if (info.st_mode & S_IFMT) == S_IFDIR {
-                    throw HDF5Error.invalidArgument(file: path, path: "/", message: "is a directory, not an HDF5 file")
+                    throw HDF5Error.isDirectory(file: path)
                 }
                 let isHDF5 = H5Fis_hdf5(path)
                 if isHDF5 == 0 { throw HDF5Error.notHDF5(file: path) }

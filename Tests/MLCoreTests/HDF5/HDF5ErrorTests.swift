@@ -49,7 +49,7 @@ final class HDF5ErrorTests: HDF5TestCase {
             return false
         }
         assertHDF5Error(try HDF5File(path: directory.path)) {
-            if case .invalidArgument(_, "/", let message) = $0 { return message.contains("directory") }
+            if case .isDirectory = $0 { return $0.description.hasSuffix(": is a directory, not an HDF5 file") && $0.category == .missingInput }
             return false
         }
     }
