@@ -20,6 +20,8 @@ let package = Package(
         .executable(name: "mlcore", targets: ["mlcore"]),
         .library(name: "SkillLocalization", targets: ["SkillLocalization"]),
         .executable(name: "graft", targets: ["graft"]),
+        .library(name: "REB", targets: ["REB"]),
+        .executable(name: "reb", targets: ["reb"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -69,6 +71,17 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Tools/graft"),
+        .target(
+            name: "REB",
+            dependencies: ["MLCore"],
+            path: "Sources/REB"),
+        .executableTarget(
+            name: "reb",
+            dependencies: [
+                "MLCore", "MLCoreCLI", "REB",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Tools/reb"),
         .executableTarget(
             name: "mlcore-bench",
             dependencies: ["MLCore", "MLCoreCLI",
@@ -88,6 +101,10 @@ let package = Package(
             name: "SkillLocalizationTests",
             dependencies: ["MLCore", "SkillLocalization"],
             path: "Tests/SkillLocalizationTests"),
+        .testTarget(
+            name: "REBTests",
+            dependencies: ["MLCore", "REB"],
+            path: "Tests/REBTests"),
         .testTarget(
             name: "ToolTests",
             dependencies: ["MLCore"],

@@ -7,12 +7,6 @@ import SkillLocalization
 /// The reproduced paper, for reports.
 let paperCitation = "Panigrahi, Saunshi, Zhao, Arora. Task-Specific Skill Localization in Fine-tuned Language Models. ICML 2023"
 
-/// `{"path", "sha256"}` of an input file.
-/// - Throws: `SHA256.FileError` (exit 66) when it cannot be read.
-func fileInput(_ path: String) throws -> JSONValue {
-    ["path": .string(path), "sha256": .string(try SHA256.hexDigest(ofFile: path))]
-}
-
 /// Where the task data comes from and how the fixed splits are cut.
 struct DataOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The tweets dataset: a datasets.toml name or an .h5 path.", valueName: "name|file"))

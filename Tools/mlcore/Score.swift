@@ -14,10 +14,14 @@ struct Score: ParsableCommand {
             log_probs[t − 1] = ln p(ids[t] | ids[<t]) for t ≥ 1 (the first token has no context and no
             score; no BOS token is added, as SmolLM2's tokenizer adds none). Lines run in padded
             batches (--batch lines at a time); output order is input order.
-            """)
+            `mlcore score auroc` instead reads scored items (JSON lines with "score" and "label") and
+            reports their AUROC.
+            """,
+        subcommands: [ScoreAUROC.self])
 
-    @Option(help: ArgumentHelp("Model: a datasets.toml name (smollm2) or a checkpoint path.", valueName: "name|file"))
-    var model: String
+    /// Optional to the parser only so that `mlcore score auroc` needs no model; required by `run`.
+    @Option(help: ArgumentHelp("Model (required): a datasets.toml name (smollm2) or a checkpoint path.", valueName: "name|file"))
+    var model: String?
 
     @Option(help: "Lines per forward pass.")
     var batch = 8
@@ -33,6 +37,7 @@ struct Score: ParsableCommand {
     func run() throws {
         do {
             if let threads { Threading.count = threads }
+            guard let model else { throw ValidationError("Missing expected argument '--model <name|file>'") }
             let loaded = try LanguageModel(nameOrPath: model)
             let limit = loaded.decoder.config.maximumPositions
             var lineNumber = 0

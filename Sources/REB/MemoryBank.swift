@@ -1,0 +1,106 @@
+import MLCore
+
+/// Where a memory bank's features come from: everything scoring must reproduce to compare test
+/// patches with it.
+public struct BankProvenance: Sendable, Equatable {
+    /// Backbone checkpoint path as given, and the SHA-256 of its file.
+    public var backbone: String, backboneSHA256: String
+    /// The patch feature settings.
+    public var features: PatchFeatureConfig
+    /// Size of the source images (rows, columns) before resizing.
+    public var imageHeight: Int, imageWidth: Int
+    /// Training dataset path, number of training images, split seed.
+    public var dataset: String, trainImages: Int, seed: UInt64
+    /// Fraction kept by the greedy coreset (1 = every patch) and the patch count before it.
+    public var coresetRatio: Double, totalPatches: Int
+
+    /// - Parameters: see the properties.
+    public init(backbone: String, backboneSHA256: String, features: PatchFeatureConfig, imageHeight: Int, imageWidth: Int,
+                dataset: String, trainImages: Int, seed: UInt64, coresetRatio: Double, totalPatches: Int) {
+        self.backbone = backbone
+        self.backboneSHA256 = backboneSHA256
+        self.features = features
+        self.imageHeight = imageHeight
+        self.imageWidth = imageWidth
+        self.dataset = dataset
+        self.trainImages = trainImages
+        self.seed = seed
+        self.coresetRatio = coresetRatio
+        self.totalPatches = totalPatches
+    }
+}
+
+/// The memory bank of REB/PatchCore: training patch features (optionally a greedy coreset of them)
+/// and, for LDKNN, the squared distances of every bank feature to its `storedNeighbors` nearest other
+/// bank features, from which ρ is computed for any K ≤ `storedNeighbors` (papers/reb.md, "Stage 2").
+public struct MemoryBank: Sendable {
+    /// Features [M, D] row-major.
+    public let features: [Float]
+    /// D.
+    public let dimension: Int
+    /// Neighbour distances [M, storedNeighbors], ascending per row.
+    public let neighborDistances: [Float]
+    /// Neighbours stored per feature (the largest usable K).
+    public let storedNeighbors: Int
+    /// Where the features come from.
+    public let provenance: BankProvenance
+
+    /// M.
+    public var count: Int { features.count / dimension }
+
+    /// - Precondition: consistent sizes (checked by `read` for files).
+    public init(features: [Float], dimension: Int, neighborDistances: [Float], storedNeighbors: Int, provenance: BankProvenance) {
+        self.features = features
+        self.dimension = dimension
+        self.neighborDistances = neighborDistances
+        self.storedNeighbors = storedNeighbors
+        self.provenance = provenance
+    }
+
+    /// Builds the bank from all training patch features [N·P, D]: greedy coreset of `coresetRatio`,
+    /// then the `maxK` nearest other features of every kept feature (exact, `FlatL2Index`).
+    /// - Throws: `REBError.emptySet` (no patch), `.invalidArgument` (ratio; `maxK` ≥ bank size),
+    ///   `SearchError` for non-finite features.
+    public static func build(patches: Tensor, maxK: Int, provenance: BankProvenance, rng: inout RandomGenerator) throws -> MemoryBank {
+        guard patches.rank == 2, patches.shape[0] > 0 else {
+            throw REBError.emptySet(what: "the training set", reason: "no patch features (no training image)")
+        }
+        let d = patches.shape[1]
+        let kept = try GreedyCoreset.select(patches, ratio: provenance.coresetRatio, rng: &rng)
+        let all = patches.contiguous().scalars
+        var features = [Float](repeating: 0, count: kept.count * d)
+        for (r, i) in kept.enumerated() { features[(r * d)..<((r + 1) * d)] = all[(i * d)..<((i + 1) * d)] }
+        guard maxK >= 1, maxK < kept.count else {
+            throw REBError.invalidArgument("--max-k \(maxK) must be in 1..<\(kept.count), the memory bank's size (more training images or a larger --coreset)")
+        }
+        let index = try FlatL2Index(vectors: features, dimension: d)
+        let neighbors = try index.selfNeighbors(k: maxK)
+        return MemoryBank(features: features, dimension: d, neighborDistances: neighbors.distances, storedNeighbors: maxK,
+                          provenance: provenance)
+    }
+
+    /// ρ of every bank feature for K (`LocalDensityKNN.densities`).
+    /// - Throws: `REBError.invalidArgument` when K > `storedNeighbors` or K < 1.
+    public func densities(k: Int) throws -> [Float] {
+        try LocalDensityKNN.densities(neighborDistances: neighborDistances, stored: storedNeighbors, k: k)
+    }
+
+    /// Checks that scoring with `backboneSHA256` and `features` compares like with like.
+    /// - Throws: `REBError.bankMismatch` naming the first difference.
+    public func check(backboneSHA256: String, backbone: String, features: PatchFeatureConfig, file: String) throws {
+        let p = provenance
+        if p.backboneSHA256 != backboneSHA256 {
+            throw REBError.bankMismatch(file: file, key: "backbone", bank: "\(p.backbone) (sha256 \(p.backboneSHA256.prefix(12))…)",
+                                        requested: "\(backbone) (sha256 \(backboneSHA256.prefix(12))…)")
+        }
+        if p.features.dimension != features.dimension {
+            throw REBError.bankMismatch(file: file, key: "feature size D =", bank: "\(p.features.dimension)", requested: "D = \(features.dimension)")
+        }
+        if p.features.stages != features.stages {
+            throw REBError.bankMismatch(file: file, key: "stages", bank: "\(p.features.stages)", requested: "stages \(features.stages)")
+        }
+        if p.features.inputSize != features.inputSize {
+            throw REBError.bankMismatch(file: file, key: "input size", bank: "\(p.features.inputSize)", requested: "input size \(features.inputSize)")
+        }
+    }
+}

@@ -1,0 +1,126 @@
+import Foundation
+import XCTest
+@testable import MLCore
+
+/// `reb` end to end on the real EfficientNet-Lite0 and textile images in small settings (6 training
+/// images, 3 test images per label, 64² input), and its errors for bad inputs.
+final class REBToolTests: XCTestCase {
+    private var directory = ""
+    private let small = ["--train-normals", "6", "--test-per-label", "3", "--quiet"]
+
+    override func setUpWithError() throws {
+        directory = NSTemporaryDirectory() + "reb-tool-\(UUID().uuidString)/"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: directory) }
+
+    private func json(_ text: String) throws -> [String: Any] {
+        try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+    }
+
+    /// fit → eval → score | mlcore score auroc on the real data.
+    private func fit(_ extra: [String] = []) throws -> String {
+        _ = try preparedFile("data/models/efficientnet-lite0.h5")
+        _ = try preparedFile("data/datasets/textile.h5")
+        let bank = directory + "bank.h5"
+        let result = try runTool("reb", ["fit", "--input-size", "64", "--coreset", "0.5", "--max-k", "5", "--save", bank] + small + extra)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let metrics = try XCTUnwrap(try json(result.stdout)["metrics"] as? [String: Any])
+        // 64² input: stride-8 grid 8×8 = 64 patches per image, 6 images, half kept.
+        XCTAssertEqual(metrics["patches_per_image"] as? Int, 64)
+        XCTAssertEqual(metrics["total_patches"] as? Int, 6 * 64)
+        XCTAssertEqual(metrics["bank_size"] as? Int, 6 * 64 / 2)
+        return bank
+    }
+
+    func testPipelineOnRealData() throws {
+        let bank = try fit()
+        let maps = directory + "maps.h5"
+        let eval = try runTool("reb", ["eval", "--bank", bank, "--ks", "3,5", "--save-maps", maps, "--maps-per-label", "1", "--maps-k", "3"] + small)
+        XCTAssertEqual(eval.status, 0, eval.stderr)
+        let report = try json(eval.stdout)
+        let methods = try XCTUnwrap((report["metrics"] as? [String: Any])?["methods"] as? [String: [String: Any]])
+        XCTAssertEqual(Set(methods.keys), ["knn", "ldknn_k3", "ldknn_k5"])
+        for (_, m) in methods {
+            let auroc = try XCTUnwrap(m["image_auroc"] as? Double)
+            XCTAssertTrue((0...1).contains(auroc))
+            XCTAssertEqual((m["image_auroc_per_type"] as? [String: Double]).map { Set($0.keys) }, ["local defect", "global defect"])
+        }
+        let file = try HDF5File(path: maps)
+        XCTAssertEqual(try file.dataset("images").shape, [3, 64, 64, 3])  // one image of each of the three labels
+        XCTAssertEqual(try file.dataset("maps_ldknn").shape, [3, 64, 64])
+
+        // score's JSON lines, piped into mlcore score auroc, give eval's LDKNN K = 5 AUROC.
+        let scored = try runTool("reb", ["score", "--bank", bank, "--method", "ldknn", "--k", "5"] + small)
+        XCTAssertEqual(scored.status, 0, scored.stderr)
+        let lines = scored.stdout.split(separator: "\n")
+        XCTAssertEqual(lines.count, 9)
+        let first = try json(String(lines[0]))
+        XCTAssertNotNil(first["score"] as? Double)
+        XCTAssertNotNil(first["label_name"] as? String)
+        let auroc = try runTool("mlcore", ["score", "auroc"], stdin: scored.stdout)
+        XCTAssertEqual(auroc.status, 0, auroc.stderr)
+        let piped = try XCTUnwrap((try json(auroc.stdout)["metrics"] as? [String: Any])?["auroc"] as? Double)
+        XCTAssertEqual(piped, try XCTUnwrap(methods["ldknn_k5"]?["image_auroc"] as? Double), accuracy: 1e-12)
+    }
+
+    /// Bad inputs: one line on stderr and the category's exit code.
+    func testBadInputsAreClearErrors() throws {
+        let bank = try fit()
+        // K larger than the bank's stored neighbours / than the bank.
+        let bigK = try runTool("reb", ["eval", "--bank", bank, "--ks", "9"] + small)
+        XCTAssertEqual(bigK.status, 64, bigK.stderr)
+        XCTAssertTrue(bigK.stderr.contains("K = 9"), bigK.stderr)
+        let bigMaxK = try runTool("reb", ["fit", "--input-size", "64", "--coreset", "0.01", "--max-k", "50", "--save", directory + "b2.h5"] + small)
+        XCTAssertEqual(bigMaxK.status, 64, bigMaxK.stderr)
+        XCTAssertTrue(bigMaxK.stderr.contains("--max-k 50"), bigMaxK.stderr)
+        // An empty training set.
+        let empty = try runTool("reb", ["fit", "--train-normals", "0", "--save", directory + "b3.h5", "--quiet"])
+        XCTAssertEqual(empty.status, 64, empty.stderr)
+        XCTAssertTrue(empty.stderr.contains("training set is empty"), empty.stderr)
+
+        // A bank built with another backbone (its recorded checkpoint hash differs).
+        let foreign = directory + "foreign.h5"
+        try FileManager.default.copyItem(atPath: bank, toPath: foreign)
+        let file = try HDF5File(path: foreign, mode: .readWrite)
+        try file.root.attributes.set("backbone_sha256", .string("0123456789abcdef"))
+        try file.close()
+        let mismatch = try runTool("reb", ["eval", "--bank", foreign] + small)
+        XCTAssertEqual(mismatch.status, 64, mismatch.stderr)
+        XCTAssertTrue(mismatch.stderr.contains("built with backbone"), mismatch.stderr)
+        XCTAssertEqual(mismatch.stderr.split(separator: "\n").count, 1)
+        // A bank whose features do not have its recorded feature size.
+        let wrongWidth = directory + "width.h5"
+        try FileManager.default.copyItem(atPath: bank, toPath: wrongWidth)
+        let w = try HDF5File(path: wrongWidth, mode: .readWrite)
+        try w.root.attributes.set("dimension", .int(256))
+        try w.close()
+        let width = try runTool("reb", ["eval", "--bank", wrongWidth] + small)
+        XCTAssertEqual(width.status, 65, width.stderr)
+        XCTAssertTrue(width.stderr.contains("[M ≥ 2, 256]"), width.stderr)
+
+        // Images of the wrong size, then of the wrong channel count.
+        func dataset(_ name: String, shape: [Int]) throws -> String {
+            let path = directory + name
+            let f = try HDF5File(path: path, mode: .create)
+            try f.root.createDataset("images", shape: shape, data: [UInt8](repeating: 128, count: shape.reduce(1, *)))
+            try f.root.createDataset("label", shape: [shape[0]], data: (0..<shape[0]).map { Int32($0 % 2) })
+            try f.close()
+            return path
+        }
+        let small32 = try dataset("small.h5", shape: [20, 32, 32, 3])
+        let size = try runTool("reb", ["eval", "--bank", bank, "--dataset", small32, "--train-normals", "6", "--quiet"])
+        XCTAssertEqual(size.status, 65, size.stderr)
+        XCTAssertTrue(size.stderr.contains("images are 32×32, but the memory bank was built from 250×250"), size.stderr)
+        let gray = try dataset("gray.h5", shape: [20, 32, 32, 1])
+        let channels = try runTool("reb", ["fit", "--dataset", gray, "--train-normals", "6", "--save", directory + "g.h5", "--quiet"])
+        XCTAssertEqual(channels.status, 65, channels.stderr)
+        XCTAssertTrue(channels.stderr.contains("have 1 channels"), channels.stderr)
+
+        let missing = try runTool("reb", ["eval", "--bank", directory + "absent.h5", "--quiet"])
+        XCTAssertEqual(missing.status, 66, missing.stderr)
+        let badLine = try runTool("mlcore", ["score", "auroc"], stdin: "{\"score\": 1}\n")
+        XCTAssertEqual(badLine.status, 65, badLine.stderr)
+    }
+}

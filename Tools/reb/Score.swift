@@ -1,0 +1,94 @@
+import ArgumentParser
+import Foundation
+import MLCore
+import MLCoreCLI
+import REB
+
+/// Parses a `--method` value: `knn` or `ldknn`.
+func scoringMethod(_ name: String, k: Int, lambda: Float) throws -> ScoringMethod {
+    switch name {
+    case "knn": return .knn
+    case "ldknn": return .ldknn(k: k, lambda: lambda)
+    default: throw ValidationError("--method must be knn or ldknn, got '\(name)'")
+    }
+}
+
+/// `reb score`: one JSON line per image with its anomaly score, for pipelines.
+struct Score: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Score images against a memory bank: one JSON line per image on stdout.",
+        discussion: """
+            Example:
+              reb score --bank bank.h5 --method ldknn --k 9 | mlcore auroc
+            Each line is {"index", "filename", "label", "label_name", "score"}: the dataset row, its \
+            label (0 normal, > 0 a defect type) and the image score (maximum of the 3×3 stride-3 average \
+            pool of the patch scores). --split picks the images: test (held-out normals and all \
+            defects, the split of `reb fit` when --train-normals and --split-seed match), train or all. \
+            The JSON report (timing, settings) goes to --output only.
+            """)
+
+    @OptionGroup var common: CommonOptions
+    @OptionGroup var data: DataOptions
+    @OptionGroup var backbone: BackboneOptions
+
+    @Option(help: ArgumentHelp("Memory bank written by `reb fit`.", valueName: "file"))
+    var bank: String
+
+    @Option(help: "Patch scoring: knn (PatchCore, k = 1) or ldknn (REB).")
+    var method = "ldknn"
+
+    @Option(help: "LDKNN's K (neighbours in ρ).")
+    var k = 9
+
+    @Option(name: .customLong("lambda"), help: "LDKNN's λ (weight of ρ).")
+    var lambda: Float = 1
+
+    @Option(help: "Images to score: test, train or all.")
+    var split = "test"
+
+    func validate() throws {
+        _ = try scoringMethod(method, k: k, lambda: lambda)
+        guard ["test", "train", "all"].contains(split) else { throw ValidationError("--split must be test, train or all, got '\(split)'") }
+    }
+
+    func run() throws {
+        var quietCommon = common
+        if common.output == nil { quietCommon.output = "/dev/null" }  // stdout carries the JSON lines
+        try ToolRunner.run(tool: "reb", command: "score", options: quietCommon) { context in
+            let (set, splitIndices) = try context.timer.measure("data") { try data.load() }
+            let (scorer, backbonePath) = try context.timer.measure("load") { try loadScorer(bankPath: bank, backbone: backbone, dataset: set) }
+            let method = try scoringMethod(self.method, k: k, lambda: lambda)
+            if case .ldknn = method { _ = try scorer.bank.densities(k: k) }  // K checked before any work
+            let indices: [Int]
+            switch split {
+            case "train": indices = splitIndices.train
+            case "all": indices = Array(0..<set.count)
+            default: indices = data.test(splitIndices, set)
+            }
+            var scores: [Float] = []
+            try context.timer.measure("score") {
+                try forEachBatch(set, indices, batchSize: backbone.batchSize, label: "scoring", quiet: common.quiet) { batch, images in
+                    let patch = try scorer.patchScores(try scorer.match(images), method: method)
+                    let imageScores = scorer.imageScores(patch)
+                    var text = ""
+                    for (i, s) in zip(batch, imageScores) {
+                        let line: JSONValue = ["index": .int(i), "filename": .string(set.filenames[i]), "label": .int(set.labels[i]),
+                                               "label_name": .string(set.labelNames[set.labels[i]]), "score": JSONValue(s)]
+                        text += try line.jsonText() + "\n"
+                    }
+                    FileHandle.standardOutput.write(Data(text.utf8))
+                    scores += imageScores
+                }
+            }
+            var report = Report(tool: "reb", command: "score")
+            report.paper = paperCitation
+            report.inputs = ["bank": try fileInput(bank), "backbone": try fileInput(backbonePath), "dataset": try fileInput(set.path),
+                             "split_sizes": [split: .int(indices.count)]]
+            report.config = data.config.merging(["bank": .string(bank), "method": .string(method.description), "k": .int(k),
+                                                 "lambda": JSONValue(lambda), "split": .string(split),
+                                                 "batch_size": .int(backbone.batchSize)]) { a, _ in a }
+            report.metrics = ["images": .int(scores.count), "bank": scorer.bank.provenance.json]
+            return report
+        }
+    }
+}

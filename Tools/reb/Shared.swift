@@ -1,0 +1,101 @@
+import ArgumentParser
+import Foundation
+import MLCore
+import MLCoreCLI
+import REB
+
+/// The reproduced paper, for reports.
+let paperCitation = "Lyu, Mo, Zhang, Bai, Ren. REB: Reducing Biases in Representation for Industrial Anomaly Detection. 2023"
+
+/// The dataset and its deterministic train / held-out split.
+struct DataOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Image dataset: a datasets.toml name or an .h5 path (images uint8 [N, H, W, 3], label).", valueName: "name|file"))
+    var dataset = "textile"
+
+    @Option(help: "Normal images the memory bank is built from (the rest of the normals are held out for testing).")
+    var trainNormals = 200
+
+    @Option(help: "Seed of the shuffle that splits the normal images (fixed across runs and commands).")
+    var splitSeed: UInt64 = 0
+
+    @Option(help: "At most this many test images of each label (normal, each defect type), for quick runs.")
+    var testPerLabel: Int?
+
+    func validate() throws {
+        if let testPerLabel, testPerLabel < 1 { throw ValidationError("--test-per-label must be at least 1") }
+    }
+
+    /// The opened dataset and its split.
+    func load() throws -> (AnomalyDataset, AnomalySplit) {
+        let set = try AnomalyDataset(path: try resolveNameOrPath(dataset))
+        return (set, try AnomalySplit(labels: set.labels, trainCount: trainNormals, seed: splitSeed))
+    }
+
+    /// The test indices (limited by --test-per-label).
+    func test(_ split: AnomalySplit, _ set: AnomalyDataset) -> [Int] {
+        testPerLabel.map { split.limitingTest(perLabel: $0, labels: set.labels) } ?? split.test
+    }
+
+    var config: [String: JSONValue] {
+        ["dataset": .string(dataset), "train_normals": .int(trainNormals), "split_seed": .string(String(splitSeed)),
+         "test_per_label": testPerLabel.map(JSONValue.int) ?? .null]
+    }
+}
+
+/// The backbone and the batch size of feature extraction.
+struct BackboneOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Backbone: a datasets.toml name or an EfficientNet-Lite checkpoint (.h5).", valueName: "name|file"))
+    var weights = "efficientnet-lite0"
+
+    @Option(help: "Images per forward pass.")
+    var batchSize = 16
+
+    func validate() throws {
+        guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
+    }
+
+    /// The loaded model, its path and file SHA-256.
+    func load() throws -> (EfficientNetLite, path: String, sha256: String) {
+        let path = try resolveNameOrPath(weights)
+        return (try EfficientNetLite(path: path), path, try SHA256.hexDigest(ofFile: path))
+    }
+}
+
+/// Runs `body` over `indices` in batches of images, with progress on stderr.
+func forEachBatch(_ set: AnomalyDataset, _ indices: [Int], batchSize: Int, label: String, quiet: Bool,
+                  _ body: (_ batch: ArraySlice<Int>, _ images: [RGBImage]) throws -> Void) throws {
+    let bar = ProgressBar(label, total: indices.count, unit: "images", quiet: quiet)
+    var start = 0
+    while start < indices.count {
+        let batch = indices[start..<Swift.min(start + batchSize, indices.count)]
+        try body(batch, try set.images(Array(batch)))
+        bar.advance(by: batch.count)
+        start += batchSize
+    }
+    bar.finish()
+}
+
+/// Opens a bank and the backbone it must be scored with, checking they and the dataset agree.
+/// - Throws: `REBError.bankMismatch` (another backbone), `.imageSizeMismatch`, bank and checkpoint errors.
+func loadScorer(bankPath: String, backbone: BackboneOptions, dataset: AnomalyDataset) throws -> (AnomalyScorer, backbonePath: String) {
+    let bank = try MemoryBank.read(from: bankPath)
+    let (model, path, sha) = try backbone.load()
+    try bank.check(backboneSHA256: sha, backbone: path, features: bank.provenance.features, file: bankPath)
+    let p = bank.provenance
+    guard dataset.height == p.imageHeight, dataset.width == p.imageWidth else {
+        throw REBError.imageSizeMismatch(file: dataset.path, expected: "\(p.imageWidth)×\(p.imageHeight)",
+                                         found: "\(dataset.width)×\(dataset.height)")
+    }
+    let extractor = try PatchFeatureExtractor(model: model, config: p.features)
+    return (try AnomalyScorer(extractor: extractor, bank: bank), path)
+}
+
+extension BankProvenance {
+    var json: JSONValue {
+        ["backbone": .string(backbone), "backbone_sha256": .string(backboneSHA256), "input_size": .int(features.inputSize),
+         "stages": JSONValue(features.stages), "pretrain_dimension": .int(features.pretrainDimension),
+         "dimension": .int(features.dimension), "patch_size": .int(features.patchSize), "image_size": JSONValue([imageHeight, imageWidth]),
+         "dataset": .string(dataset), "train_images": .int(trainImages), "split_seed": .string(String(seed)),
+         "coreset_ratio": .double(coresetRatio), "total_patches": .int(totalPatches)]
+    }
+}
