@@ -24,6 +24,7 @@ help:
 	@echo "make reproduce   prepare data, build, inspect the real models"
 	@echo "make test        setup + data + build + unit and end-to-end tests"
 	@echo "make graft       the graft sweep (Docs/graft.md); make graft QUICK=1 runs in a few minutes"
+	@echo "make reb         the REB reproduction (Docs/reb.md); make reb QUICK=1 runs in a few minutes"
 	@echo "make setup | data | build | bench | bench-models | torch-venv | clean"
 
 setup: apt venv
@@ -73,6 +74,26 @@ reproduce: data build
 # writes results/graft/{full,quick}/*.json, table.md and sparsity.svg. QUICK=1: one seed, few steps.
 graft: data build
 	$(PY) Tools/reproduce/graft.py $(if $(QUICK),--quick)
+
+# The REB reproduction (Tools/reproduce/reb.py): memory banks at two coreset ratios, kNN vs LDKNN
+# for K in 3..11; writes results/reb/{full,quick}/*.json, table.md, auroc_vs_k.svg, heatmaps.png.
+# QUICK=1: 30 training normals, 30 test images per label.
+.PHONY: reb bench-knn
+reb: data build
+	$(PY) Tools/reproduce/reb.py $(if $(QUICK),--quick)
+
+# Exact kNN (MLCore FlatL2Index) vs faiss-cpu IndexFlatL2 on REB's bank and query sizes, same threads;
+# faiss in its own venv (never needed by make test).
+FAISS_VENV := .venv-faiss
+$(FAISS_VENV)/.installed: Benchmarks/peers/requirements-faiss.txt
+	python3 -m venv $(FAISS_VENV)
+	$(FAISS_VENV)/bin/pip install -q --disable-pip-version-check -r Benchmarks/peers/requirements-faiss.txt
+	touch $@
+bench-knn: setup build $(FAISS_VENV)/.installed
+	mkdir -p results/bench
+	$(RELEASE)/mlcore-bench --repeats 7 --filter knn --output results/bench/mlcore-knn.json
+	$(FAISS_VENV)/bin/python Benchmarks/peers/faiss_knn_bench.py --repeats 7 --threads $$(nproc) --output results/bench/faiss-knn.json
+	$(PY) Benchmarks/compare.py results/bench/mlcore-knn.json results/bench/faiss-knn.json
 
 bench: setup data build
 	mkdir -p results/bench

@@ -74,7 +74,8 @@ let package = Package(
         .target(
             name: "REB",
             dependencies: ["MLCore"],
-            path: "Sources/REB"),
+            path: "Sources/REB",
+            swiftSettings: numericFlags),
         .executableTarget(
             name: "reb",
             dependencies: [

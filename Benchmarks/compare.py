@@ -63,3 +63,19 @@ if model_rows:
     print("|---|---|---|---|---|---|")
     for row in model_rows:
         print("| %s | %s | %s | %.2f | %s | %s |" % row)
+
+# Exact kNN (REB's scoring) vs faiss IndexFlatL2 on the same sizes (make bench-knn).
+knn_rows = []
+for name in sorted(ours):
+    if name.startswith("knn_"):
+        base = name.replace("_threaded_gemm", "")
+        if base in peer:
+            o, q = ours[name], peer[base]
+            knn_rows.append((name, f"{o['median_s'] * 1e3:.0f} ms ({o['throughput']:.1f} GFLOP/s)",
+                             f"{q['median_s'] * 1e3:.0f} ms ({q['throughput']:.1f})", o["throughput"] / q["throughput"]))
+if knn_rows:
+    print("| case | MLCore | faiss IndexFlatL2 | ratio |")
+    print("|---|---|---|---|")
+    for row in knn_rows:
+        print("| %s | %s | %s | %.2f |" % row)
+

@@ -23,6 +23,9 @@ struct Bench: ParsableCommand {
     @Option(help: "Causal LM for the prefill/decode cases (skipped when missing).") var llamaCheckpoint = "data/models/smollm2.h5"
     @Option(help: "Prompt length of the LLM prefill case.") var promptTokens = 128
     @Option(help: "Greedy steps of the LLM decode case.") var decodeTokens = 64
+    @Option(help: "Stored vectors of the kNN cases (REB's bank: 200 images × 784 patches × 10% coreset).") var knnBank = 15_680
+    @Option(help: "Queries of the kNN cases (16 test images × 784 patches).") var knnQueries = 12_544
+    @Option(help: "Vector width of the kNN cases.") var knnDimension = 512
     @Option(help: "Only run cases whose name contains this.") var filter: String?
     @Option(help: "Threads for MLCore kernels and OpenBLAS (default: all cores).") var threads: Int?
 
@@ -162,6 +165,25 @@ struct Bench: ParsableCommand {
             record("adamw_step_mlcore", "optim", work: count, unit: "Gparam/s") { optimizer.step() }
         }
 
+        // Exact kNN (FlatL2Index, REB's scoring) on `knnBank` × `knnDimension` random vectors with
+        // `knnQueries` queries, k = 1 (scoring) and 11 (LDKNN densities); work = 2·Q·M·D flops.
+        // Peer: faiss IndexFlatL2 (Benchmarks/peers/faiss_knn_bench.py, the same sizes).
+        let knnCases = ["knn_flatl2_k1", "knn_flatl2_k11", "knn_flatl2_k1_threaded_gemm"]
+        if wants(knnCases) {
+            Threading.count = Threading.count  // re-applies the OpenBLAS thread count (the sgemm cases leave 1)
+            let bank = (0..<(knnBank * knnDimension)).map { _ in g.normal() }
+            let queries = (0..<(knnQueries * knnDimension)).map { _ in g.normal() }
+            let index = try FlatL2Index(vectors: bank, dimension: knnDimension)
+            let threaded = try FlatL2Index(vectors: bank, dimension: knnDimension)
+            threaded.parallelOverQueryBlocks = false
+            let flops = 2 * Double(knnQueries) * Double(knnBank) * Double(knnDimension)
+            record("knn", work: flops, unit: "GFLOP/s", [
+                ("knn_flatl2_k1", { _ = try? index.search(queries, k: 1) }),
+                ("knn_flatl2_k11", { _ = try? index.search(queries, k: 11) }),
+                ("knn_flatl2_k1_threaded_gemm", { _ = try? threaded.search(queries, k: 1) }),
+            ])
+        }
+
         if FileManager.default.fileExists(atPath: efficientnet) {
             try ModelBench.efficientnet(checkpoint: efficientnet, filter: filter) { group, work, unit, cases in record(group, work: work, unit: unit, cases) }
         } else {
@@ -171,6 +193,7 @@ struct Bench: ParsableCommand {
         var env = Report.currentEnvironment()
         env["elements"] = .int(n)
         env["repeats"] = .int(repeats)
+        env["knn"] = ["bank": .int(knnBank), "queries": .int(knnQueries), "dimension": .int(knnDimension)]
         let doc: JSONValue = ["tool": "mlcore-bench", "results": .array(results), "environment": .object(env)]
         let text = try doc.jsonText() + "\n"
         if let output { try text.write(toFile: output, atomically: true, encoding: .utf8) } else { print(text, terminator: "") }

@@ -37,7 +37,8 @@ final class REBToolTests: XCTestCase {
     func testPipelineOnRealData() throws {
         let bank = try fit()
         let maps = directory + "maps.h5"
-        let eval = try runTool("reb", ["eval", "--bank", bank, "--ks", "3,5", "--save-maps", maps, "--maps-per-label", "1", "--maps-k", "3"] + small)
+        let eval = try runTool("reb", ["eval", "--bank", bank, "--ks", "3,5", "--save-maps", maps, "--maps-per-label", "1", "--maps-k", "3",
+                                        "--synthetic", "2"] + small)
         XCTAssertEqual(eval.status, 0, eval.stderr)
         let report = try json(eval.stdout)
         let methods = try XCTUnwrap((report["metrics"] as? [String: Any])?["methods"] as? [String: [String: Any]])
@@ -46,6 +47,12 @@ final class REBToolTests: XCTestCase {
             let auroc = try XCTUnwrap(m["image_auroc"] as? Double)
             XCTAssertTrue((0...1).contains(auroc))
             XCTAssertEqual((m["image_auroc_per_type"] as? [String: Double]).map { Set($0.keys) }, ["local defect", "global defect"])
+        }
+        let synthetic = try XCTUnwrap((report["metrics"] as? [String: Any])?["synthetic_defects"] as? [String: Any])
+        XCTAssertEqual(synthetic["images"] as? Int, 2)
+        for name in ["knn", "ldknn_k3"] {
+            let pixel = try XCTUnwrap((synthetic[name] as? [String: Any])?["pixel_auroc"] as? Double)
+            XCTAssertTrue((0...1).contains(pixel))
         }
         let file = try HDF5File(path: maps)
         XCTAssertEqual(try file.dataset("images").shape, [3, 64, 64, 3])  // one image of each of the three labels
@@ -63,6 +70,27 @@ final class REBToolTests: XCTestCase {
         XCTAssertEqual(auroc.status, 0, auroc.stderr)
         let piped = try XCTUnwrap((try json(auroc.stdout)["metrics"] as? [String: Any])?["auroc"] as? Double)
         XCTAssertEqual(piped, try XCTUnwrap(methods["ldknn_k5"]?["image_auroc"] as? Double), accuracy: 1e-12)
+    }
+
+    /// defectmaker: 7 versions per image with masks; the normal version has an empty mask, each defect a non-empty one.
+    func testDefectMakerWritesVersionsAndSheet() throws {
+        _ = try preparedFile("data/datasets/textile.h5")
+        let out = directory + "defects.h5", sheet = directory + "sheet.png"
+        let result = try runTool("reb", ["defectmaker", "--count", "2", "--train-normals", "6", "--save", out, "--sheet", sheet, "--quiet"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let file = try HDF5File(path: out)
+        XCTAssertEqual(try file.dataset("images").shape, [2, 7, 250, 250, 3])
+        let masks = try file.dataset("masks").read(as: UInt8.self)
+        let plane = 250 * 250
+        for n in 0..<2 {
+            for v in 0..<7 {
+                let area = masks[((n * 7 + v) * plane)..<((n * 7 + v + 1) * plane)].reduce(0) { $0 + Int($1) }
+                if v == 0 { XCTAssertEqual(area, 0) } else { XCTAssertGreaterThan(area, 0, "image \(n) version \(v)") }
+            }
+        }
+        let png = try RGBImage.read(path: sheet)
+        XCTAssertEqual(png.width, 7 * 254 - 4)
+        XCTAssertEqual(png.height, 2 * 254 - 4)
     }
 
     /// Bad inputs: one line on stderr and the category's exit code.

@@ -15,7 +15,8 @@ struct Evaluate: ParsableCommand {
             One nearest-neighbour search per test patch serves every method: kNN (PatchCore) scores \
             d²(q, m*), LDKNN d²(q, m*) − λ·ρ_K(m*). Image AUROC: labels > 0 are anomalous; per defect \
             type: the held-out normals against that type's images only. The textile dataset has no \
-            pixel masks, so there is no pixel AUROC here. image_auroc_plain_max is the ablation of the \
+            pixel masks: --synthetic N puts DefectMaker defects on N held-out normals and reports the \
+            pixel AUROC of their maps (and their image AUROC against the held-out normals). image_auroc_plain_max is the ablation of the \
             image score: the plain maximum of the patch scores instead of the pooled one. --save-maps writes the resized input \
             images and their pixel anomaly maps (bilinear upsampling, Gaussian σ = 4) of the first \
             --maps-per-label test images of each label.
@@ -40,8 +41,11 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Test images per label whose maps --save-maps writes.")
     var mapsPerLabel = 2
 
-    @Option(help: "K of the LDKNN maps --save-maps writes.")
+    @Option(help: "K of the LDKNN maps --save-maps writes and of the synthetic-defect LDKNN scores.")
     var mapsK = 9
+
+    @Option(help: "Held-out normal images to put DefectMaker defects on for pixel AUROC (0: none).")
+    var synthetic = 0
 
     func parsedKs() throws -> [Int] {
         let parts = ks.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
@@ -52,6 +56,7 @@ struct Evaluate: ParsableCommand {
     func validate() throws {
         _ = try parsedKs()
         guard mapsPerLabel >= 1 else { throw ValidationError("--maps-per-label must be at least 1") }
+        guard synthetic >= 0 else { throw ValidationError("--synthetic must be ≥ 0") }
     }
 
     func run() throws {
@@ -60,7 +65,7 @@ struct Evaluate: ParsableCommand {
             let (scorer, backbonePath) = try context.timer.measure("load") { try loadScorer(bankPath: bank, backbone: backbone, dataset: set) }
             let methods: [ScoringMethod] = [.knn] + (try parsedKs()).map { .ldknn(k: $0, lambda: lambda) }
             for case .ldknn(let k, _) in methods { _ = try scorer.bank.densities(k: k) }  // K checked before any work
-            if saveMaps != nil { _ = try scorer.bank.densities(k: mapsK) }
+            if saveMaps != nil || synthetic > 0 { _ = try scorer.bank.densities(k: mapsK) }
             let test = data.test(split, set)
             let labels = test.map { set.labels[$0] }
             guard labels.contains(0), labels.contains(where: { $0 > 0 }) else {
@@ -103,6 +108,13 @@ struct Evaluate: ParsableCommand {
                                                "image_auroc_plain_max": .double(try ROC.auroc(scores: plainMaxScores[m].map(Double.init), labels: binary))]
                 log("reb eval: \(method) image AUROC \(String(format: "%.4f", results[method.description]!["image_auroc"]!.doubleValue!))", quiet: common.quiet)
             }
+            var syntheticMetrics: JSONValue = .null
+            if synthetic > 0 {
+                let normalScores = methods.indices.map { m in labels.indices.filter { labels[$0] == 0 }.map { imageScores[m][$0] } }
+                syntheticMetrics = try context.timer.measure("synthetic") {
+                    try syntheticDefects(scorer: scorer, set: set, split: split, normalScores: normalScores, rng: &context.random)
+                }
+            }
             if let saveMaps {
                 try context.timer.measure("save") {
                     try writeMaps(maps.sorted { $0.index < $1.index }, set: set, size: scorer.extractor.config.inputSize, to: saveMaps)
@@ -116,13 +128,54 @@ struct Evaluate: ParsableCommand {
                              "split_sizes": ["train": .int(split.train.count), "test": .int(test.count), "test_per_label": .object(counts)]]
             report.config = data.config.merging(["bank": .string(bank), "ks": JSONValue(try parsedKs()), "lambda": JSONValue(lambda),
                                                  "batch_size": .int(backbone.batchSize), "save_maps": saveMaps.map(JSONValue.string) ?? .null,
-                                                 "maps_per_label": .int(mapsPerLabel), "maps_k": .int(mapsK)]) { a, _ in a }
+                                                 "maps_per_label": .int(mapsPerLabel), "maps_k": .int(mapsK),
+                                                 "synthetic": .int(synthetic)]) { a, _ in a }
             report.metrics = ["methods": .object(results), "bank": scorer.bank.provenance.json, "bank_size": .int(scorer.bank.count),
-                              "pixel_auroc": .null,
-                              "pixel_auroc_note": "the textile dataset has no pixel masks"]
+                              "synthetic_defects": syntheticMetrics,
+                              "pixel_auroc_note": "the textile dataset has no pixel masks: pixel AUROC only on DefectMaker defects (synthetic_defects)"]
             report.units = ["image_auroc": "fraction", "bank_size": "features"]
             return report
         }
+    }
+
+    /// DefectMaker defects (one per image, the six kinds in turn, cut fills from training images) on
+    /// the first `synthetic` held-out normals: pixel AUROC over all their pixels at the input size
+    /// (masks resized by nearest neighbour) for kNN and LDKNN (K = --maps-k), and the image AUROC of
+    /// the defective images against the held-out normals' scores (`normalScores`, per method).
+    func syntheticDefects(scorer: AnomalyScorer, set: AnomalyDataset, split: AnomalySplit, normalScores: [[Float]],
+                          rng: inout RandomGenerator) throws -> JSONValue {
+        let sources = Array(split.heldOutNormal.prefix(synthetic))
+        let donors = try set.images(Array(split.train.prefix(8)))
+        let methods: [ScoringMethod] = [.knn, .ldknn(k: mapsK, lambda: lambda)]
+        var pixelScores = [[Float]](repeating: [], count: 2), imageScores = [[Float]](repeating: [], count: 2)
+        var pixelLabels: [Int] = []
+        let size = scorer.extractor.config.inputSize
+        try forEachBatch(set, sources, batchSize: backbone.batchSize, label: "synthetic defects", quiet: common.quiet) { _, images in
+            let made = DefectMaker().synthesize(images, donors: donors, rng: &rng)
+            let matches = try scorer.match(made.map(\.image))
+            for (m, method) in methods.enumerated() {
+                let patch = try scorer.patchScores(matches, method: method)
+                imageScores[m] += scorer.imageScores(patch)
+                for j in made.indices { pixelScores[m] += scorer.pixelMap(patch, image: j) }
+            }
+            for item in made {
+                pixelLabels += DefectMaker.resizeMask(item.mask, width: set.width, height: set.height, size: size).map(Int.init)
+            }
+        }
+        var out: [String: JSONValue] = ["images": .int(sources.count), "defective_pixel_fraction": .double(Double(pixelLabels.reduce(0, +)) / Double(pixelLabels.count))]
+        // Index of LDKNN K = --maps-k among eval's methods (knn first), when it was evaluated.
+        let position = (try? parsedKs())?.firstIndex(of: mapsK)
+        let ldknnIndex = position.map { $0 + 1 } ?? -1
+        for (m, method) in methods.enumerated() {
+            var entry: [String: JSONValue] = ["pixel_auroc": .double(try ROC.auroc(scores: pixelScores[m].map(Double.init), labels: pixelLabels))]
+            let normals = m == 0 ? normalScores[0] : (ldknnIndex > 0 ? normalScores[ldknnIndex] : [])
+            if !normals.isEmpty {
+                entry["image_auroc_vs_held_out_normals"] = .double(try ROC.auroc(scores: (normals + imageScores[m]).map(Double.init),
+                                                                                 labels: normals.map { _ in 0 } + imageScores[m].map { _ in 1 }))
+            }
+            out[method.description] = .object(entry)
+        }
+        return .object(out)
     }
 
     /// Writes `/images` uint8 [N, S, S, 3], `/maps_knn` and `/maps_ldknn` float32 [N, S, S], `/index` and `/label`.

@@ -17,7 +17,7 @@ struct REBTool: ParsableCommand {
               reb defectmaker --count 4 --save defects.h5 --sheet defects.png
             """,
         version: MLCoreVersion.string,
-        subcommands: [Fit.self, Score.self, Evaluate.self])
+        subcommands: [Fit.self, Score.self, Evaluate.self, DefectMakerCommand.self])
 
     static func main() { mainWithOneLineErrors() }
 }

@@ -70,6 +70,9 @@ public final class FlatL2Index: @unchecked Sendable {
     public var queryBlock = 256
     /// Stored vectors per GEMM.
     public var bankTile = 4096
+    /// Spread query blocks over threads with single-threaded GEMMs (default); false runs the blocks
+    /// in turn with OpenBLAS's own threads inside each GEMM and the top-k merge on one thread.
+    public var parallelOverQueryBlocks = true
 
     /// Indexes `vectors` ([M, D] row-major).
     /// - Throws: `SearchError.badShape` (not a positive multiple of `dimension`), `.notFinite`.
@@ -132,7 +135,7 @@ public final class FlatL2Index: @unchecked Sendable {
         let qb = Swift.max(1, queryBlock), tile = Swift.max(1, bankTile)
         let blocks = (q + qb - 1) / qb
         let threads = Threading.count
-        let parallelBlocks = blocks >= 2 && threads > 1
+        let parallelBlocks = parallelOverQueryBlocks && blocks >= 2 && threads > 1
         if parallelBlocks { openblas_set_num_threads(1) }
         defer { if parallelBlocks { openblas_set_num_threads(Int32(threads)) } }
         indices.withUnsafeMutableBufferPointer { ip in

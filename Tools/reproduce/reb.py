@@ -1,0 +1,197 @@
+"""Reproduce REB on the textile images (Docs/reb.md): build memory banks at several coreset ratios,
+evaluate kNN (PatchCore) and LDKNN for K in {3,5,7,9,11}, and write results/reb/<mode>/*.json, a
+markdown table beside the paper's numbers, an SVG plot of image AUROC against K, a PNG of
+anomaly heat maps over a few test images, the pixel AUROC of DefectMaker defects on held-out normals
+and a DefectMaker contact sheet (defectmaker.png).
+
+    python Tools/reproduce/reb.py            # full: 200 training normals, all 1,800 test images
+    python Tools/reproduce/reb.py --quick    # a few minutes: 30 training normals, 30 test images per label
+
+Runs the built `reb` executable (.build/release/reb); existing result files are reused, so an
+interrupted run resumes (REB_BINARY overrides the executable, e.g. a copy kept while rebuilding). The heat-map picture uses numpy, h5py and Pillow from the project's .venv
+(Tools/data/requirements.txt); everything else is the standard library. Exits non-zero when a
+report is missing a metric or holds an AUROC outside [0, 1] (CI runs --quick as a check).
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REB = Path(os.environ.get("REB_BINARY", ".build/release/reb"))
+KS = [3, 5, 7, 9, 11]
+FULL = dict(train_normals=200, test_per_label=None, coresets=[0.01, 0.1], maps_coreset=0.1, synthetic=60, sheet=4)
+QUICK = dict(train_normals=30, test_per_label=30, coresets=[0.1, 0.25], maps_coreset=0.1, synthetic=12, sheet=2)
+
+PAPER = [
+    ("REB (DefectMaker-SSL VGG11/ResNet18 + LDKNN), MVTec AD", "image AUROC 99.5%"),
+    ("REB, MVTec LOCO AD", "image AUROC 88.0%"),
+    ("PatchCore WideResNet-50 (kNN), MVTec AD", "image AUROC 99.2%, pixel AUROC 98.1%, PRO 94.4%"),
+]
+
+
+def run(args, output):
+    """Runs reb with args, writing the report to output (skipped when it exists)."""
+    if output.exists():
+        return json.loads(output.read_text())
+    command = [str(REB)] + [str(a) for a in args] + ["--output", str(output), "--quiet"]
+    print("+", " ".join(command), file=sys.stderr, flush=True)
+    subprocess.run(command, check=True)
+    return json.loads(output.read_text())
+
+
+def reproduce(settings, out: Path):
+    split = ["--train-normals", settings["train_normals"]]
+    if settings["test_per_label"]:
+        split += ["--test-per-label", settings["test_per_label"]]
+    evals = {}
+    for ratio in settings["coresets"]:
+        bank = out / f"bank-coreset{ratio:g}.h5"
+        fit = run(["fit", "--coreset", ratio, "--max-k", max(KS), "--save", bank] + split, out / f"fit-coreset{ratio:g}.json")
+        maps = (["--save-maps", out / "maps.h5", "--synthetic", settings["synthetic"]]
+                if ratio == settings["maps_coreset"] else [])
+        evaluation = run(["eval", "--bank", bank, "--ks", ",".join(map(str, KS))] + maps + split,
+                         out / f"eval-coreset{ratio:g}.json")
+        evals[ratio] = (fit, evaluation)
+    run(["defectmaker", "--count", settings["sheet"], "--save", out / "defectmaker.h5", "--sheet", out / "defectmaker.png"] + split,
+        out / "defectmaker.json")
+    return evals
+
+
+def check(evals):
+    problems = []
+    for ratio, (fit, evaluation) in evals.items():
+        methods = evaluation["metrics"]["methods"]
+        for name in ["knn"] + [f"ldknn_k{k}" for k in KS]:
+            m = methods.get(name)
+            if m is None:
+                problems.append(f"coreset {ratio}: no {name} result")
+                continue
+            values = [m["image_auroc"], m["image_auroc_plain_max"]] + list(m["image_auroc_per_type"].values())
+            if not all(0 <= v <= 1 for v in values) or len(m["image_auroc_per_type"]) != 2:
+                problems.append(f"coreset {ratio}: {name} has AUROCs {values}")
+        synthetic = evaluation["metrics"].get("synthetic_defects")
+        if synthetic and not all(0 <= synthetic[m]["pixel_auroc"] <= 1 for m in ("knn", "ldknn_k9")):
+            problems.append(f"coreset {ratio}: synthetic pixel AUROC {synthetic}")
+        if fit["metrics"]["bank_size"] < 1:
+            problems.append(f"coreset {ratio}: empty bank")
+    return problems
+
+
+def table(evals, settings, quick):
+    lines = [f"# REB on textile ({'QUICK' if quick else 'full'} run)", "",
+             f"EfficientNet-Lite0 ImageNet features (stages 2+4, 224² input, 28×28 patches, D = 512); "
+             f"{settings['train_normals']} training normals; "
+             f"test = {'at most ' + str(settings['test_per_label']) + ' images per label' if settings['test_per_label'] else 'all 800 held-out normals + 500 local + 500 global defects'}; "
+             "image score = max of the 3×3 stride-3 average pool (REB), λ = 1.", "",
+             "| features | coreset | bank | scoring | image AUROC | local defects | global defects | plain-max image score |",
+             "|---|---|---|---|---|---|---|---|"]
+    for ratio, (fit, evaluation) in evals.items():
+        methods = evaluation["metrics"]["methods"]
+        for name in ["knn"] + [f"ldknn_k{k}" for k in KS]:
+            m = methods[name]
+            label = "kNN (k = 1, PatchCore)" if name == "knn" else f"LDKNN K = {name.split('_k')[1]}"
+            per = m["image_auroc_per_type"]
+            lines.append(f"| ImageNet | {ratio:g} | {fit['metrics']['bank_size']} | {label} | {100 * m['image_auroc']:.1f} | "
+                         f"{100 * per['local defect']:.1f} | {100 * per['global defect']:.1f} | {100 * m['image_auroc_plain_max']:.1f} |")
+    lines += ["", "DefectMaker-SSL features: not run (`reb ssl-train` is not implemented; Docs/reb.md).", ""]
+    for ratio, (_, evaluation) in evals.items():
+        synthetic = evaluation["metrics"].get("synthetic_defects")
+        if synthetic:
+            lines += [f"Pixel AUROC (the textile images have no masks): DefectMaker defects on {synthetic['images']} held-out normals, "
+                      f"coreset {ratio:g}, {100 * synthetic['defective_pixel_fraction']:.2f}% defective pixels:", "",
+                      "| scoring | pixel AUROC | image AUROC, synthetic vs held-out normals |", "|---|---|---|"]
+            for name, label in (("knn", "kNN (k = 1)"), ("ldknn_k9", "LDKNN K = 9")):
+                m = synthetic[name]
+                lines.append(f"| {label} | {100 * m['pixel_auroc']:.1f} | {100 * m.get('image_auroc_vs_held_out_normals', float('nan')):.1f} |")
+            lines.append("")
+    lines += ["## The paper's numbers (other data and backbones)", "", "| method | claim |", "|---|---|"]
+    lines += [f"| {a} | {b} |" for a, b in PAPER]
+    return "\n".join(lines) + "\n"
+
+
+def svg(evals):
+    """Image AUROC against K (LDKNN) with the kNN level as a dashed line, one colour per coreset ratio."""
+    width, height, left, top, plot_w, plot_h = 520, 320, 60, 30, 420, 230
+    series = []
+    for ratio, (_, evaluation) in evals.items():
+        m = evaluation["metrics"]["methods"]
+        series.append((ratio, [m[f"ldknn_k{k}"]["image_auroc"] for k in KS], m["knn"]["image_auroc"]))
+    values = [v for _, ys, knn in series for v in ys + [knn]]
+    lo, hi = min(values) - 0.01, max(values) + 0.01
+
+    def px(k):
+        return left + plot_w * (k - KS[0]) / (KS[-1] - KS[0])
+
+    def py(v):
+        return top + plot_h * (hi - v) / (hi - lo)
+
+    colours = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"]
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" font-size="12">',
+             f'<text x="{left}" y="18">Image AUROC vs LDKNN K (dashed: kNN, k = 1)</text>',
+             f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" stroke="black"/>',
+             f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + plot_h}" stroke="black"/>']
+    for k in KS:
+        parts.append(f'<text x="{px(k):.1f}" y="{top + plot_h + 16}" text-anchor="middle">{k}</text>')
+    for i in range(5):
+        v = lo + (hi - lo) * i / 4
+        parts.append(f'<text x="{left - 6}" y="{py(v) + 4:.1f}" text-anchor="end">{v:.3f}</text>')
+    for i, (ratio, ys, knn) in enumerate(series):
+        c = colours[i % len(colours)]
+        points = " ".join(f"{px(k):.1f},{py(v):.1f}" for k, v in zip(KS, ys))
+        parts.append(f'<polyline points="{points}" fill="none" stroke="{c}" stroke-width="2"/>')
+        parts.append(f'<line x1="{left}" y1="{py(knn):.1f}" x2="{left + plot_w}" y2="{py(knn):.1f}" stroke="{c}" stroke-dasharray="5,4"/>')
+        parts.append(f'<text x="{left + plot_w - 4}" y="{top + 16 + 16 * i}" text-anchor="end" fill="{c}">coreset {ratio:g}</text>')
+    parts.append(f'<text x="{left + plot_w / 2}" y="{height - 8}" text-anchor="middle">K</text>')
+    parts.append("</svg>")
+    return "\n".join(parts) + "\n"
+
+
+def heatmaps(maps_file: Path, output: Path):
+    """Input | kNN map | LDKNN map per row, each map scaled to its own min–max, through a blue–red ramp."""
+    import h5py
+    import numpy as np
+    from PIL import Image, ImageDraw
+
+    with h5py.File(maps_file) as f:
+        images, knn, ld, labels = f["images"][:], f["maps_knn"][:], f["maps_ldknn"][:], f["label"][:]
+        names = list(f.attrs["label_names"])
+
+    def colour(m):
+        t = (m - m.min()) / max(float(m.max() - m.min()), 1e-12)
+        return (np.stack([t, 1 - np.abs(2 * t - 1), 1 - t], -1) * 255).astype(np.uint8)
+
+    s = images.shape[1]
+    sheet = Image.new("RGB", (3 * s, len(images) * (s + 16)), "white")
+    draw = ImageDraw.Draw(sheet)
+    for r, (img, a, b, lab) in enumerate(zip(images, knn, ld, labels)):
+        y = r * (s + 16)
+        draw.text((4, y + 2), f"{names[lab]}   |   kNN map   |   LDKNN map", fill="black")
+        for c, tile in enumerate([img, colour(a), colour(b)]):
+            sheet.paste(Image.fromarray(tile), (c * s, y + 16))
+    sheet.save(output)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="small settings, a few minutes")
+    args = parser.parse_args()
+    settings = QUICK if args.quick else FULL
+    out = Path("results/reb") / ("quick" if args.quick else "full")
+    out.mkdir(parents=True, exist_ok=True)
+    evals = reproduce(settings, out)
+    problems = check(evals)
+    (out / "table.md").write_text(table(evals, settings, args.quick))
+    (out / "auroc_vs_k.svg").write_text(svg(evals))
+    heatmaps(out / "maps.h5", out / "heatmaps.png")
+    print((out / "table.md").read_text())
+    if problems:
+        print("report check failed:\n  " + "\n  ".join(problems), file=sys.stderr)
+        sys.exit(1)
+    print(f"wrote {out}/table.md, auroc_vs_k.svg, heatmaps.png, defectmaker.png", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
