@@ -103,6 +103,10 @@ final class REBToolTests: XCTestCase {
         let bigMaxK = try runTool("reb", ["fit", "--input-size", "64", "--coreset", "0.01", "--max-k", "50", "--save", directory + "b2.h5"] + small)
         XCTAssertEqual(bigMaxK.status, 64, bigMaxK.stderr)
         XCTAssertTrue(bigMaxK.stderr.contains("--max-k 50"), bigMaxK.stderr)
+        // Another split than the bank's would test training images.
+        let split = try runTool("reb", ["eval", "--bank", bank, "--train-normals", "7", "--quiet"])
+        XCTAssertEqual(split.status, 64, split.stderr)
+        XCTAssertTrue(split.stderr.contains("built with the training split --train-normals 6 --split-seed 0"), split.stderr)
         // An empty training set.
         let empty = try runTool("reb", ["fit", "--train-normals", "0", "--save", directory + "b3.h5", "--quiet"])
         XCTAssertEqual(empty.status, 64, empty.stderr)

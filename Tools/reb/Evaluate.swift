@@ -62,7 +62,7 @@ struct Evaluate: ParsableCommand {
     func run() throws {
         try ToolRunner.run(tool: "reb", command: "eval", options: common) { context in
             let (set, split) = try context.timer.measure("data") { try data.load() }
-            let (scorer, backbonePath) = try context.timer.measure("load") { try loadScorer(bankPath: bank, backbone: backbone, dataset: set) }
+            let (scorer, backbonePath) = try context.timer.measure("load") { try loadScorer(bankPath: bank, backbone: backbone, dataset: set, data: data) }
             let methods: [ScoringMethod] = [.knn] + (try parsedKs()).map { .ldknn(k: $0, lambda: lambda) }
             for case .ldknn(let k, _) in methods { _ = try scorer.bank.densities(k: k) }  // K checked before any work
             if saveMaps != nil || synthetic > 0 { _ = try scorer.bank.densities(k: mapsK) }

@@ -13,8 +13,10 @@ struct REBTool: ParsableCommand {
             A pipeline (Docs/reb.md):
               reb fit --train-normals 200 --coreset 0.1 --save bank.h5 -o fit.json
               reb eval --bank bank.h5 -o eval.json
-              reb score --bank bank.h5 --method ldknn --k 9 | mlcore auroc
+              reb score --bank bank.h5 --method ldknn --k 9 | mlcore score auroc
               reb defectmaker --count 4 --save defects.h5 --sheet defects.png
+            eval and score must be given the split fit used (--train-normals, --split-seed) when they \
+            read the bank's dataset, so that no training image is tested; a different split is refused.
             """,
         version: MLCoreVersion.string,
         subcommands: [Fit.self, Score.self, Evaluate.self, DefectMakerCommand.self])

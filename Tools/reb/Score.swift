@@ -56,7 +56,7 @@ struct Score: ParsableCommand {
         if common.output == nil { quietCommon.output = "/dev/null" }  // stdout carries the JSON lines
         try ToolRunner.run(tool: "reb", command: "score", options: quietCommon) { context in
             let (set, splitIndices) = try context.timer.measure("data") { try data.load() }
-            let (scorer, backbonePath) = try context.timer.measure("load") { try loadScorer(bankPath: bank, backbone: backbone, dataset: set) }
+            let (scorer, backbonePath) = try context.timer.measure("load") { try loadScorer(bankPath: bank, backbone: backbone, dataset: set, data: data) }
             let method = try scoringMethod(self.method, k: k, lambda: lambda)
             if case .ldknn = method { _ = try scorer.bank.densities(k: k) }  // K checked before any work
             let indices: [Int]

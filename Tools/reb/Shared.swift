@@ -75,10 +75,16 @@ func forEachBatch(_ set: AnomalyDataset, _ indices: [Int], batchSize: Int, label
     bar.finish()
 }
 
-/// Opens a bank and the backbone it must be scored with, checking they and the dataset agree.
-/// - Throws: `REBError.bankMismatch` (another backbone), `.imageSizeMismatch`, bank and checkpoint errors.
-func loadScorer(bankPath: String, backbone: BackboneOptions, dataset: AnomalyDataset) throws -> (AnomalyScorer, backbonePath: String) {
+/// Opens a bank and the backbone it must be scored with, checking they and the dataset agree (on the
+/// bank's own dataset, the split too: another one would test training images).
+/// - Throws: `REBError.bankMismatch` (another backbone or split), `.imageSizeMismatch`, bank and checkpoint errors.
+func loadScorer(bankPath: String, backbone: BackboneOptions, dataset: AnomalyDataset, data: DataOptions) throws -> (AnomalyScorer, backbonePath: String) {
     let bank = try MemoryBank.read(from: bankPath)
+    let p0 = bank.provenance
+    if p0.dataset == dataset.path && (p0.trainImages != data.trainNormals || p0.seed != data.splitSeed) {
+        throw REBError.bankMismatch(file: bankPath, key: "the training split", bank: "--train-normals \(p0.trainImages) --split-seed \(p0.seed)",
+                                    requested: "--train-normals \(data.trainNormals) --split-seed \(data.splitSeed)")
+    }
     let (model, path, sha) = try backbone.load()
     try bank.check(backboneSHA256: sha, backbone: path, features: bank.provenance.features, file: bankPath)
     let p = bank.provenance
