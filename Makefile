@@ -92,7 +92,7 @@ $(FAISS_VENV)/.installed: Benchmarks/peers/requirements-faiss.txt
 bench-knn: setup build $(FAISS_VENV)/.installed
 	mkdir -p results/bench
 	$(RELEASE)/mlcore-bench --repeats 7 --filter knn --output results/bench/mlcore-knn.json
-	$(FAISS_VENV)/bin/python Benchmarks/peers/faiss_knn_bench.py --repeats 7 --threads $$(nproc) --output results/bench/faiss-knn.json
+	OMP_WAIT_POLICY=PASSIVE $(FAISS_VENV)/bin/python Benchmarks/peers/faiss_knn_bench.py --repeats 7 --threads $$(nproc) --output results/bench/faiss-knn.json
 	$(PY) Benchmarks/compare.py results/bench/mlcore-knn.json results/bench/faiss-knn.json
 
 bench: setup data build

@@ -57,6 +57,9 @@ public struct Neighbors: Sendable, Equatable {
 /// Query blocks are spread over `Threading.count` threads with OpenBLAS single-threaded inside
 /// (measured faster than one multi-threaded GEMM per block on 2 cores, Docs/PERFORMANCE.md); with a
 /// single block the GEMM itself is threaded. Negative distances from rounding are clamped to 0.
+/// The OpenBLAS thread count is process-wide: a search sets it to 1 while it runs and restores
+/// `Threading.count` after, so concurrent GEMMs elsewhere in the process run single-threaded meanwhile.
+/// Searches themselves are safe to call from one thread at a time.
 public final class FlatL2Index: @unchecked Sendable {
     /// Width of every vector (D).
     public let dimension: Int
