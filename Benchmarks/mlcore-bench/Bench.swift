@@ -170,7 +170,6 @@ struct Bench: ParsableCommand {
         // Peer: faiss IndexFlatL2 (Benchmarks/peers/faiss_knn_bench.py, the same sizes).
         let knnCases = ["knn_flatl2_k1", "knn_flatl2_k11", "knn_flatl2_k1_threaded_gemm"]
         if wants(knnCases) {
-            Threading.count = Threading.count  // re-applies the OpenBLAS thread count (the sgemm cases leave 1)
             let bank = (0..<(knnBank * knnDimension)).map { _ in g.normal() }
             let queries = (0..<(knnQueries * knnDimension)).map { _ in g.normal() }
             let index = try FlatL2Index(vectors: bank, dimension: knnDimension)

@@ -1,5 +1,4 @@
 import Foundation
-internal import CBLAS
 
 /// Errors of exact nearest-neighbour search (`FlatL2Index`). One line each: what, and what was expected.
 public enum SearchError: CategorizedError, Equatable {
@@ -54,12 +53,10 @@ public struct Neighbors: Sendable, Equatable {
 /// Distances go through GEMM: ‖q − m‖² = ‖q‖² − 2 q·m + ‖m‖², with ‖m‖² precomputed. Queries run in
 /// blocks of `queryBlock` rows against tiles of `bankTile` stored vectors, one `sgemm` per (block, tile)
 /// into a per-thread scratch buffer; a bounded, sorted top-k list per query is kept by insertion.
-/// Query blocks are spread over `Threading.count` threads with OpenBLAS single-threaded inside
-/// (measured faster than one multi-threaded GEMM per block on 2 cores, Docs/PERFORMANCE.md); with a
-/// single block the GEMM itself is threaded. Negative distances from rounding are clamped to 0.
-/// The OpenBLAS thread count is process-wide: a search sets it to 1 while it runs and restores
-/// `Threading.count` after, so concurrent GEMMs elsewhere in the process run single-threaded meanwhile.
-/// Searches themselves are safe to call from one thread at a time.
+/// Query blocks are spread over `Threading.count` threads, each GEMM whole on its thread (measured
+/// faster than one GEMM split over the threads per block on 2 cores, Docs/PERFORMANCE.md); with a
+/// single block, `BLAS.sgemm` splits the GEMM itself. Negative distances from rounding are clamped to 0.
+/// Searches are safe to call from one thread at a time.
 public final class FlatL2Index: @unchecked Sendable {
     /// Width of every vector (D).
     public let dimension: Int
@@ -73,8 +70,8 @@ public final class FlatL2Index: @unchecked Sendable {
     public var queryBlock = 256
     /// Stored vectors per GEMM.
     public var bankTile = 4096
-    /// Spread query blocks over threads with single-threaded GEMMs (default); false runs the blocks
-    /// in turn with OpenBLAS's own threads inside each GEMM and the top-k merge on one thread.
+    /// Spread query blocks over threads, one whole GEMM per block and thread (default); false runs
+    /// the blocks in turn, each GEMM split over the threads, and the top-k merge on one thread.
     public var parallelOverQueryBlocks = true
 
     /// Indexes `vectors` ([M, D] row-major).
@@ -139,8 +136,6 @@ public final class FlatL2Index: @unchecked Sendable {
         let blocks = (q + qb - 1) / qb
         let threads = Threading.count
         let parallelBlocks = parallelOverQueryBlocks && blocks >= 2 && threads > 1
-        if parallelBlocks { openblas_set_num_threads(1) }
-        defer { if parallelBlocks { openblas_set_num_threads(Int32(threads)) } }
         indices.withUnsafeMutableBufferPointer { ip in
             distances.withUnsafeMutableBufferPointer { dp in
                 vectors.withUnsafeBufferPointer { mp in
@@ -157,7 +152,8 @@ public final class FlatL2Index: @unchecked Sendable {
                                     while m0 < self.count {
                                         let cols = Swift.min(tile, self.count - m0)
                                         BLAS.sgemm(transA: false, transB: true, m: rows, n: cols, k: d, alpha: -2,
-                                                   a: queries + q0 * d, lda: d, b: mp + m0 * d, ldb: d, beta: 0, c: scratch, ldc: cols)
+                                                   a: queries + q0 * d, lda: d, b: mp + m0 * d, ldb: d, beta: 0, c: scratch, ldc: cols,
+                                                   split: !parallelBlocks)
                                         for r in 0..<rows {
                                             let qi = q0 + r
                                             FlatL2Index.merge(row: scratch + r * cols, count: cols, offset: m0, queryNorm: qn[qi],
