@@ -22,6 +22,8 @@ let package = Package(
         .executable(name: "graft", targets: ["graft"]),
         .library(name: "REB", targets: ["REB"]),
         .executable(name: "reb", targets: ["reb"]),
+        .library(name: "PregatedMoE", targets: ["PregatedMoE"]),
+        .executable(name: "pregated-moe", targets: ["pregated-moe"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -83,6 +85,17 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Tools/reb"),
+        .target(
+            name: "PregatedMoE",
+            dependencies: ["MLCore"],
+            path: "Sources/PregatedMoE"),
+        .executableTarget(
+            name: "pregated-moe",
+            dependencies: [
+                "MLCore", "MLCoreCLI", "PregatedMoE",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Tools/pregated-moe"),
         .executableTarget(
             name: "mlcore-bench",
             dependencies: ["MLCore", "MLCoreCLI",
@@ -106,6 +119,10 @@ let package = Package(
             name: "REBTests",
             dependencies: ["MLCore", "REB"],
             path: "Tests/REBTests"),
+        .testTarget(
+            name: "PregatedMoETests",
+            dependencies: ["MLCore", "PregatedMoE"],
+            path: "Tests/PregatedMoETests"),
         .testTarget(
             name: "ToolTests",
             dependencies: ["MLCore"],

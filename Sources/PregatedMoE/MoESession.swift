@@ -1,0 +1,173 @@
+import MLCore
+
+/// How the experts of each MoE block are chosen for a token.
+public enum RoutingMode: Sendable, Equatable, CustomStringConvertible {
+    /// Every expert (the dense FFN, recovered exactly up to rounding).
+    case dense
+    /// The conventional gate of the block: top-k of W_N x_N (Fedus et al. 2022; Hwang et al. §2).
+    case gate(k: Int)
+    /// Pre-gating (Hwang et al. §4.1): block 0 uses its own gate; block N > 0 uses the top-k that
+    /// block N − 1's pre-gate chose from x_{N−1}.
+    case pregate(k: Int)
+
+    /// Experts per token (nil: all).
+    public var k: Int? {
+        switch self {
+        case .dense: return nil
+        case .gate(let k), .pregate(let k): return k
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .dense: return "dense"
+        case .gate(let k): return "gate (k = \(k))"
+        case .pregate(let k): return "pre-gate (k = \(k))"
+        }
+    }
+}
+
+/// Where a MoE block gets its experts' weights: all resident in memory, or a tiered store that fetches
+/// them (`OffloadedExperts`). Called from the thread that runs the model, block by block.
+public protocol ExpertSource: AnyObject {
+    /// Block `layer` has routed: `active` (sorted) will be computed now; `predictedNext` (sorted) are the
+    /// experts block `layer + 1` is expected to use (its pre-gate's choice; nil for the last block).
+    /// - Throws: an error of the slow tier (e.g. `PregatedMoEError.corruptExpert`).
+    func prepare(layer: Int, active: [Int], predictedNext: [Int]?) throws
+    /// The weights of an active expert, once they are in the fast tier (may wait for a fetch).
+    /// - Throws: an error of the slow tier.
+    func expert(layer: Int, index: Int) throws -> ExpertWeights
+    /// Block `layer` has computed its experts.
+    func finish(layer: Int)
+}
+
+/// Every expert in memory: no tiers, no waiting.
+public final class ResidentExperts: ExpertSource {
+    /// [layer][expert].
+    public let experts: [[ExpertWeights]]
+    /// - Parameter experts: [layer][expert] weights.
+    public init(_ experts: [[ExpertWeights]]) { self.experts = experts }
+    public func prepare(layer: Int, active: [Int], predictedNext: [Int]?) {}
+    public func expert(layer: Int, index: Int) -> ExpertWeights { experts[layer][index] }
+    public func finish(layer: Int) {}
+}
+
+/// The routing state shared by the `MixtureOfExperts` FFNs of one decoder: the routers, the routing
+/// mode, the pre-gate's pending choice for the next block, and the expert source. One forward pass
+/// visits the blocks in order, so block N's pre-gate choice is consumed by block N + 1 of the same pass.
+///
+/// A slow-tier failure inside a forward pass (the `FeedForward` protocol cannot throw) is kept in
+/// `failure`; the remaining blocks of the pass output zeros and the caller must check it (the
+/// runtimes do, and throw it).
+public final class MoESession: @unchecked Sendable {
+    /// The routing of every block.
+    public var routing: RoutingMode
+    /// Gate and pre-gate weights.
+    public var routers: Routers
+    /// Experts per block E.
+    public let experts: Int
+    /// Where the weights come from.
+    public var source: any ExpertSource
+    /// The first slow-tier error of the current run, if any.
+    public private(set) var failure: Error?
+    /// Called with each block's FFN input rows [N, D] (gate training collects them).
+    public var onInput: ((Int, Tensor) -> Void)?
+    /// Called with each block's active experts (routing traces).
+    public var onRoute: ((Int, [Int]) -> Void)?
+    private var pending: [[Int]]?
+
+    /// - Parameters: see the properties. - Precondition: routers for at least one layer, E ≥ 1.
+    public init(routing: RoutingMode, routers: Routers, experts: Int, source: any ExpertSource) {
+        precondition(!routers.gates.isEmpty && experts >= 1, "MoESession: no routers or experts")
+        self.routing = routing
+        self.routers = routers
+        self.experts = experts
+        self.source = source
+    }
+
+    /// Number of MoE blocks.
+    public var layers: Int { routers.gates.count }
+
+    /// Forgets the last failure (before a new run).
+    public func resetFailure() { failure = nil; pending = nil }
+
+    /// The top-k experts of each row of logits [N, E], ties to the lower index; sorted per row.
+    public static func topK(_ logits: Tensor, k: Int) -> [[Int]] {
+        let (n, e) = (logits.shape[0], logits.shape[1])
+        let v = logits.contiguous().scalars
+        return (0..<n).map { r in
+            Array((0..<e).sorted { v[r * e + $0] != v[r * e + $1] ? v[r * e + $0] > v[r * e + $1] : $0 < $1 }.prefix(k)).sorted()
+        }
+    }
+
+    /// The MoE FFN of block `layer` on x [..., D] → [..., D]: route each row, prepare the source, sum
+    /// the selected experts' outputs in increasing expert order (so every source and policy gives the
+    /// same bits), and record the pre-gate's choice for the next block. Unweighted sum, as in
+    /// MoEfication: the experts partition the dense FFN, so all experts = the dense FFN.
+    public func forward(layer: Int, _ x: Tensor) -> Tensor {
+        let d = x.shape[x.rank - 1]
+        let rows = x.reshaped([-1, d]).contiguous()
+        let n = rows.shape[0]
+        guard failure == nil else { return Tensor.zeros(x.shape) }
+        onInput?(layer, rows)
+        let k = min(routing.k ?? experts, experts)
+        let selection: [[Int]]
+        switch routing {
+        case .dense:
+            selection = Array(repeating: Array(0..<experts), count: n)
+        case .gate:
+            selection = MoESession.topK(Tensor.matmul(rows, routers.gates[layer], transposeB: true), k: k)
+        case .pregate:
+            if layer > 0, let p = pending, p.count == n {
+                selection = p
+            } else {
+                selection = MoESession.topK(Tensor.matmul(rows, routers.gates[layer], transposeB: true), k: k)
+            }
+        }
+        var predicted: [Int]? = nil
+        pending = nil
+        if layer + 1 < layers && layer < routers.pregates.count {
+            let next = MoESession.topK(Tensor.matmul(rows, routers.pregates[layer], transposeB: true), k: k)
+            if case .pregate = routing { pending = next }
+            predicted = Array(Set(next.joined())).sorted()
+        }
+        let active = Array(Set(selection.joined())).sorted()
+        onRoute?(layer, active)
+        var out = [Float](repeating: 0, count: n * d)
+        do {
+            try source.prepare(layer: layer, active: active, predictedNext: predicted)
+            for e in active {
+                let members = (0..<n).filter { selection[$0].contains(e) }
+                let w = try source.expert(layer: layer, index: e)
+                let y = w(members.count == n ? rows : rows.indexSelect(members, axis: 0)).contiguous().scalars
+                for (i, r) in members.enumerated() {
+                    for j in 0..<d { out[r * d + j] += y[i * d + j] }
+                }
+            }
+        } catch {
+            failure = error
+        }
+        source.finish(layer: layer)
+        return Tensor(out, shape: x.shape)
+    }
+}
+
+/// A decoder block's FFN as a mixture of experts (`FeedForward`, so `LlamaDecoder`'s generation and
+/// scoring run unchanged): delegates to the shared `MoESession` with its block index. Its experts are
+/// not module parameters (they stream from the slow tier).
+public final class MixtureOfExperts: FeedForward {
+    /// The block index N.
+    public let layer: Int
+    /// The shared routing state.
+    public let session: MoESession
+    public var parameters: [Parameter] { [] }
+
+    /// - Parameters: see the properties.
+    public init(layer: Int, session: MoESession) {
+        self.layer = layer
+        self.session = session
+    }
+
+    /// x [..., D] → [..., D] (inference only: no gradient flows through the experts).
+    public func callAsFunction(_ x: Variable) -> Variable { Variable(session.forward(layer: layer, x.value)) }
+}

@@ -1,0 +1,65 @@
+import ArgumentParser
+import Foundation
+import MLCore
+import MLCoreCLI
+import PregatedMoE
+
+/// `pregated-moe moefy`: split a dense Llama checkpoint's FFNs into experts and write the MoE checkpoint.
+struct Moefy: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Split every layer's SwiGLU FFN into E experts (balanced k-means of its neurons) and write a MoE checkpoint.",
+        discussion: """
+            Example:
+              pregated-moe moefy --weights smollm2 --experts 8 --save moe.h5
+            Each expert gets exactly width/E neurons and is one HDF5 dataset [3, m, D] (gate rows, up \
+            rows, down columns) stored as one chunk with a checksum. The routers start as the clusters' \
+            gate-row centroids (pre-gate N = gate N+1); `train-gates` trains them. With all experts \
+            active the dense FFN is recovered (reported as recovery_error per layer).
+            """)
+
+    @OptionGroup var common: CommonOptions
+    @OptionGroup var weights: WeightsOption
+
+    @Option(help: "Experts per layer E (must divide the FFN width, 1536 for SmolLM2).")
+    var experts = 8
+
+    @Option(help: "Balanced k-means rounds per layer.")
+    var iterations = 15
+
+    @Option(help: ArgumentHelp("Where to write the MoE checkpoint (.h5).", valueName: "file"))
+    var save: String
+
+    func validate() throws {
+        guard experts >= 1 else { throw ValidationError("--experts must be at least 1, got \(experts)") }
+        guard iterations >= 1 else { throw ValidationError("--iterations must be at least 1, got \(iterations)") }
+    }
+
+    func run() throws {
+        try ToolRunner.run(tool: "pregated-moe", command: "moefy", options: common) { context in
+            let path = try weights.resolve()
+            try requireFile(path, "checkpoint")
+            let dense = try Checkpoint(path: path)
+            let layers = dense.config["num_hidden_layers"]?.intValue ?? 0
+            let bar = ProgressBar("moefy", total: layers, unit: "layers", quiet: common.quiet)
+            let summary = try context.timer.measure("moefy") {
+                try MoECheckpointWriter.write(to: save, dense: dense, experts: experts, iterations: iterations,
+                                              rng: &context.random) { _ in bar.advance() }
+            }
+            bar.finish()
+            log("pregated-moe moefy: \(summary.layers) layers × \(summary.experts) experts of \(summary.expertWidth) neurons (\(summary.expertBytes) B each) → \(save); worst recovery error \(summary.recoveryErrors.max() ?? 0)", quiet: common.quiet)
+            var report = Report(tool: "pregated-moe", command: "moefy")
+            report.paper = paperCitation
+            report.inputs = ["weights": try fileInput(path)]
+            report.config = ["experts": .int(experts), "iterations": .int(iterations), "save": .string(save), "weights": .string(weights.weights)]
+            report.metrics = [
+                "constructed": .string("MoE constructed from the dense model's FFNs (not a pre-trained MoE)"),
+                "layers": .int(summary.layers), "experts": .int(summary.experts), "expert_width": .int(summary.expertWidth),
+                "expert_bytes": .int(summary.expertBytes), "recovery_error": JSONValue(summary.recoveryErrors),
+                "max_recovery_error": .double(summary.recoveryErrors.max() ?? 0),
+                "checkpoint_bytes": .int((try? FileManager.default.attributesOfItem(atPath: save)[.size] as? Int) ?? 0),
+            ]
+            report.units = ["expert_bytes": "bytes", "recovery_error": "max relative L2 error of Σ experts vs dense FFN on random rows", "checkpoint_bytes": "bytes"]
+            return report
+        }
+    }
+}

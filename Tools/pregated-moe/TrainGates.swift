@@ -1,0 +1,196 @@
+import ArgumentParser
+import Foundation
+import MLCore
+import MLCoreCLI
+import PregatedMoE
+
+/// Where the real text comes from and how much of it.
+struct TextOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Tweets dataset: a datasets.toml name or an .h5 path.", valueName: "name|file"))
+    var tweets = "tweets"
+
+    @Option(help: ArgumentHelp("Gensim corpora dataset: a datasets.toml name or an .h5 path.", valueName: "name|file"))
+    var corpora = "gensim-corpora"
+
+    @Option(help: "Tweets taken into the text pool (the first N; all gensim texts are added).")
+    var tweetCount = 2000
+
+    @Option(help: "Tokens per sequence at most.")
+    var maxTokens = 48
+
+    func validate() throws {
+        guard tweetCount >= 0, maxTokens >= 8 else { throw ValidationError("--tweet-count must be ≥ 0 and --max-tokens ≥ 8") }
+    }
+
+    /// The shuffled, tokenised pool. - Throws: `DatasetError`, `MissingInput`, `HDF5Error`.
+    func load(tokenizer: any TextTokenizer, seed: UInt64) throws -> (sequences: [[Int32]], inputs: [String: JSONValue]) {
+        let t = try resolveNameOrPath(tweets), c = try resolveNameOrPath(corpora)
+        try requireFile(t, "tweets dataset")
+        try requireFile(c, "corpora dataset")
+        let sequences = try TextSequences.load(tweets: t, corpora: c, tweetCount: tweetCount, tokenizer: tokenizer,
+                                               maxTokens: maxTokens, seed: seed)
+        return (sequences, ["tweets": try fileInput(t), "corpora": try fileInput(c)])
+    }
+
+    var config: [String: JSONValue] {
+        ["tweets": .string(tweets), "corpora": .string(corpora), "tweet_count": .int(tweetCount), "max_tokens": .int(maxTokens)]
+    }
+}
+
+/// `pregated-moe train-gates`: train the gates and pre-gates on real text, report perplexity and recall.
+struct TrainGates: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train-gates",
+        abstract: "Train each layer's gate and pre-gate on real text; held-out perplexity (dense / gated / pre-gated at each k) and the pre-gate's recall.",
+        discussion: """
+            Example:
+              pregated-moe train-gates --checkpoint moe.h5 --train-sequences 256 --eval-sequences 64
+            Targets: each expert's share of the dense FFN output norm for the token (the top-k are the \
+            k experts that best reproduce the dense output); gates minimise the soft cross-entropy to \
+            them; the pre-gate of layer N predicts layer N+1's targets from layer N's FFN input, \
+            starting from gate N+1. The trained routers replace those in the checkpoint (unless --dry-run).
+            """)
+
+    @OptionGroup var common: CommonOptions
+    @OptionGroup var moe: MoECheckpointOption
+    @OptionGroup var text: TextOptions
+
+    @Option(help: "Training sequences.")
+    var trainSequences = 256
+
+    @Option(help: "Held-out sequences (perplexity, recall).")
+    var evalSequences = 64
+
+    @Option(help: "Adam steps per router (full batch).")
+    var steps = 300
+
+    @Option(help: "Adam learning rate.")
+    var learningRate: Float = 0.01
+
+    @Option(help: "Experts per token evaluated, comma-separated.")
+    var ks = "1,2,4"
+
+    @Flag(help: "Do not write the trained routers into the checkpoint.")
+    var dryRun = false
+
+    func validate() throws {
+        guard trainSequences >= 1, evalSequences >= 1, steps >= 1, learningRate > 0 else {
+            throw ValidationError("--train-sequences, --eval-sequences, --steps and --learning-rate must be positive")
+        }
+        _ = try parseList(ks, option: "--ks") { Int($0).flatMap { $0 >= 1 ? $0 : nil } }
+    }
+
+    func run() throws {
+        try ToolRunner.run(tool: "pregated-moe", command: "train-gates", options: common) { context in
+            let checkpoint = try moe.open()
+            let kValues = try parseList(ks, option: "--ks") { Int($0) }
+            guard kValues.allSatisfy({ $0 <= checkpoint.experts }) else {
+                throw PregatedMoEError.invalidSetting("--ks \(ks): each k must be at most the \(checkpoint.experts) experts")
+            }
+            let tokenizer = try loadTokenizer(from: checkpoint.checkpoint)
+            let (pool, inputs) = try context.timer.measure("load") { try text.load(tokenizer: tokenizer, seed: common.seed) }
+            guard pool.count >= trainSequences + evalSequences else {
+                throw PregatedMoEError.invalidSetting("only \(pool.count) sequences of ≥ 8 tokens in the pool, \(trainSequences + evalSequences) asked")
+            }
+            let train = Array(pool.prefix(trainSequences)), held = Array(pool.dropFirst(trainSequences).prefix(evalSequences))
+            let experts = try context.timer.measure("load") { try checkpoint.loadAllExperts() }
+            let initial = try checkpoint.routers()
+            let session = MoESession(routing: .dense, routers: initial, experts: checkpoint.experts, source: ResidentExperts(experts))
+            let decoder = try checkpoint.makeDecoder(session: session)
+            let bar = ProgressBar("collect", total: train.count + held.count, unit: "sequences", quiet: common.quiet)
+            let (trainRows, heldRows) = context.timer.measure("collect") {
+                (GateTraining.collect(decoder: decoder, session: session, experts: experts, sequences: train) { bar.advance() },
+                 GateTraining.collect(decoder: decoder, session: session, experts: experts, sequences: held) { bar.advance() })
+            }
+            bar.finish()
+            let layers = checkpoint.config.layerCount
+            var gates: [Tensor] = [], pregates = [Tensor?](repeating: nil, count: max(0, layers - 1))
+            var perLayer: [JSONValue] = []
+            let trainBar = ProgressBar("train", total: 2 * layers - 1, unit: "routers", quiet: common.quiet)
+            context.timer.measure("train") {
+                for l in 0..<layers {
+                    let t = GateTraining.targets(trainRows[l].contributions)
+                    gates.append(GateTraining.train(initial: initial.gates[l], inputs: trainRows[l].inputs, targets: t,
+                                                    steps: steps, learningRate: learningRate))
+                    trainBar.advance()
+                }
+                for l in 0..<(layers - 1) {
+                    let t = GateTraining.targets(trainRows[l + 1].contributions)
+                    pregates[l] = GateTraining.train(initial: gates[l + 1], inputs: trainRows[l].inputs, targets: t,
+                                                     steps: steps, learningRate: learningRate)
+                    trainBar.advance()
+                }
+            }
+            trainBar.finish()
+            let trained = Routers(gates: gates, pregates: pregates.map { $0! })
+            for l in 0..<layers {
+                let h = heldRows[l], target = GateTraining.targets(h.contributions)
+                var entry: [String: JSONValue] = [
+                    "layer": .int(l),
+                    "gate_loss_initial": .double(GateTraining.loss(weights: initial.gates[l], inputs: h.inputs, targets: target)),
+                    "gate_loss_trained": .double(GateTraining.loss(weights: gates[l], inputs: h.inputs, targets: target)),
+                ]
+                let gateLogits = Tensor.matmul(h.inputs, gates[l], transposeB: true)
+                for k in kValues {
+                    entry["gate_recall_of_oracle_k\(k)"] = .double(GateTraining.recall(gateLogits, h.contributions, k: k))
+                    if l + 1 < layers {
+                        let pre = Tensor.matmul(h.inputs, trained.pregates[l], transposeB: true)
+                        let nextGate = Tensor.matmul(heldRows[l + 1].inputs, gates[l + 1], transposeB: true)
+                        entry["pregate_recall_of_gate_k\(k)"] = .double(GateTraining.recall(pre, nextGate, k: k))
+                    }
+                }
+                perLayer.append(.object(entry))
+            }
+            // Held-out perplexity with each routing.
+            var perplexity: [String: JSONValue] = [:]
+            let evals = 1 + 4 * kValues.count
+            let evalBar = ProgressBar("perplexity", total: evals, unit: "evaluations", quiet: common.quiet)
+            func ppl(_ routing: RoutingMode, _ routers: Routers) -> Double {
+                session.routing = routing
+                session.routers = routers
+                session.resetFailure()
+                let value = TextSequences.perplexity(decoder.tokenLogProbabilities(held))
+                evalBar.advance()
+                return value
+            }
+            context.timer.measure("evaluate") {
+                perplexity["dense"] = .double(ppl(.dense, trained))
+                for k in kValues {
+                    for (name, routers) in [("initial", initial), ("trained", trained)] {
+                        perplexity["gate_k\(k)_\(name)"] = .double(ppl(.gate(k: k), routers))
+                        perplexity["pregate_k\(k)_\(name)"] = .double(ppl(.pregate(k: k), routers))
+                    }
+                }
+            }
+            evalBar.finish()
+            var recall: [String: JSONValue] = [:]
+            for k in kValues {
+                let values = perLayer.compactMap { $0["pregate_recall_of_gate_k\(k)"]?.doubleValue }
+                recall["k\(k)"] = .double(values.reduce(0, +) / Double(max(1, values.count)))
+            }
+            if !dryRun {
+                try MoECheckpoint.saveRouters(trained, to: checkpoint.path,
+                    note: "yes: train-gates on \(train.count) sequences (\(trainRows[0].inputs.shape[0]) tokens), \(steps) Adam steps, lr \(learningRate), seed \(common.seed)")
+            }
+            log("pregated-moe train-gates: held-out perplexity dense \(perplexity["dense"]?.doubleValue ?? 0); " + kValues.map { k in
+                String(format: "k=%d gate %.2f pre-gate %.2f (recall %.3f)", k, perplexity["gate_k\(k)_trained"]?.doubleValue ?? 0,
+                       perplexity["pregate_k\(k)_trained"]?.doubleValue ?? 0, recall["k\(k)"]?.doubleValue ?? 0)
+            }.joined(separator: "; "), quiet: common.quiet)
+            var report = Report(tool: "pregated-moe", command: "train-gates")
+            report.paper = paperCitation
+            report.inputs = inputs.merging(["checkpoint": try fileInput(checkpoint.path)]) { $1 }
+            report.config = text.config.merging([
+                "checkpoint": .string(moe.checkpoint), "train_sequences": .int(train.count), "eval_sequences": .int(held.count),
+                "steps": .int(steps), "learning_rate": .double(Double(learningRate)), "ks": .string(ks), "dry_run": .bool(dryRun),
+            ]) { $1 }
+            report.metrics = [
+                "constructed": .string("routers of a MoE constructed from SmolLM2 (not a pre-trained MoE); MoE on all \(layers) layers"),
+                "train_tokens": .int(trainRows[0].inputs.shape[0]), "eval_tokens": .int(heldRows[0].inputs.shape[0]),
+                "perplexity": .object(perplexity), "pregate_recall_of_gate": .object(recall), "per_layer": .array(perLayer),
+            ]
+            report.units = ["perplexity": "exp(mean NLL) on held-out tokens", "pregate_recall_of_gate": "fraction of gate N+1's top-k that pre-gate N chose, mean over layers and tokens",
+                            "gate_loss_initial": "soft cross-entropy (nats)", "gate_loss_trained": "soft cross-entropy (nats)"]
+            return report
+        }
+    }
+}
