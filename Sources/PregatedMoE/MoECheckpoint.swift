@@ -14,8 +14,6 @@ public final class MoECheckpoint: @unchecked Sendable {
     public let experts: Int
     /// Neurons per expert m.
     public let expertWidth: Int
-    /// Whether `train-gates` has trained the routers (the `/routers` attribute `trained`).
-    public let routersTrained: String
 
     /// Opens `path` and checks that it holds experts.
     /// - Throws: `PregatedMoEError.notAMoECheckpoint` (no `/experts`, wrong architecture, missing
@@ -37,22 +35,29 @@ public final class MoECheckpoint: @unchecked Sendable {
         }
         experts = e
         expertWidth = m
-        let routers = try file.group("/routers")
-        routersTrained = try routers.attributes.contains("trained") ? try routers.attributes.string("trained") : "unknown"
     }
 
     /// Bytes of one expert (3·m·D·4).
     public var expertBytes: Int { 3 * expertWidth * config.hiddenSize * 4 }
 
-    /// The routers: `gates[l]` [E, D] for every layer, `pregates[l]` [E, D] for l < L − 1.
-    /// - Throws: `PregatedMoEError.notAMoECheckpoint` for a missing or mis-shaped router; `HDF5Error`.
-    public func routers() throws -> Routers {
-        let file = try HDF5File(path: path, mode: .readOnly)
+    /// The routers: `gates[l]` [E, D] for every layer, `pregates[l]` [E, D] for l < L − 1 — the
+    /// checkpoint's own (`routersPath` nil) or those of a routers file written by `train-gates`.
+    /// - Throws: `PregatedMoEError.notAMoECheckpoint` for a missing or mis-shaped router or a routers
+    ///   file of another model; `HDF5Error`.
+    public func routers(from routersPath: String? = nil) throws -> Routers {
+        let source = routersPath ?? path
+        let file = try HDF5File(path: source, mode: .readOnly)
+        if routersPath != nil {
+            let a = file.root.attributes
+            guard try a.contains("format"), try a.string("format") == "pregated-moe-routers" else {
+                throw PregatedMoEError.notAMoECheckpoint(file: source, reason: "not a routers file (format pregated-moe-routers, written by `train-gates --save`)")
+            }
+        }
         func read(_ p: String) throws -> Tensor {
-            guard try file.root.contains(p) else { throw PregatedMoEError.notAMoECheckpoint(file: path, reason: "no \(p)") }
+            guard try file.root.contains(p) else { throw PregatedMoEError.notAMoECheckpoint(file: source, reason: "no \(p)") }
             let ds = try file.dataset(p)
             guard ds.shape == [experts, config.hiddenSize] else {
-                throw PregatedMoEError.notAMoECheckpoint(file: path, reason: "\(p) has shape \(ds.shape), expected [\(experts), \(config.hiddenSize)]")
+                throw PregatedMoEError.notAMoECheckpoint(file: source, reason: "\(p) has shape \(ds.shape), expected [\(experts), \(config.hiddenSize)]")
             }
             return Tensor(try ds.read(as: Float.self), shape: ds.shape)
         }
@@ -61,19 +66,30 @@ public final class MoECheckpoint: @unchecked Sendable {
                        pregates: try (0..<(l - 1)).map { try read("routers/pregate/\($0)") })
     }
 
-    /// Replaces the routers in the file (after `train-gates`), with a note in `/routers@trained`.
-    /// - Throws: `HDF5Error` (read-only file, disk full).
-    public static func saveRouters(_ routers: Routers, to path: String, note: String) throws {
-        let file = try HDF5File(path: path, mode: .readWrite)
-        for (kind, tensors) in [("gate", routers.gates), ("pregate", routers.pregates)] {
-            for (layer, t) in tensors.enumerated() {
-                let p = "routers/\(kind)/\(layer)"
-                if try file.root.contains(p) { try file.root.remove(p) }
-                _ = try t.contiguous().withUnsafeBufferPointer { try file.root.createDataset(p, shape: t.shape, data: $0) }
+    /// Writes `routers` to a routers file (format `pregated-moe-routers`; datasets as in the checkpoint's
+    /// `/routers`), with `note` in `/routers@trained` and this checkpoint's path and sha256.
+    /// - Throws: `HDF5Error` (cannot create, disk full), `SHA256.FileError`.
+    public func saveRouters(_ routers: Routers, to output: String, note: String) throws {
+        let digest = try SHA256.hexDigest(ofFile: path)
+        try HDF5File.createAtomically(output) { file in
+            try file.root.attributes.set("format", "pregated-moe-routers")
+            try file.root.attributes.set("checkpoint", .string(path))
+            try file.root.attributes.set("checkpoint_sha256", .string(digest))
+            for (kind, tensors) in [("gate", routers.gates), ("pregate", routers.pregates)] {
+                for (layer, t) in tensors.enumerated() {
+                    _ = try t.contiguous().withUnsafeBufferPointer { try file.root.createDataset("routers/\(kind)/\(layer)", shape: t.shape, data: $0) }
+                }
             }
+            try file.group("/routers").attributes.set("trained", .string(note))
         }
-        try file.group("/routers").attributes.set("trained", .string(note))
-        try file.close()
+    }
+
+    /// The `/routers@trained` note of a routers file (or of the checkpoint).
+    /// - Throws: `HDF5Error`.
+    public func routersNote(_ routersPath: String? = nil) throws -> String {
+        let file = try HDF5File(path: routersPath ?? path, mode: .readOnly)
+        let a = try file.group("/routers").attributes
+        return try a.contains("trained") ? try a.string("trained") : "unknown"
     }
 
     /// The decoder with the dense layers loaded (strictly) and every FFN a `MixtureOfExperts` of

@@ -21,6 +21,9 @@ struct Run: ParsableCommand {
     @OptionGroup var common: CommonOptions
     @OptionGroup var moe: MoECheckpointOption
 
+    @Option(help: ArgumentHelp("Routers file written by `train-gates --save` (default: the checkpoint's own, untrained).", valueName: "file"))
+    var routers: String?
+
     @Option(help: "Policies, comma-separated: gpu-only, on-demand, prefetch-all, pregated, or all.")
     var policy = "all"
 
@@ -80,7 +83,8 @@ struct Run: ParsableCommand {
         try ToolRunner.run(tool: "pregated-moe", command: "run", options: common) { context in
             let checkpoint = try moe.open()
             guard k <= checkpoint.experts else { throw PregatedMoEError.invalidSetting("--k \(k) exceeds the \(checkpoint.experts) experts") }
-            let routers = try checkpoint.routers()
+            if let routers { try requireFile(routers, "routers file") }
+            let routerWeights = try checkpoint.routers(from: routers)
             let tokenizer = try loadTokenizer(from: checkpoint.checkpoint)
             let tweetPath = try resolveNameOrPath(tweets)
             try requireFile(tweetPath, "tweets dataset")
@@ -98,7 +102,7 @@ struct Run: ParsableCommand {
             for (index, p) in try policies().enumerated() {
                 let budget = fastTierMib.map { Int($0 * 1_048_576) }
                     ?? (p == .gpuOnly ? checkpoint.config.layerCount * blockBytes : 2 * blockBytes)
-                let inference = try OffloadedInference(checkpoint: checkpoint, routers: routers, routing: mode, policy: p,
+                let inference = try OffloadedInference(checkpoint: checkpoint, routers: routerWeights, routing: mode, policy: p,
                                                        budgetBytes: budget, eviction: EvictionPolicy(rawValue: eviction)!,
                                                        linkGigabytesPerSecond: linkGbps)
                 defer { inference.close() }
@@ -154,14 +158,15 @@ struct Run: ParsableCommand {
             var report = Report(tool: "pregated-moe", command: "run")
             report.paper = paperCitation
             report.inputs = ["checkpoint": try fileInput(checkpoint.path), "tweets": try fileInput(tweetPath)]
-            report.config = ["checkpoint": .string(moe.checkpoint), "policy": .string(policy), "routing": .string(routing), "k": .int(k),
+            if let routers { report.inputs["routers"] = try fileInput(routers) }
+            report.config = ["checkpoint": .string(moe.checkpoint), "routers": routers.map(JSONValue.string) ?? .null, "policy": .string(policy), "routing": .string(routing), "k": .int(k),
                              "fast_tier_mib": fastTierMib.map(JSONValue.double) ?? .null, "eviction": .string(eviction),
                              "link_gbps": linkGbps.map(JSONValue.double) ?? .null, "prompts": .int(prompts), "prompt_offset": .int(promptOffset),
                              "prompt_tokens": .int(promptTokens), "max_new_tokens": .int(maxNewTokens), "score": .bool(score),
                              "save_trace": saveTrace.map(JSONValue.string) ?? .null, "tweets": .string(tweets)]
             report.metrics = ["policies": .object(results), "identical_outputs": .bool(identical),
                               "experts": .int(checkpoint.experts), "expert_bytes": .int(checkpoint.expertBytes),
-                              "moe_blocks": .int(checkpoint.config.layerCount), "routers_trained": .string(checkpoint.routersTrained),
+                              "moe_blocks": .int(checkpoint.config.layerCount), "routers_trained": .string(try checkpoint.routersNote(routers)),
                               "constructed": .string("MoE constructed from SmolLM2-135M (not a pre-trained MoE); MoE on every one of its layers")]
             report.timing = phases
             report.units = ["decode_latency_ms_mean": "ms per generated token after the first", "prefill_latency_ms_mean": "ms (prompt pass + first token)",

@@ -48,7 +48,7 @@ struct TrainGates: ParsableCommand {
             Targets: each expert's share of the dense FFN output norm for the token (the top-k are the \
             k experts that best reproduce the dense output); gates minimise the soft cross-entropy to \
             them; the pre-gate of layer N predicts layer N+1's targets from layer N's FFN input, \
-            starting from gate N+1. The trained routers replace those in the checkpoint (unless --dry-run).
+            starting from gate N+1. --save writes the trained routers to a routers file for `run --routers`.
             """)
 
     @OptionGroup var common: CommonOptions
@@ -70,8 +70,11 @@ struct TrainGates: ParsableCommand {
     @Option(help: "Experts per token evaluated, comma-separated.")
     var ks = "1,2,4"
 
-    @Flag(help: "Do not write the trained routers into the checkpoint.")
-    var dryRun = false
+    @Option(help: ArgumentHelp("Write the trained routers to this routers file (.h5; for `run --routers`).", valueName: "file"))
+    var save: String?
+
+    @Flag(help: "Also evaluate the untrained routers (centroid gates) for comparison.")
+    var evalInitial = false
 
     func validate() throws {
         guard trainSequences >= 1, evalSequences >= 1, steps >= 1, learningRate > 0 else {
@@ -143,7 +146,8 @@ struct TrainGates: ParsableCommand {
             }
             // Held-out perplexity with each routing.
             var perplexity: [String: JSONValue] = [:]
-            let evals = 1 + 4 * kValues.count
+            let variants = evalInitial ? [("initial", initial), ("trained", trained)] : [("trained", trained)]
+            let evals = 1 + 2 * variants.count * kValues.count
             let evalBar = ProgressBar("perplexity", total: evals, unit: "evaluations", quiet: common.quiet)
             func ppl(_ routing: RoutingMode, _ routers: Routers) -> Double {
                 session.routing = routing
@@ -156,7 +160,7 @@ struct TrainGates: ParsableCommand {
             context.timer.measure("evaluate") {
                 perplexity["dense"] = .double(ppl(.dense, trained))
                 for k in kValues {
-                    for (name, routers) in [("initial", initial), ("trained", trained)] {
+                    for (name, routers) in variants {
                         perplexity["gate_k\(k)_\(name)"] = .double(ppl(.gate(k: k), routers))
                         perplexity["pregate_k\(k)_\(name)"] = .double(ppl(.pregate(k: k), routers))
                     }
@@ -168,8 +172,8 @@ struct TrainGates: ParsableCommand {
                 let values = perLayer.compactMap { $0["pregate_recall_of_gate_k\(k)"]?.doubleValue }
                 recall["k\(k)"] = .double(values.reduce(0, +) / Double(max(1, values.count)))
             }
-            if !dryRun {
-                try MoECheckpoint.saveRouters(trained, to: checkpoint.path,
+            if let save {
+                try checkpoint.saveRouters(trained, to: save,
                     note: "yes: train-gates on \(train.count) sequences (\(trainRows[0].inputs.shape[0]) tokens), \(steps) Adam steps, lr \(learningRate), seed \(common.seed)")
             }
             log("pregated-moe train-gates: held-out perplexity dense \(perplexity["dense"]?.doubleValue ?? 0); " + kValues.map { k in
@@ -181,7 +185,7 @@ struct TrainGates: ParsableCommand {
             report.inputs = inputs.merging(["checkpoint": try fileInput(checkpoint.path)]) { $1 }
             report.config = text.config.merging([
                 "checkpoint": .string(moe.checkpoint), "train_sequences": .int(train.count), "eval_sequences": .int(held.count),
-                "steps": .int(steps), "learning_rate": .double(Double(learningRate)), "ks": .string(ks), "dry_run": .bool(dryRun),
+                "steps": .int(steps), "learning_rate": .double(Double(learningRate)), "ks": .string(ks), "save": save.map(JSONValue.string) ?? .null, "eval_initial": .bool(evalInitial),
             ]) { $1 }
             report.metrics = [
                 "constructed": .string("routers of a MoE constructed from SmolLM2 (not a pre-trained MoE); MoE on all \(layers) layers"),
