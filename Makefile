@@ -18,13 +18,14 @@ MODELS    := minilm-l6 smollm2 efficientnet-lite0
 TORCH_VENV := .venv-torch
 TORCH_PY  := $(TORCH_VENV)/bin/python
 
-.PHONY: help setup apt venv torch-venv data build test reproduce bench bench-models graft clean
+.PHONY: help setup apt venv torch-venv data build test reproduce bench bench-models graft pregated-moe clean
 
 help:
 	@echo "make reproduce   prepare data, build, inspect the real models"
 	@echo "make test        setup + data + build + unit and end-to-end tests"
 	@echo "make graft       the graft sweep (Docs/graft.md); make graft QUICK=1 runs in a few minutes"
 	@echo "make reb         the REB reproduction (Docs/reb.md); make reb QUICK=1 runs in a few minutes"
+	@echo "make pregated-moe  the Pre-gated MoE reproduction (Docs/pregated-moe.md); QUICK=1 runs in a few minutes"
 	@echo "make setup | data | build | bench | bench-models | torch-venv | clean"
 
 setup: apt venv
@@ -94,6 +95,11 @@ bench-knn: setup build $(FAISS_VENV)/.installed
 	$(RELEASE)/mlcore-bench --repeats 7 --filter knn --output results/bench/mlcore-knn.json
 	OMP_WAIT_POLICY=PASSIVE $(FAISS_VENV)/bin/python Benchmarks/peers/faiss_knn_bench.py --repeats 7 --threads $$(nproc) --output results/bench/faiss-knn.json
 	$(PY) Benchmarks/compare.py results/bench/mlcore-knn.json results/bench/faiss-knn.json
+# The Pre-gated MoE reproduction (Tools/reproduce/pregated-moe.py): moefy SmolLM2, train gates and
+# pre-gates, run the four policies and a fast-tier budget sweep, simulate the paper's GPU setting;
+# writes results/pregated-moe/{full,quick}/*.json, table.md and budget.svg. QUICK=1: small settings.
+pregated-moe: data build
+	$(PY) Tools/reproduce/pregated-moe.py $(if $(QUICK),--quick)
 
 bench: setup data build
 	mkdir -p results/bench

@@ -28,12 +28,13 @@ public final class ExpertStore: @unchecked Sendable {
     /// Bytes of one expert.
     public var expertBytes: Int { shape.reduce(4, *) }
 
-    /// Reads expert `expert` of layer `layer`.
+    /// Reads expert `expert` of layer `layer`, into `buffer`'s storage when it is a [3, m, D] tensor no
+    /// one else holds (the copy thread recycles evicted experts: fresh memory costs page faults).
     /// - Throws: `PregatedMoEError.corruptExpert` naming the expert when the dataset is missing,
     ///   unreadable, mis-shaped, fails its checksum or holds a non-finite value.
-    public func read(layer: Int, expert: Int) throws -> ExpertWeights {
+    public func read(layer: Int, expert: Int, reusing buffer: Tensor? = nil) throws -> ExpertWeights {
         func corrupt(_ reason: String) -> PregatedMoEError { .corruptExpert(file: path, layer: layer, expert: expert, reason: reason) }
-        var t = Tensor(shape: shape, repeating: 0)
+        var t = buffer?.shape == shape ? buffer! : Tensor(shape: shape, repeating: 0)
         let stored: Int
         do {
             let ds = try file.dataset("/experts/\(layer)/\(expert)")

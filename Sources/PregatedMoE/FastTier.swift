@@ -11,7 +11,9 @@ public struct ExpertKey: Hashable, Sendable, Comparable, CustomStringConvertible
         self.layer = layer
         self.expert = expert
     }
+    /// Layer, then expert.
     public static func < (a: ExpertKey, b: ExpertKey) -> Bool { (a.layer, a.expert) < (b.layer, b.expert) }
+    /// "layer/expert".
     public var description: String { "\(layer)/\(expert)" }
 }
 
@@ -59,19 +61,19 @@ public struct FastTier {
     public func contains(_ key: ExpertKey) -> Bool { entries[key] != nil }
 
     /// Inserts `weights`, evicting unpinned entries (reserved ones last, and only for a pinned key).
-    /// - Returns: the evicted keys, or nil when there is no room (the insert is dropped).
+    /// - Returns: the evicted entries, or nil when there is no room (the insert is dropped).
     public mutating func insert(_ key: ExpertKey, _ weights: ExpertWeights, pinned: Set<ExpertKey>,
-                                reserved: Set<ExpertKey>) -> [ExpertKey]? {
+                                reserved: Set<ExpertKey>) -> [(key: ExpertKey, weights: ExpertWeights)]? {
         if entries[key] != nil { return [] }
         let bytes = weights.byteCount
-        var evicted: [ExpertKey] = []
+        var evicted: [(key: ExpertKey, weights: ExpertWeights)] = []
         while residentBytes + bytes > capacityBytes {
             let free = entries.keys.filter { !pinned.contains($0) && !reserved.contains($0) }
             let candidates = free.isEmpty && pinned.contains(key) ? entries.keys.filter { !pinned.contains($0) } : free
             guard let victim = candidates.min(by: { order($0) < order($1) }) else { return nil }
-            residentBytes -= entries[victim]!.weights.byteCount
-            entries[victim] = nil
-            evicted.append(victim)
+            let gone = entries.removeValue(forKey: victim)!.weights
+            residentBytes -= gone.byteCount
+            evicted.append((victim, gone))
         }
         clock += 1
         entries[key] = (weights, clock, 0)

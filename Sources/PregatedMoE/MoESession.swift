@@ -9,20 +9,25 @@ public enum RoutingMode: Sendable, Equatable, CustomStringConvertible {
     /// Pre-gating (Hwang et al. §4.1): block 0 uses its own gate; block N > 0 uses the top-k that
     /// block N − 1's pre-gate chose from x_{N−1}.
     case pregate(k: Int)
+    /// The k experts whose outputs have the largest norm for the token (computes all E: an upper bound
+    /// on what any router can reach with these experts, for evaluation only).
+    case oracle(k: Int)
 
     /// Experts per token (nil: all).
     public var k: Int? {
         switch self {
         case .dense: return nil
-        case .gate(let k), .pregate(let k): return k
+        case .gate(let k), .pregate(let k), .oracle(let k): return k
         }
     }
 
+    /// "dense", "gate (k = 2)", ….
     public var description: String {
         switch self {
         case .dense: return "dense"
         case .gate(let k): return "gate (k = \(k))"
         case .pregate(let k): return "pre-gate (k = \(k))"
+        case .oracle(let k): return "oracle (k = \(k))"
         }
     }
 }
@@ -47,8 +52,11 @@ public final class ResidentExperts: ExpertSource {
     public let experts: [[ExpertWeights]]
     /// - Parameter experts: [layer][expert] weights.
     public init(_ experts: [[ExpertWeights]]) { self.experts = experts }
+    /// Nothing to move: every expert is resident.
     public func prepare(layer: Int, active: [Int], predictedNext: [Int]?) {}
+    /// The expert's weights.
     public func expert(layer: Int, index: Int) -> ExpertWeights { experts[layer][index] }
+    /// Nothing to release.
     public func finish(layer: Int) {}
 }
 
@@ -113,7 +121,7 @@ public final class MoESession: @unchecked Sendable {
         let k = min(routing.k ?? experts, experts)
         let selection: [[Int]]
         switch routing {
-        case .dense:
+        case .dense, .oracle:
             selection = Array(repeating: Array(0..<experts), count: n)
         case .gate:
             selection = MoESession.topK(Tensor.matmul(rows, routers.gates[layer], transposeB: true), k: k)
@@ -136,6 +144,17 @@ public final class MoESession: @unchecked Sendable {
         var out = [Float](repeating: 0, count: n * d)
         do {
             try source.prepare(layer: layer, active: active, predictedNext: predicted)
+            if case .oracle = routing {
+                let outputs = try active.map { try source.expert(layer: layer, index: $0)(rows).contiguous().scalars }
+                let norms = Tensor(shape: [n, experts]) { i in
+                    let (r, e) = (i / experts, i % experts)
+                    return (0..<d).reduce(Float(0)) { $0 + outputs[e][r * d + $1] * outputs[e][r * d + $1] }
+                }
+                let chosen = MoESession.topK(norms, k: k)
+                for r in 0..<n { for e in chosen[r] { for j in 0..<d { out[r * d + j] += outputs[e][r * d + j] } } }
+                source.finish(layer: layer)
+                return Tensor(out, shape: x.shape)
+            }
             for e in active {
                 let members = (0..<n).filter { selection[$0].contains(e) }
                 let w = try source.expert(layer: layer, index: e)
@@ -160,6 +179,7 @@ public final class MixtureOfExperts: FeedForward {
     public let layer: Int
     /// The shared routing state.
     public let session: MoESession
+    /// None: the experts stream from the slow tier and the routers live in the session.
     public var parameters: [Parameter] { [] }
 
     /// - Parameters: see the properties.

@@ -85,6 +85,8 @@ public final class OffloadedExperts: ExpertSource, @unchecked Sendable {
     private var pinned = Set<ExpertKey>()
     private var reserved = Set<ExpertKey>()
     private var failure: Error?
+    /// Evicted experts' storage, read into again (fresh memory costs page faults).
+    private var spare: [Tensor] = []
     private var stopping = false
     private var finished = false
     private var stats = Statistics()
@@ -148,9 +150,7 @@ public final class OffloadedExperts: ExpertSource, @unchecked Sendable {
     /// The counters so far.
     public var statistics: Statistics {
         condition.lock(); defer { condition.unlock() }
-        var s = stats
-        s.preloadBytes = stats.preloadBytes
-        return s
+        return stats
     }
 
     /// Most bytes the fast tier has held.
@@ -184,6 +184,9 @@ public final class OffloadedExperts: ExpertSource, @unchecked Sendable {
         record(prefetch ? .prefetchIssued : .demandIssued, key, block: block)
     }
 
+    /// Pins block `layer`'s experts, counts hits, queues the missing ones (demand) and, per policy, the
+    /// next block's (prefetch; none from the last block).
+    /// - Throws: the copy thread's first error (e.g. `PregatedMoEError.corruptExpert`).
     public func prepare(layer: Int, active: [Int], predictedNext: [Int]?) throws {
         condition.lock(); defer { condition.unlock() }
         if let failure { throw failure }
@@ -214,6 +217,8 @@ public final class OffloadedExperts: ExpertSource, @unchecked Sendable {
         condition.broadcast()
     }
 
+    /// Waits until the expert is in the fast tier (the wait counts as stall) and returns it.
+    /// - Throws: the copy thread's first error.
     public func expert(layer: Int, index: Int) throws -> ExpertWeights {
         let key = ExpertKey(layer: layer, expert: index)
         condition.lock(); defer { condition.unlock() }
@@ -232,6 +237,7 @@ public final class OffloadedExperts: ExpertSource, @unchecked Sendable {
         return tier.lookup(key, touch: true)!
     }
 
+    /// Unpins the block's experts.
     public func finish(layer: Int) {
         condition.lock()
         pinned = []
@@ -247,9 +253,10 @@ public final class OffloadedExperts: ExpertSource, @unchecked Sendable {
             if stopping { break }
             let (key, block) = queue.removeFirst()
             record(.fetchStart, key, block: block)
+            let buffer = spare.popLast()
             condition.unlock()
             let start = now()
-            let result = Result { try store.read(layer: key.layer, expert: key.expert) }
+            let result = Result { try store.read(layer: key.layer, expert: key.expert, reusing: buffer) }
             if let bps = linkBytesPerSecond {
                 let target = Double(store.expertBytes) / bps, elapsed = now() - start
                 if elapsed < target { Thread.sleep(forTimeInterval: target - elapsed) }
@@ -265,7 +272,10 @@ public final class OffloadedExperts: ExpertSource, @unchecked Sendable {
                 stats.transfers += 1
                 stats.bytesMigrated += weights.byteCount
                 if let evicted = tier.insert(key, weights, pinned: pinned, reserved: reserved) {
-                    for victim in evicted { record(.evict, victim, block: block) }
+                    for victim in evicted {
+                        record(.evict, victim.key, block: block)
+                        if spare.count < 4 { spare.append(victim.weights.packed) }
+                    }
                     record(.fetchEnd, key, block: block)
                 } else {
                     stats.droppedPrefetches += 1

@@ -16,6 +16,7 @@ public enum PregatedMoEError: CategorizedError, Equatable {
     /// A routing trace file that does not fit (exit 65).
     case badTrace(file: String, reason: String)
 
+    /// usage (64) for settings, bad data (65) for files.
     public var category: ErrorCategory {
         switch self {
         case .expertsDoNotDivide, .budgetTooSmall, .invalidSetting: return .usage
@@ -23,6 +24,7 @@ public enum PregatedMoEError: CategorizedError, Equatable {
         }
     }
 
+    /// One line: what, where, what was expected.
     public var description: String {
         switch self {
         case let .expertsDoNotDivide(e, w):

@@ -39,6 +39,11 @@ final class MoETests: XCTestCase {
         session.routing = .gate(k: 1)
         let c = withoutGradient { decoder(ids).logits.value.scalars }
         XCTAssertGreaterThan(zip(c, b).map { abs($0 - $1) }.max()!, 1e-3)
+        // Oracle routing with k = E sums the same experts in the same order as dense routing: same bits.
+        session.routing = .oracle(k: 4)
+        XCTAssertEqual(withoutGradient { decoder(ids).logits.value.scalars }, a)
+        session.routing = .oracle(k: 1)
+        XCTAssertNotEqual(withoutGradient { decoder(ids).logits.value.scalars }, a)
     }
 
     /// E must divide the FFN width; a dense checkpoint is not a MoE checkpoint.

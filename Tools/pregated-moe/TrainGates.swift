@@ -41,7 +41,7 @@ struct TextOptions: ParsableArguments {
 struct TrainGates: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train-gates",
-        abstract: "Train each layer's gate and pre-gate on real text; held-out perplexity (dense / gated / pre-gated at each k) and the pre-gate's recall.",
+        abstract: "Train each layer's gate and pre-gate on real text; held-out perplexity (dense / gated / pre-gated / oracle top-k at each k) and the pre-gate's recall.",
         discussion: """
             Example:
               pregated-moe train-gates --checkpoint moe.h5 --train-sequences 256 --eval-sequences 64
@@ -147,7 +147,7 @@ struct TrainGates: ParsableCommand {
             // Held-out perplexity with each routing.
             var perplexity: [String: JSONValue] = [:]
             let variants = evalInitial ? [("initial", initial), ("trained", trained)] : [("trained", trained)]
-            let evals = 1 + 2 * variants.count * kValues.count
+            let evals = 1 + (2 * variants.count + 1) * kValues.count
             let evalBar = ProgressBar("perplexity", total: evals, unit: "evaluations", quiet: common.quiet)
             func ppl(_ routing: RoutingMode, _ routers: Routers) -> Double {
                 session.routing = routing
@@ -160,6 +160,7 @@ struct TrainGates: ParsableCommand {
             context.timer.measure("evaluate") {
                 perplexity["dense"] = .double(ppl(.dense, trained))
                 for k in kValues {
+                    perplexity["oracle_k\(k)"] = .double(ppl(.oracle(k: k), trained))
                     for (name, routers) in variants {
                         perplexity["gate_k\(k)_\(name)"] = .double(ppl(.gate(k: k), routers))
                         perplexity["pregate_k\(k)_\(name)"] = .double(ppl(.pregate(k: k), routers))
