@@ -60,6 +60,13 @@ final class MoETests: XCTestCase {
             guard case .notAMoECheckpoint = error as? PregatedMoEError else { return XCTFail("\(error)") }
             XCTAssertTrue("\(error)".contains("moefy"))
         }
+        // A llama-moe checkpoint without /experts.
+        let noExperts = tiny.directory + "no-experts.h5"
+        try CheckpointWriter.save(tiny.dense.stateDict(), to: noExperts, architecture: "llama-moe",
+                                  config: try Checkpoint(path: tiny.moePath).config)
+        XCTAssertThrowsError(try MoECheckpoint(path: noExperts)) { error in
+            XCTAssertEqual(error as? PregatedMoEError, .notAMoECheckpoint(file: noExperts, reason: "no /experts group"))
+        }
         let moe = try MoECheckpoint(path: tiny.moePath)
         let store = try ExpertStore(checkpoint: moe)
         let block = 4 * moe.expertBytes

@@ -66,6 +66,10 @@ final class PregatedMoEToolTests: XCTestCase {
         XCTAssertLessThanOrEqual(try XCTUnwrap(policies["pregated"]?["peak_fast_tier_bytes"] as? Int), 2 * 8 * 3 * 192 * 576 * 4)
         XCTAssertEqual(try HDF5File(path: trace).dataset("routes").shape, [5, 30, 8], "prefill + 3 decode steps + the scoring pass")
 
+        let small = try runTool("pregated-moe", ["run", "--checkpoint", moe, "--policy", "pregated", "--fast-tier-mib", "1", "--quiet"])
+        XCTAssertEqual(small.status, 64, small.stderr)
+        XCTAssertTrue(small.stderr.contains("smaller than one block's 8 experts"), small.stderr)
+
         let simulate = try metrics(try runTool("pregated-moe", ["simulate", "--model", "base-8", "--trace", trace, "--quiet"]))
         let rows = try XCTUnwrap(simulate["simulations"] as? [[String: Any]])
         XCTAssertEqual(rows.count, 1)
