@@ -10,7 +10,9 @@ struct Run: ParsableCommand {
         abstract: "Generate and score real text with experts in the HDF5 slow tier and a bounded fast tier, under each policy.",
         discussion: """
             Example:
-              pregated-moe run --checkpoint moe.h5 --policy all --k 2 --threads 1 --save-trace trace.h5
+              pregated-moe run --checkpoint moe.h5 --routers routers.h5 --threads 1
+              pregated-moe run --checkpoint moe.h5 --policy pregated,on-demand \\
+                  --fast-tier-mib 40 --eviction lfu --link-gbps 1
             Policies: gpu-only (all experts resident), on-demand, prefetch-all (next block's E experts), \
             pregated (next block's pre-gated experts fetched by the copy thread while this block computes). \
             With the same --routing every policy produces the same tokens (checked: identical_outputs). \

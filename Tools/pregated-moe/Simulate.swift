@@ -20,8 +20,8 @@ struct Simulate: ParsableCommand {
             Examples:
               pregated-moe simulate --model all --link pcie
               pregated-moe simulate --model base-8 --routes zipf --batch 1,4,16
-              pregated-moe simulate --model base-8 --trace trace.h5        # routing recorded by `run --save-trace`
-              pregated-moe simulate --model base-8 --compute-ms 1 --fetch-ms 0.75 --steps 1   # the brief's vector
+              pregated-moe simulate --model base-8 --trace trace.h5   # from run --save-trace
+              pregated-moe simulate --model base-8 --compute-ms 1 --fetch-ms 0.75 --steps 1
             Compute per MoE block = --compute-ms + --compute-ms-per-token × (batch − 1) (default 0.95 ms, \
             the paper's GPU-only block latency); one expert transfer = 10 µs + bytes / bandwidth \
             (expert = 2·d_model·d_ff float32), or --fetch-ms. Compute and link are FIFO resources; \

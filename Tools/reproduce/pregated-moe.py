@@ -12,6 +12,7 @@ interrupted run resumes. Standard library only.
 
 import argparse
 import json
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -21,8 +22,8 @@ POLICIES = ["gpu-only", "pregated", "on-demand", "prefetch-all"]
 OFFLOADED = ["pregated", "on-demand", "prefetch-all"]
 MODELS = ["base-8", "base-128", "large-128"]
 
-FULL = dict(iterations=15, train=256, eval=64, steps=300, prompts=8, new_tokens=32, budget_prompts=4,
-            budget_tokens=16, budgets=[1, 2, 4, 8, 16, 30], batches="1,2,4,8,16", steps_sim=64)
+FULL = dict(iterations=15, train=192, eval=48, steps=200, prompts=6, new_tokens=24, budget_prompts=3,
+            budget_tokens=12, budgets=[1, 2, 4, 8], batches="1,2,4,8,16", steps_sim=64)
 QUICK = dict(iterations=5, train=24, eval=8, steps=60, prompts=2, new_tokens=8, budget_prompts=1,
              budget_tokens=6, budgets=[1, 2, 4], batches="1,4,16", steps_sim=16)
 
@@ -130,15 +131,15 @@ def table(s, out, quick):
 
 
 def svg(budget_rows, out):
-    """Decode latency (ms/token) against the fast-tier budget (MiB), one line per policy."""
+    """Decode latency (ms/token) against the fast-tier budget (MiB, log scale), one line per policy."""
     width, height, left, bottom, top, right = 560, 340, 60, 40, 20, 130
     xs = sorted({x for p in budget_rows for x, _ in budget_rows[p]})
     ys = [y for p in budget_rows for _, y in budget_rows[p]]
-    x0, x1 = min(xs), max(xs)
+    x0, x1 = math.log2(min(xs)), math.log2(max(xs))
     y1 = max(ys) * 1.1 if ys else 1
 
     def px(x):
-        return left + (x - x0) / max(x1 - x0, 1e-9) * (width - left - right)
+        return left + (math.log2(x) - x0) / max(x1 - x0, 1e-9) * (width - left - right)
 
     def py(y):
         return height - bottom - y / y1 * (height - top - bottom)
@@ -148,7 +149,7 @@ def svg(budget_rows, out):
              f'<rect width="{width}" height="{height}" fill="white"/>',
              f'<line x1="{left}" y1="{height - bottom}" x2="{width - right}" y2="{height - bottom}" stroke="black"/>',
              f'<line x1="{left}" y1="{top}" x2="{left}" y2="{height - bottom}" stroke="black"/>',
-             f'<text x="{(left + width - right) / 2}" y="{height - 8}" text-anchor="middle">fast-tier budget (MiB)</text>',
+             f'<text x="{(left + width - right) / 2}" y="{height - 8}" text-anchor="middle">fast-tier budget (MiB, log scale)</text>',
              f'<text x="14" y="{(top + height - bottom) / 2}" transform="rotate(-90 14 {(top + height - bottom) / 2})" text-anchor="middle">decode ms / token</text>']
     for x in xs:
         parts.append(f'<text x="{px(x):.1f}" y="{height - bottom + 15}" text-anchor="middle">{x:.0f}</text>')
@@ -178,7 +179,7 @@ def main():
     s["moefy"] = run(["moefy", "--weights", "smollm2", "--experts", 8, "--iterations", settings["iterations"], "--save", moe],
                      out / "moefy.json")
     s["gates"] = run(["train-gates", "--checkpoint", moe, "--train-sequences", settings["train"], "--eval-sequences", settings["eval"],
-                      "--steps", settings["steps"], "--ks", "1,2,4", "--save", routers] + ([] if args.quick else ["--eval-initial"]),
+                      "--steps", settings["steps"], "--ks", "1,2,4", "--save", routers],
                      out / "train-gates.json")
     common = ["--checkpoint", moe, "--routers", routers, "--threads", 1, "--k", 2]
     s["run"] = run(["run"] + common + ["--prompts", settings["prompts"], "--max-new-tokens", settings["new_tokens"], "--score",
