@@ -181,7 +181,8 @@ def main():
     s["gates"] = run(["train-gates", "--checkpoint", moe, "--train-sequences", settings["train"], "--eval-sequences", settings["eval"],
                       "--steps", settings["steps"], "--ks", "1,2,4", "--save", routers],
                      out / "train-gates.json")
-    common = ["--checkpoint", moe, "--routers", routers, "--threads", 1, "--k", 2]
+    # k = 1: the Switch Transformers' top-1 routing the paper evaluates (one expert fetched per block).
+    common = ["--checkpoint", moe, "--routers", routers, "--threads", 1, "--k", 1]
     s["run"] = run(["run"] + common + ["--prompts", settings["prompts"], "--max-new-tokens", settings["new_tokens"], "--score",
                                        "--save-trace", trace], out / "run.json")
     # The emulated slow link: transfers sleep, so overlap does not need a free core.
