@@ -13,9 +13,9 @@ interrupted sweep resumes. Standard library only.
 import argparse
 import json
 import statistics
-import subprocess
-import sys
 from pathlib import Path
+
+from tool_reports import run_report
 
 GRAFT = Path(".build/release/graft")
 TASKS = ["polarity", "subjectivity"]
@@ -35,13 +35,8 @@ PAPER_CLAIMS = [
 
 
 def run(args, output):
-    """Runs graft with args, writing the report to output (skipped when it exists)."""
-    if output.exists():
-        return json.loads(output.read_text())
-    command = [str(GRAFT)] + [str(a) for a in args] + ["--output", str(output), "--quiet"]
-    print("+", " ".join(command), file=sys.stderr, flush=True)
-    subprocess.run(command, check=True)
-    return json.loads(output.read_text())
+    """Runs graft with args, writing the report to output (reused when it exists)."""
+    return run_report(GRAFT, args, output)
 
 
 def sweep(settings, out: Path):

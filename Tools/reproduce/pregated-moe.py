@@ -11,11 +11,10 @@ interrupted run resumes. Standard library only.
 """
 
 import argparse
-import json
 import math
-import subprocess
-import sys
 from pathlib import Path
+
+from tool_reports import run_report
 
 TOOL = Path(".build/release/pregated-moe")
 POLICIES = ["gpu-only", "pregated", "on-demand", "prefetch-all"]
@@ -36,13 +35,8 @@ PAPER_BYTES = {"gpu-only": 905_969_664, "prefetch-all": 301_989_888, "on-demand"
 
 
 def run(args, output):
-    """Runs the tool with args, writing the report to output (skipped when it exists)."""
-    if output.exists():
-        return json.loads(output.read_text())
-    command = [str(TOOL)] + [str(a) for a in args] + ["--output", str(output), "--quiet"]
-    print("+", " ".join(command), file=sys.stderr, flush=True)
-    subprocess.run(command, check=True)
-    return json.loads(output.read_text())
+    """Runs pregated-moe with args, writing the report to output (reused when it exists)."""
+    return run_report(TOOL, args, output)
 
 
 def memory_formula(policy, blocks, experts, active, expert_bytes):

@@ -14,11 +14,11 @@ report is missing a metric or holds an AUROC outside [0, 1] (CI runs --quick as 
 """
 
 import argparse
-import json
 import os
-import subprocess
 import sys
 from pathlib import Path
+
+from tool_reports import run_report
 
 REB = Path(os.environ.get("REB_BINARY", ".build/release/reb"))
 KS = [3, 5, 7, 9, 11]
@@ -33,13 +33,8 @@ PAPER = [
 
 
 def run(args, output):
-    """Runs reb with args, writing the report to output (skipped when it exists)."""
-    if output.exists():
-        return json.loads(output.read_text())
-    command = [str(REB)] + [str(a) for a in args] + ["--output", str(output), "--quiet"]
-    print("+", " ".join(command), file=sys.stderr, flush=True)
-    subprocess.run(command, check=True)
-    return json.loads(output.read_text())
+    """Runs reb with args, writing the report to output (reused when it exists)."""
+    return run_report(REB, args, output)
 
 
 def reproduce(settings, out: Path):
