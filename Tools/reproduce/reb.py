@@ -145,7 +145,9 @@ def svg(evals):
 
 
 def heatmaps(maps_file: Path, output: Path):
-    """Input | kNN map | LDKNN map per row, each map scaled to its own min–max, through a blue–red ramp."""
+    """Input | kNN map | LDKNN map per row, through a blue–red ramp. Each method's maps share one scale
+    (its minimum and maximum over all rows), so a row that is redder scores higher; the caption gives
+    each map's maximum."""
     import h5py
     import numpy as np
     from PIL import Image, ImageDraw
@@ -154,17 +156,18 @@ def heatmaps(maps_file: Path, output: Path):
         images, knn, ld, labels = f["images"][:], f["maps_knn"][:], f["maps_ldknn"][:], f["label"][:]
         names = list(f.attrs["label_names"])
 
-    def colour(m):
-        t = (m - m.min()) / max(float(m.max() - m.min()), 1e-12)
+    def colour(m, lo, hi):
+        t = np.clip((m - lo) / max(hi - lo, 1e-12), 0, 1)
         return (np.stack([t, 1 - np.abs(2 * t - 1), 1 - t], -1) * 255).astype(np.uint8)
 
+    scales = [(float(m.min()), float(m.max())) for m in (knn, ld)]
     s = images.shape[1]
     sheet = Image.new("RGB", (3 * s, len(images) * (s + 16)), "white")
     draw = ImageDraw.Draw(sheet)
     for r, (img, a, b, lab) in enumerate(zip(images, knn, ld, labels)):
         y = r * (s + 16)
-        draw.text((4, y + 2), f"{names[lab]}   |   kNN map   |   LDKNN map", fill="black")
-        for c, tile in enumerate([img, colour(a), colour(b)]):
+        draw.text((4, y + 2), f"{names[lab]}   |   kNN map, max {a.max():.3g}   |   LDKNN map, max {b.max():.3g}", fill="black")
+        for c, tile in enumerate([img, colour(a, *scales[0]), colour(b, *scales[1])]):
             sheet.paste(Image.fromarray(tile), (c * s, y + 16))
     sheet.save(output)
 
