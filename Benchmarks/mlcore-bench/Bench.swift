@@ -27,7 +27,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Queries of the kNN cases (16 test images × 784 patches).") var knnQueries = 12_544
     @Option(help: "Vector width of the kNN cases.") var knnDimension = 512
     @Option(help: "Only run cases whose name contains this.") var filter: String?
-    @Option(help: "Threads for MLCore kernels and OpenBLAS (default: all cores).") var threads: Int?
+    @Option(help: "Threads for MLCore kernels and matrix products (default: all cores).") var threads: Int?
 
     func run() throws {
         if let threads { Threading.count = threads }

@@ -9,7 +9,7 @@ public struct CommonOptions: ParsableArguments {
     @Option(help: "Seed of the random generator (same seed, same result).")
     public var seed: UInt64 = 0
 
-    @Option(help: "Threads for kernels and OpenBLAS (default: all cores).")
+    @Option(help: "Threads for kernels and matrix products (default: all cores).")
     public var threads: Int?
 
     @Flag(name: .shortAndLong, help: "No progress or log lines on stderr.")

@@ -44,7 +44,7 @@ struct Generate: ParsableCommand {
     @Option(help: "Seed of the sampler (same seed, same text).")
     var seed: UInt64 = 0
 
-    @Option(help: "Threads for kernels and OpenBLAS (default: all cores).")
+    @Option(help: "Threads for kernels and matrix products (default: all cores).")
     var threads: Int?
 
     @Flag(name: .shortAndLong, help: "No summary on stderr.")

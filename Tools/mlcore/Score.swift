@@ -26,7 +26,7 @@ struct Score: ParsableCommand {
     @Option(help: "Lines per forward pass.")
     var batch = 8
 
-    @Option(help: "Threads for kernels and OpenBLAS (default: all cores).")
+    @Option(help: "Threads for kernels and matrix products (default: all cores).")
     var threads: Int?
 
     func validate() throws {
