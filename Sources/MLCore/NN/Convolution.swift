@@ -303,9 +303,112 @@ enum Depthwise {
         }
     }
 
+    /// The window of the input gradient as a forward depthwise convolution, or nil when the forward
+    /// padding exceeds the dilated kernel (then `backward` scatters instead).
+    ///
+    /// For stride s the output gradient g [OH, OW] is spread onto a grid ĝ of ((OH − 1)·s_h + 1) ×
+    /// ((OW − 1)·s_w + 1) with g[y, x] at (y·s_h, x·s_w) and zeros between; then
+    /// dx = ĝ ⋆ w' (stride 1, the forward dilation), w' the kernel rotated by 180°, padded by
+    /// (k − 1)·d − p before and so much after that the result is H × W (the transposed convolution).
+    static func inputGradientWindow(h: Int, w: Int, oh: Int, ow: Int, window g: Window2d) -> Window2d? {
+        let spanH = (g.kernel.h - 1) * g.dilation.h, spanW = (g.kernel.w - 1) * g.dilation.w
+        let hu = (oh - 1) * g.stride.h + 1, wu = (ow - 1) * g.stride.w + 1
+        let top = spanH - g.padding.top, left = spanW - g.padding.left
+        let bottom = h - hu - top + spanH, right = w - wu - left + spanW
+        guard top >= 0, left >= 0, bottom >= 0, right >= 0 else { return nil }
+        return Window2d(kernel: (g.kernel.h, g.kernel.w), padding: Padding2d(top: top, bottom: bottom, left: left, right: right),
+                        dilation: (g.dilation.h, g.dilation.w))
+    }
+
     /// Gradients of the depthwise convolution: dx [N, C, H, W], dw [C, 1, kh, kw], db [C].
+    ///
+    /// Per plane, with ĝ the output gradient spread onto the stride grid (see `inputGradientWindow`):
+    /// dx = ĝ ⋆ rot180(w) through the vectorised forward kernel, and
+    /// dw[i, j] = Σ_{Y, X} ĝ[Y, X] · x_pad[Y + i·d_h, X + j·d_w] as rows of 8-wide dot products. Both do
+    /// s_h·s_w times the necessary multiplies for strided layers (zeros of ĝ) and still beat the
+    /// scalar scatter; the scatter remains for paddings wider than the kernel.
     static func backward(_ x: Tensor, weight: Tensor, grad g: Tensor, window win: Window2d,
                          needInput: Bool, needWeight: Bool, needBias: Bool) -> (Tensor?, Tensor?, Tensor?) {
+        let n = x.shape[0], c = x.shape[1], h = x.shape[2], w = x.shape[3]
+        let oh = g.shape[2], ow = g.shape[3]
+        guard let flipWindow = inputGradientWindow(h: h, w: w, oh: oh, ow: ow, window: win) else {
+            return scatterBackward(x, weight: weight, grad: g, window: win, needInput: needInput, needWeight: needWeight,
+                                   needBias: needBias)
+        }
+        let kh = win.kernel.h, kw = win.kernel.w, k = kh * kw
+        let sh = win.stride.h, sw = win.stride.w, dh = win.dilation.h, dw = win.dilation.w
+        let ph = h + win.padding.top + win.padding.bottom, pw = w + win.padding.left + win.padding.right
+        let hu = (oh - 1) * sh + 1, wu = (ow - 1) * sw + 1
+        let spread = sh > 1 || sw > 1
+        let dx = needInput ? Tensor(uninitializedShape: x.shape) : nil
+        let dW = needWeight ? Tensor(uninitializedShape: weight.shape) : nil
+        let dB = needBias ? Tensor(uninitializedShape: [c]) : nil
+        let px = x.storage.pointer + x.offset, pwt = weight.storage.pointer + weight.offset, pg = g.storage.pointer + g.offset
+        let pdx = dx?.storage.pointer, pdw = dW?.storage.pointer, pdb = dB?.storage.pointer
+        let planeScratch = scratchCount(h: hu, w: wu, window: flipWindow)
+        withExtendedLifetime((x, weight, g, dx, dW, dB)) {
+            Threading.parallelFor(c, grain: 1) { range in
+                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: planeScratch)
+                let padded = UnsafeMutablePointer<Float>.allocate(capacity: ph * pw)
+                let spreadPlane = UnsafeMutablePointer<Float>.allocate(capacity: spread ? hu * wu : 1)
+                defer { scratch.deallocate(); padded.deallocate(); spreadPlane.deallocate() }
+                if spread { spreadPlane.update(repeating: 0, count: hu * wu) }
+                var rotated = [Float](repeating: 0, count: k), wAcc = [Float](repeating: 0, count: k)
+                for ch in range {
+                    let wp = pwt + ch * k
+                    for t in 0..<k { rotated[t] = wp[k - 1 - t]; wAcc[t] = 0 }
+                    var bAcc: Float = 0
+                    for b in 0..<n {
+                        let gp = pg + (b * c + ch) * oh * ow
+                        // ĝ: the gradient itself for stride 1, else spread onto the stride grid (the
+                        // zeros between stay from the first fill).
+                        var gu = UnsafePointer(gp)
+                        if spread {
+                            for y in 0..<oh {
+                                let row = spreadPlane + y * sh * wu, src = gp + y * ow
+                                for xx in 0..<ow { row[xx * sw] = src[xx] }
+                            }
+                            gu = UnsafePointer(spreadPlane)
+                        }
+                        if let pdx {
+                            rotated.withUnsafeBufferPointer { r in
+                                plane(gu, h: hu, w: wu, weight: r.baseAddress!, bias: 0, window: flipWindow, oh: h, ow: w,
+                                      out: pdx + (b * c + ch) * h * w, scratch: scratch)
+                            }
+                        }
+                        if pdw != nil {
+                            pad(px + (b * c + ch) * h * w, h: h, w: w, padding: win.padding, into: padded)
+                            for i in 0..<kh {
+                                for j in 0..<kw {
+                                    var a0 = Vec8(repeating: 0), a1 = Vec8(repeating: 0), tail: Float = 0
+                                    for y in 0..<hu {
+                                        let gl = gu + y * wu, xl = UnsafePointer(padded + (y + i * dh) * pw + j * dw)
+                                        var xx = 0
+                                        while xx + 16 <= wu {
+                                            a0 = a0.addingProduct(load8(gl + xx), load8(xl + xx))
+                                            a1 = a1.addingProduct(load8(gl + xx + 8), load8(xl + xx + 8))
+                                            xx += 16
+                                        }
+                                        if xx + 8 <= wu { a0 = a0.addingProduct(load8(gl + xx), load8(xl + xx)); xx += 8 }
+                                        while xx < wu { tail += gl[xx] * xl[xx]; xx += 1 }
+                                    }
+                                    wAcc[i * kw + j] += (a0 + a1).sum() + tail
+                                }
+                            }
+                        }
+                        if pdb != nil { for q in 0..<oh * ow { bAcc += gp[q] } }
+                    }
+                    if let pdw { for q in 0..<k { pdw[ch * k + q] = wAcc[q] } }
+                    if let pdb { pdb[ch] = bAcc }
+                }
+            }
+        }
+        return (dx, dW, dB)
+    }
+
+    /// The scalar scatter form of `backward`, for paddings wider than the dilated kernel.
+    static func scatterBackward(_ x: Tensor, weight: Tensor, grad g: Tensor, window win: Window2d,
+                                needInput: Bool, needWeight: Bool, needBias: Bool) -> (Tensor?, Tensor?, Tensor?) {
         let n = x.shape[0], c = x.shape[1], h = x.shape[2], w = x.shape[3]
         let oh = g.shape[2], ow = g.shape[3]
         let kh = win.kernel.h, kw = win.kernel.w, k = kh * kw

@@ -150,4 +150,36 @@ final class VisionOpsTests: XCTestCase {
             assertClose(fast, Tensor.concatenate(slices, axis: 1), rtol: 1e-5, atol: 1e-5, "depthwise \(stride) \(dilation)")
         }
     }
+
+    func testDepthwiseGradientsMatchGeneralPath() {
+        // The depthwise backward (dx as a transposed convolution through the vectorised kernel, dw as
+        // 8-wide dot products, both over the gradient spread onto the stride grid; the scalar scatter
+        // for paddings wider than the kernel) against per-channel convolutions through im2col + GEMM.
+        let x = randomTensor([2, 3, 13, 37], seed: 22), w = randomTensor([3, 1, 5, 3], seed: 23)
+        let upstreamSeed: UInt64 = 24
+        let cases: [((Int, Int), (Int, Int), Padding2d)] = [
+            ((1, 1), (1, 1), Padding2d(top: 2, bottom: 2, left: 1, right: 1)),   // SAME, stride 1
+            ((2, 2), (1, 1), Padding2d(top: 1, bottom: 2, left: 0, right: 1)),   // TF SAME, stride 2
+            ((1, 2), (2, 1), Padding2d(top: 3, bottom: 1, left: 1, right: 0)),
+            ((3, 2), (1, 2), Padding2d(top: 0, bottom: 0, left: 2, right: 2)),
+            ((1, 1), (1, 1), Padding2d(top: 5, bottom: 0, left: 3, right: 1)),   // wider than the kernel: scatter
+        ]
+        for (stride, dilation, pad) in cases {
+            let xv = Variable(x, requiresGrad: true), wv = Variable(w, requiresGrad: true)
+            let bv = Variable(randomTensor([3], seed: 25), requiresGrad: true)
+            let y = Variable.conv2d(xv, weight: wv, bias: bv, stride: stride, padding: pad, dilation: dilation, groups: 3)
+            let upstream = randomTensor(y.shape, seed: upstreamSeed)
+            y.backward(upstream)
+            for c in 0..<3 {
+                let xc = Variable(x.sliced(c..<(c + 1), axis: 1).contiguous(), requiresGrad: true)
+                let wc = Variable(w.sliced(c..<(c + 1), axis: 0).contiguous(), requiresGrad: true)
+                let yc = Variable.conv2d(xc, weight: wc, stride: stride, padding: pad, dilation: dilation)
+                yc.backward(upstream.sliced(c..<(c + 1), axis: 1).contiguous())
+                let tag = "depthwise \(stride) \(dilation) \(pad) channel \(c)"
+                assertClose(xv.grad!.sliced(c..<(c + 1), axis: 1), xc.grad!, rtol: 1e-4, atol: 1e-4, tag + " dx")
+                assertClose(wv.grad!.sliced(c..<(c + 1), axis: 0), wc.grad!, rtol: 1e-4, atol: 1e-4, tag + " dw")
+                XCTAssertEqual(bv.grad!.scalars[c], upstream.sliced(c..<(c + 1), axis: 1).sum().item, accuracy: 1e-3, tag + " db")
+            }
+        }
+    }
 }
