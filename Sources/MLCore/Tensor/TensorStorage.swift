@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Foundation
 import Synchronization
 
 /// The heap buffer behind one or more `Tensor` values: `count` Float32 elements, 64-byte aligned
@@ -76,19 +77,26 @@ final class TensorStorage: @unchecked Sendable {
 /// glibc's allocator, DESIGN.md); reusing a buffer of the same size avoids both. At most
 /// `maximumBuffersPerSize` buffers per size and `limitBytes` in total are kept; buffers under
 /// `minimumBytes` go straight back to malloc, which already recycles small blocks.
+///
+/// The limit must cover what one training step frees at its end (the whole graph): a CNN step of 28
+/// images at 224² allocates about 3 GiB, and with the earlier 512 MiB limit every step faulted most
+/// of it in afresh and took twice as long (Docs/PERFORMANCE.md, "Vision training step").
 public enum BufferCache {
-    /// Total bytes the cache may hold (default 512 MiB); 0 disables caching.
+    /// Total bytes the cache may hold (default: a quarter of physical memory, at most 8 GiB);
+    /// 0 disables caching.
     public static var limitBytes: Int {
         get { state.withLock { $0.limit } }
         set { state.withLock { $0.limit = Swift.max(0, newValue); $0.trim() } }
     }
     static let minimumBytes = 1 << 16
-    static let maximumBuffersPerSize = 4
+    static let maximumBuffersPerSize = 64
+    /// A quarter of physical memory, at most 8 GiB.
+    static let defaultLimit = Int(Swift.min(ProcessInfo.processInfo.physicalMemory / 4, 8 << 30))
 
     struct State: ~Copyable {
         var buffers: [Int: [UInt]] = [:]   // size → addresses
         var bytes = 0
-        var limit = 1 << 29
+        var limit = BufferCache.defaultLimit
 
         mutating func trim() {
             while bytes > limit, let (size, list) = buffers.first(where: { !$0.value.isEmpty }) {
