@@ -185,6 +185,7 @@ struct Bench: ParsableCommand {
 
         if FileManager.default.fileExists(atPath: efficientnet) {
             try ModelBench.efficientnet(checkpoint: efficientnet, filter: filter) { group, work, unit, cases in record(group, work: work, unit: unit, cases) }
+            try ModelBench.efficientnetTrainStep(checkpoint: efficientnet, filter: filter) { group, work, unit, cases in record(group, work: work, unit: unit, cases) }
         } else {
             FileHandle.standardError.write(Data("skipping EfficientNet cases: \(efficientnet) missing (run make data)\n".utf8))
         }

@@ -60,6 +60,48 @@ enum ModelBench {
         record("efficientnet", 16e9, "images/s", [("efficientnet_lite0_b16", { _ = model.predict(images) })])
     }
 
+    /// One training step of EfficientNet-Lite0 as REB's DefectMaker self-supervision runs it (`reb
+    /// ssl-train`): 28 images of 224² (4 normal images × 7 versions) through the backbone in training
+    /// mode (batch statistics) up to its last stage, global average pool, the MLP head
+    /// [320 → 512 → 256 → 7] with BatchNorm and ReLU, sigmoid BCE on one-hot targets, backward through
+    /// everything, SGD with momentum and weight decay; no stochastic depth. Peer: Benchmarks/peers/efficientnet_torch_bench.py
+    /// (`efficientnet_lite0_train_step_b28`), the same shapes, weights and update.
+    static func efficientnetTrainStep(checkpoint path: String, filter: String?,
+                                      record: (String, Double, String, [(String, () -> Void)]) -> Void) throws {
+        let name = "efficientnet_lite0_train_step_b28"
+        guard wanted([name], filter: filter) else { return }
+        let checkpoint = try Checkpoint(path: path)
+        var config = try EfficientNetLiteConfig(json: checkpoint.config, file: path)
+        config.dropConnectRate = 0   // as the peer, which has no stochastic depth
+        let model = EfficientNetLite(config: config, factory: .placeholders())
+        try model.load(from: checkpoint)
+        let factory = ParameterFactory(seed: 4)
+        let last = model.stageCount - 1, width = model.config.blocks.last!.outChannels
+        let fc1 = Linear("head.0", inFeatures: width, outFeatures: 512, factory: factory)
+        let bn1 = BatchNorm2d("head.1", features: 512, factory: factory)
+        let fc2 = Linear("head.3", inFeatures: 512, outFeatures: 256, factory: factory)
+        let bn2 = BatchNorm2d("head.4", features: 256, factory: factory)
+        let fc3 = Linear("head.6", inFeatures: 256, outFeatures: 7, factory: factory)
+        let head: [any Module] = [fc1, bn1, fc2, bn2, fc3]
+        let parameters = model.trainableParameters + head.flatMap(\.trainableParameters)
+        let optimizer = SGD(parameters, learningRate: 0.03, momentum: 0.9, weightDecay: 3e-5)
+        var rng = RandomGenerator(seed: 2)
+        let images = Tensor.uniform([28, 3, 224, 224], low: -1, high: 1, using: &rng)
+        let targets = Tensor(shape: [28, 7]) { i in i % 7 == (i / 7) % 7 ? 1 : 0 }
+        let context = ForwardContext(training: true, seed: 5)
+        record("efficientnet", 28e9, "images/s", [(name, {
+            optimizer.zeroGradients()
+            let features = model.forward(Variable(images), context: context, taps: [last]).taps[last]!.mean(axes: [2, 3])
+            func block(_ x: Variable, _ fc: Linear, _ bn: BatchNorm2d) -> Variable {
+                let y = fc(x)
+                return bn(y.reshaped([y.shape[0], y.shape[1], 1, 1]), context: context).reshaped([y.shape[0], y.shape[1]]).relu()
+            }
+            let logits = fc3(block(block(features, fc1, bn1), fc2, bn2))
+            Variable.binaryCrossEntropyWithLogits(logits, targets: Variable(targets)).backward()
+            optimizer.step()
+        })])
+    }
+
     /// SmolLM2 inference (peer: Benchmarks/peers/torch_llama_bench.py, same ids and protocol), in
     /// tokens/s: `llama_prefill_P` runs a P-token prompt into a fresh KV cache (logits of the last
     /// position only); `llama_decode_N` times N greedy single-token steps after such a prefill (the

@@ -7,7 +7,9 @@ the Lite variant by ml-illustrated/EfficientNet-Lite-PyTorch): stem conv + BN + 
 (expand 1x1 + BN + ReLU6 when expand_ratio != 1, depthwise + BN + ReLU6, project 1x1 + BN, identity skip
 when stride 1 and channels equal), head 1x1 conv + BN + ReLU6, global average pool, Linear. Every
 convolution pads like TensorFlow "SAME" (Conv2dStaticSamePadding: F.pad with
-[pw // 2, pw - pw // 2, ph // 2, ph - ph // 2]). Evaluation mode only.
+[pw // 2, pw - pw // 2, ph // 2, ph - ph // 2]). Evaluation mode by default; in `.train()` mode the
+BatchNorms use batch statistics and update the running ones with momentum 0.01 (no dropout or drop
+connect: the benchmark's training step turns them off on both sides).
 """
 import json
 import math
@@ -52,7 +54,7 @@ class EfficientNetLite(torch.nn.Module):
     def bn(self, x, name):
         p = self.p
         return F.batch_norm(x, p[name + ".running_mean"], p[name + ".running_var"], p[name + ".weight"],
-                            p[name + ".bias"], False, 0.0, self.eps)
+                            p[name + ".bias"], self.training, 0.01, self.eps)
 
     def forward(self, x, taps=()):
         """x [N, 3, H, W] normalised -> logits [N, classes] (and the outputs of the blocks in `taps`)."""
