@@ -95,16 +95,10 @@ public struct DefectMaker: Sendable {
         for y in 0..<h {
             for x in 0..<w {
                 let src = (((y + dy) % h) * w + (x + dx) % w) * 3
-                for c in 0..<3 { values[(y * w + x) * 3 + c] = Swift.min(255, Float(donor.pixels[src + c]) * brightness) }
+                for c in 0..<3 { values[(y * w + x) * 3 + c] = Float(donor.pixels[src + c]) }
             }
         }
-        func grey(_ i: Int) -> Float { 0.299 * values[i * 3] + 0.587 * values[i * 3 + 1] + 0.114 * values[i * 3 + 2] }
-        let meanGrey = (0..<(w * h)).reduce(Float(0)) { $0 + grey($1) } / Float(w * h)
-        for i in values.indices { values[i] = Swift.min(255, Swift.max(0, meanGrey + contrast * (values[i] - meanGrey))) }
-        for p in 0..<(w * h) {
-            let g = grey(p)
-            for c in 0..<3 { values[p * 3 + c] = Swift.min(255, Swift.max(0, g + saturation * (values[p * 3 + c] - g))) }
-        }
+        SSLAugmentation.colorJitter(&values, pixels: w * h, brightness: brightness, contrast: contrast, saturation: saturation)
         return RGBImage(width: w, height: h, pixels: values.map { UInt8($0.rounded()) })
     }
 

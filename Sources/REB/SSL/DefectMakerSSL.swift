@@ -1,0 +1,234 @@
+import Foundation
+import MLCore
+
+/// Settings of REB's DefectMaker self-supervised fine-tuning (Stage 1; reference
+/// projects/reb_mvtec*/param_space.py and src/module.py `train_SSL`), with the scale as options: the
+/// reference takes 300 SGD steps of 1,024 images (≈ 146 normal images × 7 versions, in 3 accumulated
+/// forward passes) at 256², the backbone frozen for the first 40; here the step count and batch are
+/// chosen for a CPU and the frozen fraction, the warm-restart period and the optimiser follow them.
+public struct SSLTrainingConfig: Sendable, Equatable {
+    /// Optimiser steps.
+    public var steps: Int
+    /// Normal images per step; each brings its 6 DefectMaker versions (a batch of 7× this).
+    public var normalsPerStep: Int
+    /// Steps with the backbone frozen (evaluation mode, no gradient) at the start: the reference's
+    /// `AdjustEpochResHook(freeze_epoch=40)` of 300 steps; nil: the same fraction, ⌈steps · 40/300⌉.
+    public var frozenSteps: Int?
+    /// SGD learning rate (reference 0.03), momentum (0.9) and L2 weight decay on every parameter (3e-5).
+    public var learningRate: Float, momentum: Float, weightDecay: Float
+    /// The period T₀ of cosine annealing with warm restarts (stepped once per step; the reference's
+    /// T₀ = 330 for 300 steps: one decay that does not quite reach η_min); nil: ⌈1.1 · steps⌉.
+    public var restartPeriod: Int?
+    /// η_min of the schedule (reference 1e-5).
+    public var minimumLearningRate: Float
+    /// Square network input side (images are resized to it, as `reb fit` does).
+    public var inputSize: Int
+
+    /// The reference's optimiser and schedule at a CPU scale: 120 steps of 4 normal images (28
+    /// images, 3,360 in all, against the reference's 307,200), 224² inputs.
+    public init(steps: Int = 120, normalsPerStep: Int = 4, frozenSteps: Int? = nil, learningRate: Float = 0.03,
+                momentum: Float = 0.9, weightDecay: Float = 3e-5, restartPeriod: Int? = nil,
+                minimumLearningRate: Float = 1e-5, inputSize: Int = 224) {
+        self.steps = steps
+        self.normalsPerStep = normalsPerStep
+        self.frozenSteps = frozenSteps
+        self.learningRate = learningRate
+        self.momentum = momentum
+        self.weightDecay = weightDecay
+        self.restartPeriod = restartPeriod
+        self.minimumLearningRate = minimumLearningRate
+        self.inputSize = inputSize
+    }
+
+    /// The frozen steps in effect.
+    public var effectiveFrozenSteps: Int { frozenSteps ?? (steps * 40 + 299) / 300 }
+    /// The warm-restart period in effect.
+    public var effectiveRestartPeriod: Int { restartPeriod ?? Swift.max(1, (steps * 11 + 9) / 10) }
+
+    /// - Throws: `REBError.invalidArgument` for non-positive steps, batch, rates out of range or an
+    ///   input under 32 pixels.
+    public func validate() throws {
+        guard steps >= 1 else { throw REBError.invalidArgument("--steps must be at least 1") }
+        guard normalsPerStep >= 1 else { throw REBError.invalidArgument("--normals-per-step must be at least 1") }
+        guard effectiveFrozenSteps >= 0, effectiveFrozenSteps <= steps else {
+            throw REBError.invalidArgument("--frozen-steps must be in 0...\(steps)")
+        }
+        guard learningRate > 0, learningRate.isFinite else { throw REBError.invalidArgument("--lr must be positive") }
+        guard (0..<1).contains(momentum) else { throw REBError.invalidArgument("--momentum must be in [0, 1)") }
+        guard weightDecay >= 0 else { throw REBError.invalidArgument("--weight-decay must be non-negative") }
+        guard effectiveRestartPeriod >= 1 else { throw REBError.invalidArgument("--restart-period must be at least 1") }
+        guard minimumLearningRate >= 0, minimumLearningRate <= learningRate else {
+            throw REBError.invalidArgument("--min-lr must be in [0, --lr]")
+        }
+        guard inputSize >= 32 else { throw REBError.invalidArgument("--input-size must be at least 32") }
+    }
+}
+
+/// A batch of the 7-way task: the normal images and their DefectMaker versions, with class labels
+/// (0 normal, c + 1 for `DefectKind.all[c]`).
+public struct SSLBatch: Sendable {
+    /// Images, all of one size: for each normal image, the image then its six versions.
+    public var images: [RGBImage]
+    /// Class of each image, in 0..<7.
+    public var labels: [Int]
+}
+
+/// What one step did.
+public struct SSLStepResult: Sendable {
+    /// The mean sigmoid binary cross-entropy over the batch and the 7 outputs.
+    public var loss: Float
+    /// Fraction of the batch whose largest logit is its class.
+    public var accuracy: Float
+    /// The learning rate of the step.
+    public var learningRate: Float
+    /// Whether the backbone was frozen.
+    public var frozen: Bool
+}
+
+/// REB's DefectMaker self-supervision (Lyu et al. 2023, §3.1; reference src/module.py `train_SSL`,
+/// src/ADModels/ad_network.py `AdNetworkSSL`, src/ce_loss.py `SigCELoss`): the backbone's last stage
+/// is global-average-pooled and classified by `SSLHead` into the normal image and its six DefectMaker
+/// versions, with a sigmoid binary cross-entropy on one-hot targets averaged over the batch and the 7
+/// outputs, SGD with momentum and weight decay, cosine annealing with warm restarts, and the backbone
+/// frozen (evaluation mode, no gradient) for the first steps, then trained in training mode (batch
+/// statistics) with the head.
+///
+/// Adaptation (Docs/reb.md): EfficientNet-Lite0 instead of ResNet18/VGG11, so the pooled last stage
+/// has 320 channels (the reference pools ResNet18's 512 and projects to 512 by adaptive pooling);
+/// no stochastic depth in the backbone (the reference's backbones have none); the loss is the stable
+/// BCE on logits (the reference clamps σ to [1e-6, 1 − 1e-6], which differs only for |logit| > 13.8).
+public final class DefectMakerSSL {
+    /// The backbone being fine-tuned.
+    public let backbone: EfficientNetLite
+    /// The 7-way classifier on the pooled last stage.
+    public let head: SSLHead
+    /// The settings.
+    public let config: SSLTrainingConfig
+    /// Steps taken so far.
+    public private(set) var stepsTaken = 0
+    let optimizer: SGD
+    let schedule: LearningRateSchedule
+    let context: ForwardContext
+    let lastStage: Int
+
+    /// Classes of the task: the normal image and the six defect versions.
+    public static let classNames = ["normal"] + DefectKind.all.map(\.description)
+
+    /// - Parameters: `backbone` (its parameters are updated in place); `seed` initialises the head.
+    /// - Throws: `REBError.invalidArgument` for invalid settings.
+    public init(backbone: EfficientNetLite, config: SSLTrainingConfig, seed: UInt64) throws {
+        try config.validate()
+        self.backbone = backbone
+        self.config = config
+        lastStage = backbone.stageCount - 1
+        head = SSLHead(inFeatures: backbone.config.blocks.last!.outChannels, classes: Self.classNames.count,
+                       factory: ParameterFactory(seed: seed))
+        optimizer = SGD(backbone.trainableParameters + head.trainableParameters, learningRate: config.learningRate,
+                        momentum: config.momentum, weightDecay: config.weightDecay)
+        schedule = .cosineWarmRestarts(period: config.effectiveRestartPeriod, periodMultiplier: 1, minimum: config.minimumLearningRate)
+        context = ForwardContext(training: true, seed: seed &+ 1)
+    }
+
+    /// The backbone of `checkpoint` ready for fine-tuning: as loaded, with stochastic depth off.
+    /// - Throws: checkpoint errors (wrong architecture, missing keys).
+    public static func loadBackbone(_ checkpoint: Checkpoint) throws -> EfficientNetLite {
+        guard checkpoint.architecture == "efficientnet-lite" else {
+            throw CheckpointError.badConfig(file: checkpoint.path, key: "architecture",
+                                            expected: "efficientnet-lite (found \(checkpoint.architecture))")
+        }
+        var config = try EfficientNetLiteConfig(json: checkpoint.config, file: checkpoint.path)
+        config.dropConnectRate = 0
+        let model = EfficientNetLite(config: config, factory: .placeholders())
+        try model.load(from: checkpoint)
+        return model
+    }
+
+    /// The batch of `normals`: each augmented (`SSLAugmentation.augment`), then followed by its six
+    /// DefectMaker versions (`DefectKind.all` order); the cut fills of image i come from the next
+    /// augmented image of the batch (itself when alone), as the reference cuts from another normal image.
+    /// - Precondition: `normals` is non-empty and its images share one square size.
+    public static func makeBatch(_ normals: [RGBImage], maker: DefectMaker = DefectMaker(), rng: inout RandomGenerator) -> SSLBatch {
+        let augmented = normals.map { SSLAugmentation.augment($0, rng: &rng) }
+        var images: [RGBImage] = [], labels: [Int] = []
+        for (i, image) in augmented.enumerated() {
+            images.append(image)
+            labels.append(0)
+            let donor = augmented[(i + 1) % augmented.count]
+            for (c, kind) in DefectKind.all.enumerated() {
+                images.append(maker.make(image, kind: kind, donor: donor, rng: &rng).image)
+                labels.append(c + 1)
+            }
+        }
+        return SSLBatch(images: images, labels: labels)
+    }
+
+    /// The network input of `images` (resized to inputSize², normalised) → [N, 3, S, S].
+    public func input(_ images: [RGBImage]) -> Tensor {
+        let s = config.inputSize
+        return backbone.normalize(images.map { $0.width == s && $0.height == s ? $0 : $0.resized(width: s, height: s) })
+    }
+
+    /// One SGD step on `batch` (the learning rate of step `stepsTaken` of the schedule; the backbone
+    /// frozen while `stepsTaken` < the frozen steps).
+    /// - Precondition: at least 2 images (the head's BatchNorm needs batch statistics).
+    public func step(_ batch: SSLBatch) -> SSLStepResult {
+        require(batch.images.count >= 2, "DefectMakerSSL.step: a batch needs at least 2 images, got \(batch.images.count)")
+        let frozen = stepsTaken < config.effectiveFrozenSteps
+        optimizer.setLearningRates(schedule, step: stepsTaken)
+        optimizer.zeroGradients()
+        let x = input(batch.images)
+        let pooled: Variable
+        if frozen {
+            // Evaluation mode and no graph through the backbone (the reference sets requires_grad
+            // False and calls backbone.eval()).
+            pooled = Variable(backbone.predict(x, taps: [lastStage]).taps[lastStage]!.mean(axes: [2, 3]))
+        } else {
+            pooled = backbone.forward(Variable(x), context: context, taps: [lastStage]).taps[lastStage]!.mean(axes: [2, 3])
+        }
+        let logits = head(pooled, context: context)
+        let loss = Variable.binaryCrossEntropyWithLogits(logits, targets: Variable(Self.oneHot(batch.labels)))
+        loss.backward()
+        optimizer.step()
+        if !frozen { backbone.invalidateInferenceCache() }
+        let learningRate = optimizer.groups[0].learningRate
+        stepsTaken += 1
+        return SSLStepResult(loss: loss.value.item, accuracy: Self.accuracy(logits.value, batch.labels),
+                             learningRate: learningRate, frozen: frozen)
+    }
+
+    /// The mean loss and the predicted classes of `batch` in evaluation mode (the backbone's and the
+    /// head's running statistics, no update).
+    public func evaluate(_ batch: SSLBatch) -> (loss: Float, predictions: [Int]) {
+        let x = input(batch.images)
+        let pooled = backbone.predict(x, taps: [lastStage]).taps[lastStage]!.mean(axes: [2, 3])
+        let logits = withoutGradient { head(Variable(pooled), context: nil) }.value
+        let loss = Variable.binaryCrossEntropyWithLogits(Variable(logits), targets: Variable(Self.oneHot(batch.labels))).value.item
+        return (loss, Self.predictions(logits))
+    }
+
+    /// Overall and per-class accuracy of `predictions` against `labels` (a class without examples: NaN).
+    public static func accuracy(predictions: [Int], labels: [Int]) -> (overall: Float, perClass: [Float]) {
+        let perClass = (0..<classNames.count).map { c -> Float in
+            let members = labels.indices.filter { labels[$0] == c }
+            return members.isEmpty ? .nan : Float(members.filter { predictions[$0] == c }.count) / Float(members.count)
+        }
+        let correct = zip(predictions, labels).filter { $0 == $1 }.count
+        return (Float(correct) / Float(Swift.max(labels.count, 1)), perClass)
+    }
+
+    /// One-hot targets [N, 7].
+    static func oneHot(_ labels: [Int]) -> Tensor {
+        let k = classNames.count
+        return Tensor(shape: [labels.count, k]) { i in labels[i / k] == i % k ? 1 : 0 }
+    }
+
+    /// The arg-max class of each row of logits [N, K] (the first on ties).
+    static func predictions(_ logits: Tensor) -> [Int] {
+        let k = logits.shape[1], v = logits.contiguous().scalars
+        return (0..<logits.shape[0]).map { r in (0..<k).max { v[r * k + $0] < v[r * k + $1] }! }
+    }
+
+    static func accuracy(_ logits: Tensor, _ labels: [Int]) -> Float {
+        accuracy(predictions: predictions(logits), labels: labels).overall
+    }
+}
