@@ -72,6 +72,35 @@ final class REBToolTests: XCTestCase {
         XCTAssertEqual(piped, try XCTUnwrap(methods["ldknn_k5"]?["image_auroc"] as? Double), accuracy: 1e-12)
     }
 
+    /// ssl-train → a backbone checkpoint that fit takes and labels as DefectMaker-SSL features.
+    func testSSLTrainWritesABackboneFitTakes() throws {
+        _ = try preparedFile("data/models/efficientnet-lite0.h5")
+        _ = try preparedFile("data/datasets/textile.h5")
+        let weights = directory + "ssl.h5"
+        let trained = try runTool("reb", ["ssl-train", "--steps", "3", "--normals-per-step", "1", "--frozen-steps", "1",
+                                          "--input-size", "64", "--eval-normals", "2", "--save", weights] + small)
+        XCTAssertEqual(trained.status, 0, trained.stderr)
+        let report = try json(trained.stdout)
+        let metrics = try XCTUnwrap(report["metrics"] as? [String: Any])
+        let accuracy = try XCTUnwrap(metrics["held_out_accuracy"] as? Double)
+        XCTAssertTrue((0...1).contains(accuracy))
+        XCTAssertEqual(((metrics["curve"] as? [String: Any])?["loss"] as? [Double])?.count, 3)
+        XCTAssertEqual((report["config"] as? [String: Any])?["batch_images"] as? Int, 7)
+        let checkpoint = try Checkpoint(path: weights)
+        XCTAssertEqual(checkpoint.architecture, "efficientnet-lite")
+        XCTAssertEqual(checkpoint.config["reb_ssl"]?["steps"], .int(3))
+        // The stem moved (two trained steps); the checkpoint loads strictly as a backbone.
+        let base = try EfficientNetLite(path: "data/models/efficientnet-lite0.h5"), tuned = try EfficientNetLite(path: weights)
+        XCTAssertNotEqual(base.convStem.weight.value.scalars, tuned.convStem.weight.value.scalars)
+        let fit = try runTool("reb", ["fit", "--weights", weights, "--input-size", "64", "--coreset", "0.5", "--max-k", "5",
+                                      "--save", directory + "bank-ssl.h5"] + small)
+        XCTAssertEqual(fit.status, 0, fit.stderr)
+        XCTAssertEqual((try json(fit.stdout)["config"] as? [String: Any])?["features"] as? String, "DefectMaker-SSL")
+        // Bad settings are usage errors.
+        let bad = try runTool("reb", ["ssl-train", "--steps", "2", "--frozen-steps", "5", "--save", weights] + small)
+        XCTAssertEqual(bad.status, 64, bad.stderr)
+    }
+
     /// defectmaker: 7 versions per image with masks; the normal version has an empty mask, each defect a non-empty one.
     func testDefectMakerWritesVersionsAndSheet() throws {
         _ = try preparedFile("data/datasets/textile.h5")

@@ -89,7 +89,7 @@ struct Fit: ParsableCommand {
                 "weights": .string(backbone.weights), "batch_size": .int(backbone.batchSize), "input_size": .int(inputSize),
                 "stages": JSONValue(config.stages), "dimension": .int(dimension), "pretrain_dimension": .int(dimension),
                 "patch_size": .int(config.patchSize), "coreset": .double(coreset), "max_k": .int(maxK), "save": .string(save),
-                "features": "ImageNet (frozen backbone)",
+                "features": .string(try BackboneOptions.featureSource(path: backbonePath)),
             ]) { a, _ in a }
             report.metrics = ["bank_size": .int(bank.count), "total_patches": .int(patches.shape[0]),
                               "patches_per_image": .int(extractor.patchesPerImage), "grid": JSONValue([extractor.gridHeight, extractor.gridWidth]),

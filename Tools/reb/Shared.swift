@@ -59,6 +59,12 @@ struct BackboneOptions: ParsableArguments {
         let path = try resolveNameOrPath(weights)
         return (try EfficientNetLite(path: path), path, try SHA256.hexDigest(ofFile: path))
     }
+
+    /// What the backbone's features are: "DefectMaker-SSL" for a checkpoint `reb ssl-train` wrote
+    /// (its config holds `reb_ssl`), "ImageNet" otherwise.
+    static func featureSource(path: String) throws -> String {
+        try Checkpoint(path: path).config["reb_ssl"] == nil ? "ImageNet" : "DefectMaker-SSL"
+    }
 }
 
 /// Runs `body` over `indices` in batches of images, with progress on stderr.

@@ -1,5 +1,6 @@
 """Reproduce REB on the textile images (Docs/reb.md): build memory banks at several coreset ratios,
-evaluate kNN (PatchCore) and LDKNN for K in {3,5,7,9,11}, and write results/reb/<mode>/*.json, a
+evaluate kNN (PatchCore) and LDKNN for K in {3,5,7,9,11}, with ImageNet features and with the
+backbone after DefectMaker self-supervision (reb ssl-train), and write results/reb/<mode>/*.json, a
 markdown table beside the paper's numbers, an SVG plot of image AUROC against K, a PNG of
 anomaly heat maps over a few test images, the pixel AUROC of DefectMaker defects on held-out normals
 and a DefectMaker contact sheet (defectmaker.png).
@@ -22,8 +23,10 @@ from tool_reports import run_report
 
 REB = Path(os.environ.get("REB_BINARY", ".build/release/reb"))
 KS = [3, 5, 7, 9, 11]
-FULL = dict(train_normals=200, test_per_label=None, coresets=[0.01, 0.1], maps_coreset=0.1, synthetic=60, sheet=4)
-QUICK = dict(train_normals=30, test_per_label=30, coresets=[0.1, 0.25], maps_coreset=0.1, synthetic=12, sheet=2)
+FULL = dict(train_normals=200, test_per_label=None, coresets=[0.01, 0.1], maps_coreset=0.1, synthetic=60, sheet=4,
+            ssl=["--steps", 120, "--normals-per-step", 4])
+QUICK = dict(train_normals=30, test_per_label=30, coresets=[0.1, 0.25], maps_coreset=0.1, synthetic=12, sheet=2,
+             ssl=["--steps", 6, "--normals-per-step", 2, "--frozen-steps", 2, "--eval-normals", 4])
 
 PAPER = [
     ("REB (DefectMaker-SSL VGG11/ResNet18 + LDKNN), MVTec AD", "image AUROC 99.5%"),
@@ -50,9 +53,20 @@ def reproduce(settings, out: Path):
         evaluation = run(["eval", "--bank", bank, "--ks", ",".join(map(str, KS))] + maps + split,
                          out / f"eval-coreset{ratio:g}.json")
         evals[ratio] = (fit, evaluation)
+    # DefectMaker-SSL features: fine-tune the backbone (reb ssl-train), then the same bank and scores
+    # at the heat-map coreset ratio with the fine-tuned backbone.
+    ssl_weights = out / "ssl-backbone.h5"
+    ssl = run(["ssl-train", "--save", ssl_weights] + settings["ssl"] + split, out / "ssl-train.json")
+    ratio = settings["maps_coreset"]
+    bank = out / f"bank-ssl-coreset{ratio:g}.h5"
+    fit = run(["fit", "--weights", ssl_weights, "--coreset", ratio, "--max-k", max(KS), "--save", bank] + split,
+              out / f"fit-ssl-coreset{ratio:g}.json")
+    evaluation = run(["eval", "--weights", ssl_weights, "--bank", bank, "--ks", ",".join(map(str, KS))] + split,
+                     out / f"eval-ssl-coreset{ratio:g}.json")
+    ssl_evals = {ratio: (fit, evaluation)}
     run(["defectmaker", "--count", settings["sheet"], "--save", out / "defectmaker.h5", "--sheet", out / "defectmaker.png"] + split,
         out / "defectmaker.json")
-    return evals
+    return evals, ssl, ssl_evals
 
 
 def check(evals):
@@ -75,23 +89,32 @@ def check(evals):
     return problems
 
 
-def table(evals, settings, quick):
+def table(evals, settings, quick, ssl=None, ssl_evals=None):
     lines = [f"# REB on textile ({'QUICK' if quick else 'full'} run)", "",
-             f"EfficientNet-Lite0 ImageNet features (stages 2+4, 224² input, 28×28 patches, D = 512); "
+             f"EfficientNet-Lite0 features (stages 2+4, 224² input, 28×28 patches, D = 512): ImageNet weights, and the same "
+             f"after DefectMaker self-supervision (`reb ssl-train`); "
              f"{settings['train_normals']} training normals; "
              f"test = {'at most ' + str(settings['test_per_label']) + ' images per label' if settings['test_per_label'] else 'all 800 held-out normals + 500 local + 500 global defects'}; "
              "image score = max of the 3×3 stride-3 average pool (REB), λ = 1.", "",
              "| features | coreset | bank | scoring | image AUROC | local defects | global defects | plain-max image score |",
              "|---|---|---|---|---|---|---|---|"]
-    for ratio, (fit, evaluation) in evals.items():
-        methods = evaluation["metrics"]["methods"]
-        for name in ["knn"] + [f"ldknn_k{k}" for k in KS]:
-            m = methods[name]
-            label = "kNN (k = 1, PatchCore)" if name == "knn" else f"LDKNN K = {name.split('_k')[1]}"
-            per = m["image_auroc_per_type"]
-            lines.append(f"| ImageNet | {ratio:g} | {fit['metrics']['bank_size']} | {label} | {100 * m['image_auroc']:.1f} | "
-                         f"{100 * per['local defect']:.1f} | {100 * per['global defect']:.1f} | {100 * m['image_auroc_plain_max']:.1f} |")
-    lines += ["", "DefectMaker-SSL features: not run (`reb ssl-train` is not implemented; Docs/reb.md).", ""]
+    for features, runs in (("ImageNet", evals), ("DefectMaker-SSL", ssl_evals or {})):
+        for ratio, (fit, evaluation) in runs.items():
+            methods = evaluation["metrics"]["methods"]
+            for name in ["knn"] + [f"ldknn_k{k}" for k in KS]:
+                m = methods[name]
+                label = "kNN (k = 1, PatchCore)" if name == "knn" else f"LDKNN K = {name.split('_k')[1]}"
+                per = m["image_auroc_per_type"]
+                lines.append(f"| {features} | {ratio:g} | {fit['metrics']['bank_size']} | {label} | {100 * m['image_auroc']:.1f} | "
+                             f"{100 * per['local defect']:.1f} | {100 * per['global defect']:.1f} | {100 * m['image_auroc_plain_max']:.1f} |")
+    lines.append("")
+    if ssl:
+        c, m = ssl["config"], ssl["metrics"]
+        lines += [f"DefectMaker-SSL: {c['steps']} SGD steps of {c['batch_images']} images ({c['normals_per_step']} normals × 7 versions), "
+                  f"backbone frozen for the first {c['frozen_steps']}, lr {c['lr']:g} (cosine, T0 = {c['restart_period']}); "
+                  f"7-way accuracy {100 * m['final_train_accuracy']:.1f}% on the last training batches, "
+                  f"{100 * (m['held_out_accuracy'] or 0):.1f}% on DefectMaker versions of {c['eval_normals']} held-out normals "
+                  f"(chance 14.3%); {m['seconds_per_trained_step']:.2f} s per trained step (the reference: 300 steps of 1,024 images at 256²).", ""]
     for ratio, (_, evaluation) in evals.items():
         synthetic = evaluation["metrics"].get("synthetic_defects")
         if synthetic:
@@ -179,9 +202,12 @@ def main():
     settings = QUICK if args.quick else FULL
     out = Path("results/reb") / ("quick" if args.quick else "full")
     out.mkdir(parents=True, exist_ok=True)
-    evals = reproduce(settings, out)
-    problems = check(evals)
-    (out / "table.md").write_text(table(evals, settings, args.quick))
+    evals, ssl, ssl_evals = reproduce(settings, out)
+    problems = check(evals) + check(ssl_evals)
+    accuracy = ssl["metrics"]["held_out_accuracy"]
+    if accuracy is None or not 0 <= accuracy <= 1 or not ssl["metrics"]["final_train_loss"] > 0:
+        problems.append(f"ssl-train: held-out accuracy {accuracy}, final loss {ssl['metrics']['final_train_loss']}")
+    (out / "table.md").write_text(table(evals, settings, args.quick, ssl, ssl_evals))
     (out / "auroc_vs_k.svg").write_text(svg(evals))
     heatmaps(out / "maps.h5", out / "heatmaps.png")
     print((out / "table.md").read_text())
