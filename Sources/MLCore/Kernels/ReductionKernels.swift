@@ -28,6 +28,56 @@ func rowSum(_ x: UnsafePointer<Float>, _ n: Int) -> Double {
     return total
 }
 
+/// Σ (x[i] − μ)² over n contiguous elements, in blocks as `rowSum` (BatchNorm's two-pass variance).
+@inlinable
+func rowSquaredDeviation(_ x: UnsafePointer<Float>, _ n: Int, mean mu: Float) -> Double {
+    var total = 0.0
+    var start = 0
+    let vmu = Vec8(repeating: mu)
+    while start < n {
+        let m = Swift.min(sumBlock, n &- start)
+        let p = x + start
+        var a0 = Vec8(), a1 = Vec8()
+        var i = 0
+        while i &+ 16 <= m {
+            let d0 = load8(p + i) - vmu, d1 = load8(p + (i &+ 8)) - vmu
+            a0 = a0.addingProduct(d0, d0); a1 = a1.addingProduct(d1, d1)
+            i &+= 16
+        }
+        while i &+ 8 <= m { let d = load8(p + i) - vmu; a0 = a0.addingProduct(d, d); i &+= 8 }
+        var s = (a0 + a1).sum()
+        while i < m { let d = p[i] - mu; s += d * d; i &+= 1 }
+        total += Double(s)
+        start &+= m
+    }
+    return total
+}
+
+/// (Σ g[i], Σ g[i]·(x[i] − μ)) over n contiguous elements, in blocks as `rowSum` (BatchNorm's backward).
+@inlinable
+func rowSumAndCenteredDot(_ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ n: Int, mean mu: Float) -> (Double, Double) {
+    var sum = 0.0, dot = 0.0
+    var start = 0
+    let vmu = Vec8(repeating: mu)
+    while start < n {
+        let m = Swift.min(sumBlock, n &- start)
+        let gp = g + start, xp = x + start
+        var s0 = Vec8(), s1 = Vec8(), d0 = Vec8(), d1 = Vec8()
+        var i = 0
+        while i &+ 16 <= m {
+            let g0 = load8(gp + i), g1 = load8(gp + (i &+ 8))
+            s0 += g0; s1 += g1
+            d0 = d0.addingProduct(g0, load8(xp + i) - vmu); d1 = d1.addingProduct(g1, load8(xp + (i &+ 8)) - vmu)
+            i &+= 16
+        }
+        var s = (s0 + s1).sum(), d = (d0 + d1).sum()
+        while i < m { s += gp[i]; d += gp[i] * (xp[i] - mu); i &+= 1 }
+        sum += Double(s); dot += Double(d)
+        start &+= m
+    }
+    return (sum, dot)
+}
+
 /// NaN-propagating max (`isMax`) or min of n contiguous elements; −inf/+inf for n = 0.
 @inlinable
 func rowExtreme(_ x: UnsafePointer<Float>, _ n: Int, isMax: Bool) -> Float {

@@ -29,11 +29,12 @@ extension Variable {
                         withExtendedLifetime(xc) {
                             Threading.parallelFor(c, grain: 1) { range in
                                 for ch in range {
+                                    // Two passes, SIMD lanes summed in Float blocks and across blocks in Double.
                                     var s = 0.0
-                                    for b in 0..<n { let p = px + (b * c + ch) * l; for i in 0..<l { s += Double(p[i]) } }
+                                    for b in 0..<n { s += rowSum(px + (b * c + ch) * l, l) }
                                     let mu = s / Double(m)
                                     var v = 0.0
-                                    for b in 0..<n { let p = px + (b * c + ch) * l; for i in 0..<l { let d = Double(p[i]) - mu; v += d * d } }
+                                    for b in 0..<n { v += rowSquaredDeviation(px + (b * c + ch) * l, l, mean: Float(mu)) }
                                     pm[ch] = Float(mu)
                                     pi[ch] = Float(1 / (v / Double(m) + Double(epsilon)).squareRoot())
                                     pu[ch] = m > 1 ? Float(v / Double(m - 1)) : 0
@@ -87,10 +88,10 @@ extension Variable {
                                 var s = 0.0, sx = 0.0
                                 let mu = meanValues[ch], inv = invStd[ch]
                                 for b in 0..<n {
-                                    let xp = px + (b * c + ch) * l, gp = pg + (b * c + ch) * l
-                                    for i in 0..<l { s += Double(gp[i]); sx += Double(gp[i] * (xp[i] - mu) * inv) }
+                                    let (gs, gd) = rowSumAndCenteredDot(pg + (b * c + ch) * l, px + (b * c + ch) * l, l, mean: mu)
+                                    s += gs; sx += gd
                                 }
-                                ps[ch] = Float(s); psx[ch] = Float(sx)
+                                ps[ch] = Float(s); psx[ch] = Float(sx * Double(inv))
                             }
                         }
                     }

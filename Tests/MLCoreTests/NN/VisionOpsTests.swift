@@ -115,6 +115,44 @@ final class VisionOpsTests: XCTestCase {
         }
     }
 
+    func testBatchNormVectorisedStatisticsAgainstDouble() {
+        // Planes of 20 (one 16-wide block and a tail of 4) and 4100 (two Float blocks) values far from
+        // zero: the SIMD two-pass statistics and the backward sums against float64 by hand.
+        for (h, w) in [(4, 5), (41, 100)] {
+            let x = randomTensor([2, 3, h, w], seed: 30) + 1000
+            let upstream = randomTensor([2, 3, h, w], seed: 31)
+            let xv = Variable(x, requiresGrad: true), gamma = Variable(Tensor([0.5, 2, -1]), requiresGrad: true)
+            var rm: Tensor? = Tensor.zeros([3]), rv: Tensor? = Tensor.ones([3])
+            let y = Variable.batchNorm2d(xv, weight: gamma, bias: nil, runningMean: &rm, runningVar: &rv, training: true,
+                                         momentum: 1, epsilon: 1e-3)
+            y.backward(upstream)
+            let l = h * w, m = 2 * l, xs = x.scalars.map(Double.init), gs = upstream.scalars.map(Double.init)
+            for ch in 0..<3 {
+                var idx: [Int] = []
+                for b in 0..<2 { let start: Int = (b * 3 + ch) * l; idx += Array(start..<(start + l)) }
+                let fm = Double(m)
+                var mu = 0.0, v = 0.0, sumG = 0.0, sumGX = 0.0
+                for i in idx { mu += xs[i] }
+                mu /= fm
+                for i in idx { let d: Double = xs[i] - mu; v += d * d }
+                v /= fm
+                let inv: Double = 1 / (v + 1e-3).squareRoot(), g = Double(gamma.value.scalars[ch])
+                for i in idx { let d: Double = xs[i] - mu; sumG += gs[i]; sumGX += gs[i] * d * inv }
+                XCTAssertEqual(Double(rm!.scalars[ch]), mu, accuracy: 1e-3)
+                let unbiased: Double = v * fm / (fm - 1)
+                XCTAssertEqual(Double(rv!.scalars[ch]), unbiased, accuracy: 1e-4 * v + 1e-6)
+                XCTAssertEqual(Double(gamma.grad!.scalars[ch]), sumGX, accuracy: 1e-3 * Swift.max(1, abs(sumGX)))
+                for i in [idx[0], idx[l + 3], idx[m - 1]] {
+                    let xhat: Double = (xs[i] - mu) * inv
+                    XCTAssertEqual(Double(y.value.scalars[i]), xhat * g, accuracy: 2e-3)
+                    let inner: Double = fm * gs[i] - sumG - xhat * sumGX
+                    let dx: Double = g * inv / fm * inner
+                    XCTAssertEqual(Double(xv.grad!.scalars[i]), dx, accuracy: 2e-3 * Swift.max(1, abs(dx)))
+                }
+            }
+        }
+    }
+
     func testBatchNormModuleUpdatesRunningStatisticsAndLoadsTorchKeys() throws {
         let bn = BatchNorm2d("_bn0", features: 2, epsilon: 1e-3, factory: ParameterFactory(seed: 1))
         XCTAssertEqual(bn.parameters.map(\.name), ["_bn0.weight", "_bn0.bias", "_bn0.running_mean", "_bn0.running_var",
