@@ -324,7 +324,7 @@ enum Depthwise {
     ///
     /// Per plane, with ĝ the output gradient spread onto the stride grid (see `inputGradientWindow`):
     /// dx = ĝ ⋆ rot180(w) through the vectorised forward kernel, and
-    /// dw[i, j] = Σ_{Y, X} ĝ[Y, X] · x_pad[Y + i·d_h, X + j·d_w] as rows of 8-wide dot products. Both do
+    /// dw[i, j] = Σ_{Y, X} ĝ[Y, X] · x_pad[Y + i·d_h, X + j·d_w] as 8-wide dot products, row by row. Both do
     /// s_h·s_w times the necessary multiplies for strided layers (zeros of ĝ) and still beat the
     /// scalar scatter; the scatter remains for paddings wider than the kernel.
     static func backward(_ x: Tensor, weight: Tensor, grad g: Tensor, window win: Window2d,
@@ -338,7 +338,7 @@ enum Depthwise {
         let kh = win.kernel.h, kw = win.kernel.w, k = kh * kw
         let sh = win.stride.h, sw = win.stride.w, dh = win.dilation.h, dw = win.dilation.w
         let ph = h + win.padding.top + win.padding.bottom, pw = w + win.padding.left + win.padding.right
-        let hu = (oh - 1) * sh + 1, wu = (ow - 1) * sw + 1
+        let hu = (oh - 1) * sh + 1, wu = (ow - 1) * sw + 1, wu8 = (wu + 7) / 8 * 8
         let spread = sh > 1 || sw > 1
         let dx = needInput ? Tensor(uninitializedShape: x.shape) : nil
         let dW = needWeight ? Tensor(uninitializedShape: weight.shape) : nil
@@ -349,10 +349,15 @@ enum Depthwise {
         withExtendedLifetime((x, weight, g, dx, dW, dB)) {
             Threading.parallelFor(c, grain: 1) { range in
                 let scratch = UnsafeMutablePointer<Float>.allocate(capacity: planeScratch)
-                let padded = UnsafeMutablePointer<Float>.allocate(capacity: ph * pw)
+                let padded = UnsafeMutablePointer<Float>.allocate(capacity: ph * pw + 8)
                 let spreadPlane = UnsafeMutablePointer<Float>.allocate(capacity: spread ? hu * wu : 1)
-                defer { scratch.deallocate(); padded.deallocate(); spreadPlane.deallocate() }
+                let gridRows = UnsafeMutablePointer<Float>.allocate(capacity: hu * wu8)
+                let tapAcc = UnsafeMutablePointer<Vec8>.allocate(capacity: k)
+                defer { scratch.deallocate(); padded.deallocate(); spreadPlane.deallocate(); gridRows.deallocate(); tapAcc.deallocate() }
+                // Zeros that stay: the stride grid's gaps, the rows' padding to wu8, the slack.
                 if spread { spreadPlane.update(repeating: 0, count: hu * wu) }
+                gridRows.update(repeating: 0, count: hu * wu8)
+                (padded + ph * pw).update(repeating: 0, count: 8)
                 var rotated = [Float](repeating: 0, count: k), wAcc = [Float](repeating: 0, count: k)
                 for ch in range {
                     let wp = pwt + ch * k
@@ -378,23 +383,29 @@ enum Depthwise {
                         }
                         if pdw != nil {
                             pad(px + (b * c + ch) * h * w, h: h, w: w, padding: win.padding, into: padded)
-                            for i in 0..<kh {
-                                for j in 0..<kw {
-                                    var a0 = Vec8(repeating: 0), a1 = Vec8(repeating: 0), tail: Float = 0
-                                    for y in 0..<hu {
-                                        let gl = gu + y * wu, xl = UnsafePointer(padded + (y + i * dh) * pw + j * dw)
-                                        var xx = 0
-                                        while xx + 16 <= wu {
-                                            a0 = a0.addingProduct(load8(gl + xx), load8(xl + xx))
-                                            a1 = a1.addingProduct(load8(gl + xx + 8), load8(xl + xx + 8))
-                                            xx += 16
-                                        }
-                                        if xx + 8 <= wu { a0 = a0.addingProduct(load8(gl + xx), load8(xl + xx)); xx += 8 }
-                                        while xx < wu { tail += gl[xx] * xl[xx]; xx += 1 }
+                            // ĝ again with rows padded by zeros to a multiple of 8, so every dot product
+                            // is whole vectors (the lanes past a row multiply zeros; the input rows'
+                            // overrun lands in the next row or the slack).
+                            for y in 0..<oh {
+                                let row = gridRows + y * sh * wu8, src = gp + y * ow
+                                if sw == 1 { row.update(from: src, count: ow) } else { for xx in 0..<ow { row[xx * sw] = src[xx] } }
+                            }
+                            // Row by row, every tap: the gradient row and the k_h input rows under it
+                            // stay in L1 while the k_h·k_w dot products accumulate.
+                            for t in 0..<k { tapAcc[t] = Vec8(repeating: 0) }
+                            for y in 0..<hu {
+                                let gl = UnsafePointer(gridRows + y * wu8)
+                                for i in 0..<kh {
+                                    let row = UnsafePointer(padded + (y + i * dh) * pw)
+                                    for j in 0..<kw {
+                                        let xl = row + j * dw, t = i * kw + j
+                                        var a = tapAcc[t], xx = 0
+                                        while xx < wu8 { a = a.addingProduct(load8(gl + xx), load8(xl + xx)); xx += 8 }
+                                        tapAcc[t] = a
                                     }
-                                    wAcc[i * kw + j] += (a0 + a1).sum() + tail
                                 }
                             }
+                            for t in 0..<k { wAcc[t] += tapAcc[t].sum() }
                         }
                         if pdb != nil { for q in 0..<oh * ow { bAcc += gp[q] } }
                     }
