@@ -165,11 +165,7 @@ struct SSLTrain: ParsableCommand {
                                           config: .object(modelConfig), source: checkpoint.source)
             }
 
-            func median(_ v: [Double]) -> JSONValue {
-                guard !v.isEmpty else { return .null }
-                let s = v.sorted()
-                return .double(s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2)
-            }
+            func median(_ v: [Double]) -> JSONValue { (try? Statistics.quantile(v, 0.5)).map(JSONValue.double) ?? .null }
             let tail = Swift.min(10, losses.count)
             var report = Report(tool: "reb", command: "ssl-train")
             report.paper = paperCitation
