@@ -23,7 +23,7 @@ struct SSLTrain: ParsableCommand {
             --min-lr), the backbone frozen for the first --frozen-steps (default the reference's \
             40/300 of the steps), then trained in training mode. The reference runs 300 steps of \
             1,024 images at 256² on a GPU; the defaults (120 steps of 28 images at 224²) take about \
-            6 minutes on 2 cores. Only the training split's normal images are used; the report gives \
+            4 minutes on 2 free cores (8 on a busy machine). Only the training split's normal images are used; the report gives \
             the 7-way accuracy on DefectMaker versions of --eval-normals held-out normal images.
             """)
 
