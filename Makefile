@@ -113,12 +113,13 @@ bench: setup data build
 
 # Model-level benchmarks against PyTorch, same threads. Issue 4's model rows: each case in its own
 # process on both sides (so peak RSS is the case's), the peers with passive OpenMP waiting, then one
-# ratio table; one AdamW step over MiniLM-sized parameters; graft's fine-tuning step and mask epoch.
+# ratio table (with the EfficientNet training step of reb ssl-train); one AdamW step over MiniLM-sized
+# parameters; graft's fine-tuning step and mask epoch.
 # BENCH_PREFIX runs both sides under a wrapper, e.g. BENCH_PREFIX="chrt -f 10" (real-time priority,
 # root) shields them from other work on a shared machine (Docs/PERFORMANCE.md).
 BENCH_PREFIX ?=
 MODEL_CASES := bert_minilm_forward_b32_t128 bert_minilm_forward_b1_t16 bert_minilm_train_step_b16_t64 \
-               llama_prefill_128 llama_decode_64 efficientnet_lite0_b16
+               llama_prefill_128 llama_decode_64 efficientnet_lite0_b16 efficientnet_lite0_train_step_b28
 bench-models: setup data build torch-venv
 	rm -rf results/bench/models && mkdir -p results/bench/models
 	@set -e; for c in $(MODEL_CASES); do \
