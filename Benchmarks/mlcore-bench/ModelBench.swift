@@ -91,7 +91,7 @@ enum ModelBench {
         let context = ForwardContext(training: true, seed: 5)
         record("efficientnet", 28e9, "images/s", [(name, {
             optimizer.zeroGradients()
-            let features = model.forward(Variable(images), context: context, taps: [last]).taps[last]!.mean(axes: [2, 3])
+            let features = model.stageOutputs(Variable(images), context: context, stages: [last])[last]!.mean(axes: [2, 3])
             func block(_ x: Variable, _ fc: Linear, _ bn: BatchNorm2d) -> Variable {
                 let y = fc(x)
                 return bn(y.reshaped([y.shape[0], y.shape[1], 1, 1]), context: context).reshaped([y.shape[0], y.shape[1]]).relu()

@@ -68,7 +68,7 @@ if not args.filter or args.filter in TRAIN:
 
     def train_step():
         optimizer.zero_grad()
-        _, taps = trained(images, taps=(last,))
+        taps = trained(images, taps=(last,), blocks_only=True)
         logits = head(taps[last].mean(dim=(2, 3)))
         torch.nn.functional.binary_cross_entropy_with_logits(logits, targets).backward()
         optimizer.step()

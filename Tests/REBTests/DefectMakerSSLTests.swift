@@ -47,6 +47,14 @@ final class DefectMakerSSLTests: XCTestCase {
         var grey: [Float] = [100, 100, 100, 200, 200, 200]
         SSLAugmentation.colorJitter(&grey, pixels: 2, brightness: 1, contrast: 0.5, saturation: 0.3)
         for (a, b) in zip(grey, [125, 125, 125, 175, 175, 175] as [Float]) { XCTAssertEqual(a, b, accuracy: 1e-3) }
+        // The order matters: brightness 1.1 then contrast 0.5 on grey 100 and 250 (clipped to 255, mean
+        // 182.5) gives 146.25 and 218.75; contrast first (mean 175) then brightness, 151.25 and 233.75.
+        var first: [Float] = [100, 100, 100, 250, 250, 250], second = first
+        SSLAugmentation.colorJitter(&first, pixels: 2, brightness: 1.1, contrast: 0.5, saturation: 1)
+        SSLAugmentation.colorJitter(&second, pixels: 2, brightness: 1.1, contrast: 0.5, saturation: 1,
+                                    order: [.contrast, .brightness, .saturation])
+        XCTAssertEqual(first[0], 146.25, accuracy: 1e-3); XCTAssertEqual(first[3], 218.75, accuracy: 1e-3)
+        XCTAssertEqual(second[0], 151.25, accuracy: 1e-3); XCTAssertEqual(second[3], 233.75, accuracy: 1e-3)
         // Saturation 0 turns a colour into its grey 0.299·R + 0.587·G + 0.114·B.
         var colour: [Float] = [200, 100, 0]
         SSLAugmentation.colorJitter(&colour, pixels: 1, brightness: 1, contrast: 1, saturation: 0)
@@ -60,7 +68,8 @@ final class DefectMakerSSLTests: XCTestCase {
 
     func testBatchHasEachNormalThenItsSixVersions() {
         var rng = RandomGenerator(seed: 1)
-        let batch = DefectMakerSSL.makeBatch([texture(seed: 2), texture(seed: 3)], rng: &rng)
+        let donors = [texture(seed: 4), texture(seed: 5)]
+        let batch = DefectMakerSSL.makeBatch([texture(seed: 2), texture(seed: 3)], donors: donors, rng: &rng)
         XCTAssertEqual(batch.labels, [0, 1, 2, 3, 4, 5, 6, 0, 1, 2, 3, 4, 5, 6])
         XCTAssertEqual(DefectMakerSSL.classNames, ["normal", "rect-cut", "rect-noise", "scar-cut", "scar-noise", "clump-cut", "clump-noise"])
         XCTAssertTrue(batch.images.allSatisfy { $0.width == 40 && $0.height == 40 })
@@ -70,7 +79,7 @@ final class DefectMakerSSLTests: XCTestCase {
         }
         // Same seed, same batch.
         var again = RandomGenerator(seed: 1)
-        XCTAssertEqual(DefectMakerSSL.makeBatch([texture(seed: 2), texture(seed: 3)], rng: &again).images, batch.images)
+        XCTAssertEqual(DefectMakerSSL.makeBatch([texture(seed: 2), texture(seed: 3)], donors: donors, rng: &again).images, batch.images)
     }
 
     func testHeadLayoutFollowsTheReference() {
@@ -103,7 +112,7 @@ final class DefectMakerSSLTests: XCTestCase {
                                        minimumLearningRate: 0.001, inputSize: 32)
         let trainer = try DefectMakerSSL(backbone: backbone, config: config, seed: 5)
         var rng = RandomGenerator(seed: 6)
-        let batch = DefectMakerSSL.makeBatch([texture(seed: 7), texture(seed: 8)], rng: &rng)
+        let batch = DefectMakerSSL.makeBatch([texture(seed: 7), texture(seed: 8)], donors: [texture(seed: 13)], rng: &rng)
         let stem = backbone.convStem.weight.value.scalars, head = trainer.head.output.weight.value.scalars
         let first = trainer.step(batch)
         XCTAssertTrue(first.frozen)
@@ -119,7 +128,7 @@ final class DefectMakerSSLTests: XCTestCase {
         let expected: [Float] = [0.05, 0.001 + 0.049 * 0.75, 0.001 + 0.049 * 0.25, 0.05]
         for (r, e) in zip([first, second, third, fourth], expected) { XCTAssertEqual(r.learningRate, e, accuracy: 1e-6) }
         XCTAssertEqual(config.effectiveFrozenSteps, 2)
-        XCTAssertEqual(SSLTrainingConfig(steps: 300).effectiveFrozenSteps, 40, "the reference's 40 of 300")
+        XCTAssertEqual(SSLTrainingConfig(steps: 300).effectiveFrozenSteps, 39, "the reference's 39 of 300 (epo < 40, from 1)")
         XCTAssertEqual(SSLTrainingConfig(steps: 300).effectiveRestartPeriod, 330, "the reference's T0 for 300 steps")
         XCTAssertThrowsError(try SSLTrainingConfig(steps: 3, frozenSteps: 4).validate())
     }
@@ -128,7 +137,7 @@ final class DefectMakerSSLTests: XCTestCase {
         let trainer = try DefectMakerSSL(backbone: try tinyBackbone(),
                                          config: SSLTrainingConfig(steps: 30, frozenSteps: 0, learningRate: 0.05, inputSize: 32), seed: 9)
         var rng = RandomGenerator(seed: 10)
-        let batch = DefectMakerSSL.makeBatch([texture(seed: 11), texture(seed: 12)], rng: &rng)
+        let batch = DefectMakerSSL.makeBatch([texture(seed: 11), texture(seed: 12)], donors: [texture(seed: 14)], rng: &rng)
         let losses = (0..<30).map { _ in trainer.step(batch).loss }
         XCTAssertTrue(losses.allSatisfy(\.isFinite))
         XCTAssertLessThan(losses.suffix(5).reduce(0, +) / 5, 0.6 * losses.prefix(3).reduce(0, +) / 3, "\(losses)")

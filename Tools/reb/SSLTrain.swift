@@ -14,15 +14,16 @@ struct SSLTrain: ParsableCommand {
             Example:
               reb ssl-train --steps 120 --normals-per-step 4 --save ssl.h5 -o ssl.json
               reb fit --weights ssl.h5 --save bank-ssl.h5 -o fit-ssl.json
-            Each step takes --normals-per-step training normal images, augments them (ColorJitter 0.1, \
-            a random rotation/flip/transpose) and adds each one's six DefectMaker versions, so a batch \
+            Each step takes --normals-per-step training normal images, augments them (ColorJitter 0.1 \
+            without hue, a random rotation/flip/transpose) and adds each one's six DefectMaker versions \
+            (cut fills from random training images), so a batch \
             has 7× as many images, labelled normal or by defect kind. The backbone's last stage is \
             average-pooled into an MLP head (512, 256; BatchNorm, ReLU) with 7 sigmoid outputs, trained \
             with binary cross-entropy on one-hot targets; SGD (lr 0.03, momentum 0.9, weight decay \
             3e-5 on every parameter), cosine annealing with warm restarts (T0 = 1.1 × steps, to \
             --min-lr), the backbone frozen for the first --frozen-steps (default the reference's \
-            40/300 of the steps), then trained in training mode. The reference runs 300 steps of \
-            1,024 images at 256² on a GPU; the defaults (120 steps of 28 images at 224²) take about \
+            39/300 of the steps), then trained in training mode up to its last stage. The reference \
+            runs 300 steps of 1,008 images at 256² on a GPU; the defaults (120 steps of 28 images at 224²) take about \
             4 minutes on 2 free cores (8 on a busy machine). Only the training split's normal images are used; the report gives \
             the 7-way accuracy on DefectMaker versions of --eval-normals held-out normal images.
             """)
@@ -37,23 +38,23 @@ struct SSLTrain: ParsableCommand {
     @Option(help: "Normal images per step (each brings its six defect versions: a batch of 7× this).")
     var normalsPerStep = 4
 
-    @Option(help: "Steps with the backbone frozen at the start (default ⌈steps · 40/300⌉, the reference's fraction).")
+    @Option(help: "Steps with the backbone frozen at the start (default ⌈steps · 39/300⌉, the reference's fraction).")
     var frozenSteps: Int?
 
     @Option(help: "SGD learning rate.")
-    var lr: Float = 0.03
+    var lr = 0.03
 
     @Option(help: "SGD momentum.")
-    var momentum: Float = 0.9
+    var momentum = 0.9
 
     @Option(help: "L2 weight decay on every parameter.")
-    var weightDecay: Float = 3e-5
+    var weightDecay = 3e-5
 
     @Option(help: "Warm-restart period T0 in steps (default ⌈1.1 · steps⌉: one cosine decay, as the reference's 330 for 300).")
     var restartPeriod: Int?
 
     @Option(help: "Smallest learning rate of the cosine schedule.")
-    var minLr: Float = 1e-5
+    var minLr = 1e-5
 
     @Option(help: "Square network input side in pixels.")
     var inputSize = 224
@@ -68,9 +69,9 @@ struct SSLTrain: ParsableCommand {
     var save: String
 
     var trainingConfig: SSLTrainingConfig {
-        SSLTrainingConfig(steps: steps, normalsPerStep: normalsPerStep, frozenSteps: frozenSteps, learningRate: lr,
-                          momentum: momentum, weightDecay: weightDecay, restartPeriod: restartPeriod,
-                          minimumLearningRate: minLr, inputSize: inputSize)
+        SSLTrainingConfig(steps: steps, normalsPerStep: normalsPerStep, frozenSteps: frozenSteps, learningRate: Float(lr),
+                          momentum: Float(momentum), weightDecay: Float(weightDecay), restartPeriod: restartPeriod,
+                          minimumLearningRate: Float(minLr), inputSize: inputSize)
     }
 
     func validate() throws {
@@ -82,8 +83,11 @@ struct SSLTrain: ParsableCommand {
     func run() throws {
         try ToolRunner.run(tool: "reb", command: "ssl-train", options: common) { context in
             let (set, split) = try context.timer.measure("data") { try data.load() }
-            guard split.train.count * 7 >= 2 else {
-                throw REBError.emptySet(what: "the training batch", reason: "--train-normals \(data.trainNormals) gives fewer than 2 images per step")
+            guard normalsPerStep <= split.train.count else {
+                throw REBError.invalidArgument("--normals-per-step \(normalsPerStep) is more than the \(split.train.count) training normals")
+            }
+            guard set.width == set.height else {
+                throw REBError.badImages(file: set.path, reason: "are \(set.width)×\(set.height); ssl-train needs square images (its rotations and transposes swap the sides)")
             }
             let weightsPath = try resolveNameOrPath(backbone.weights)
             let checkpoint = try Checkpoint(path: weightsPath)
@@ -91,7 +95,9 @@ struct SSLTrain: ParsableCommand {
             let config = trainingConfig
             var rng = context.random
             let trainer = try DefectMakerSSL(backbone: model, config: config, seed: rng.next())
-            let perStep = Swift.min(normalsPerStep, split.train.count)
+            let perStep = normalsPerStep
+            // The training normals in memory: each step's images and the cut fills' random donors.
+            let trainImages = try context.timer.measure("images") { try set.images(split.train) }
             log("reb ssl-train: \(steps) steps of \(perStep) normal images × 7 versions (\(config.effectiveFrozenSteps) with the backbone frozen), from \(split.train.count) training normals", quiet: common.quiet)
 
             var losses: [Double] = [], accuracies: [Double] = [], rates: [Double] = []
@@ -99,12 +105,15 @@ struct SSLTrain: ParsableCommand {
             let bar = ProgressBar("ssl-train", total: steps, unit: "steps", quiet: common.quiet)
             var order: [Int] = []
             for s in 0..<steps {
-                // Normal images drawn without replacement, reshuffled each pass over the training split.
-                if order.count < perStep { var fresh = split.train; rng.shuffle(&fresh); order += fresh }
+                // Normal images drawn without replacement, a fresh shuffle when a pass over the training
+                // split has fewer left than a batch (the rest dropped, as the reference's drop_last).
+                if order.count < perStep { order = Array(trainImages.indices); rng.shuffle(&order) }
                 let rows = Array(order.prefix(perStep))
                 order.removeFirst(perStep)
                 let t0 = DispatchTime.now().uptimeNanoseconds
-                let batch = try context.timer.measure("batches") { DefectMakerSSL.makeBatch(try set.images(rows), rng: &rng) }
+                let batch = context.timer.measure("batches") {
+                    DefectMakerSSL.makeBatch(rows.map { trainImages[$0] }, donors: trainImages, rng: &rng)
+                }
                 let t1 = DispatchTime.now().uptimeNanoseconds
                 let result = context.timer.measure("steps") { trainer.step(batch) }
                 let t2 = DispatchTime.now().uptimeNanoseconds
@@ -136,7 +145,7 @@ struct SSLTrain: ParsableCommand {
                     var start = 0
                     while start < evalRows.count {
                         let rows = Array(evalRows[start..<Swift.min(start + chunk, evalRows.count)])
-                        let batch = DefectMakerSSL.makeBatch(try set.images(rows), rng: &evalRng)
+                        let batch = DefectMakerSSL.makeBatch(try set.images(rows), donors: trainImages, rng: &evalRng)
                         let (loss, p) = trainer.evaluate(batch)
                         lossSum += Double(loss) * Double(batch.labels.count)
                         predictions += p; labels += batch.labels
@@ -173,9 +182,9 @@ struct SSLTrain: ParsableCommand {
                              "split_sizes": ["train": .int(split.train.count), "held_out_normal": .int(split.heldOutNormal.count)]]
             report.config = data.config.merging([
                 "weights": .string(backbone.weights), "steps": .int(steps), "normals_per_step": .int(perStep),
-                "batch_images": .int(perStep * 7), "frozen_steps": .int(config.effectiveFrozenSteps), "lr": .double(Double(lr)),
-                "momentum": .double(Double(momentum)), "weight_decay": .double(Double(weightDecay)),
-                "restart_period": .int(config.effectiveRestartPeriod), "min_lr": .double(Double(minLr)),
+                "batch_images": .int(perStep * 7), "frozen_steps": .int(config.effectiveFrozenSteps), "lr": .double(lr),
+                "momentum": .double(momentum), "weight_decay": .double(weightDecay),
+                "restart_period": .int(config.effectiveRestartPeriod), "min_lr": .double(minLr),
                 "input_size": .int(inputSize), "eval_normals": .int(evalRows.count), "save": .string(save),
                 "classes": JSONValue(DefectMakerSSL.classNames),
             ]) { a, _ in a }
@@ -192,7 +201,7 @@ struct SSLTrain: ParsableCommand {
                 "curve": ["loss": JSONValue(losses), "accuracy": JSONValue(accuracies), "learning_rate": JSONValue(rates)],
             ]
             report.units = ["final_train_loss": "BCE (mean of the last 10 steps)", "final_train_accuracy": "fraction (last 10 steps)",
-                            "held_out_accuracy": "fraction", "seconds_per_frozen_step": "s (median)",
+                            "held_out_loss": "BCE", "held_out_accuracy": "fraction", "seconds_per_frozen_step": "s (median)",
                             "seconds_per_trained_step": "s (median)", "seconds_per_batch_synthesis": "s (median)"]
             return report
         }

@@ -56,8 +56,10 @@ class EfficientNetLite(torch.nn.Module):
         return F.batch_norm(x, p[name + ".running_mean"], p[name + ".running_var"], p[name + ".weight"],
                             p[name + ".bias"], self.training, 0.01, self.eps)
 
-    def forward(self, x, taps=()):
-        """x [N, 3, H, W] normalised -> logits [N, classes] (and the outputs of the blocks in `taps`)."""
+    def forward(self, x, taps=(), blocks_only=False):
+        """x [N, 3, H, W] normalised -> logits [N, classes] (and the outputs of the blocks in `taps`);
+        with `blocks_only`, only the tapped outputs, computed up to the last tapped block (as MLCore's
+        `EfficientNetLite.stageOutputs`)."""
         x = F.relu6(self.bn(self.conv(x, "_conv_stem", 2), "_bn0"))
         tapped = {}
         for i, b in enumerate(self.config["blocks"]):
@@ -72,6 +74,8 @@ class EfficientNetLite(torch.nn.Module):
             x = h
             if i in taps:
                 tapped[i] = x
+            if blocks_only and i == max(taps):
+                return tapped
         x = F.relu6(self.bn(self.conv(x, "_conv_head"), "_bn1"))
         x = F.adaptive_avg_pool2d(x, 1).flatten(1)
         logits = F.linear(x, self.p["_fc.weight"], self.p["_fc.bias"])

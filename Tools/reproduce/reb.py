@@ -114,7 +114,8 @@ def table(evals, settings, quick, ssl=None, ssl_evals=None):
                   f"backbone frozen for the first {c['frozen_steps']}, lr {c['lr']:g} (cosine, T0 = {c['restart_period']}); "
                   f"7-way accuracy {100 * m['final_train_accuracy']:.1f}% on the last training batches, "
                   f"{100 * (m['held_out_accuracy'] or 0):.1f}% on DefectMaker versions of {c['eval_normals']} held-out normals "
-                  f"(chance 14.3%); {m['seconds_per_trained_step']:.2f} s per trained step (the reference: 300 steps of 1,024 images at 256²).", ""]
+                  f"(chance 14.3%); {m['seconds_per_trained_step'] or float('nan'):.2f} s per trained step "
+                  f"(the reference: 300 steps of 1,008 images at 256²).", ""]
     for ratio, (_, evaluation) in evals.items():
         synthetic = evaluation["metrics"].get("synthetic_defects")
         if synthetic:

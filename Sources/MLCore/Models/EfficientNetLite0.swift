@@ -204,18 +204,36 @@ public final class EfficientNetLite: Module {
     /// Training (context training): batch statistics, dropout before `_fc`, drop-connect rate scaled by
     /// block index / block count (efficientnet_pytorch extract_features).
     public func forward(_ x: Variable, context: ForwardContext? = nil, taps: Set<Int> = []) -> (logits: Variable, taps: [Int: Variable]) {
+        let (last, out) = runBlocks(x, context: context, taps: taps, through: blocks.count - 1)
+        let h = bn1(convHead(last), context: context).relu6()
+        let pooled = h.mean(axes: [2, 3])
+        let logits = fc(pooled.dropout(config.dropoutRate, context: context))
+        return (logits, out)
+    }
+
+    /// Differentiable stage outputs only: the stem and the blocks up to the last stage in `stages`
+    /// (stage indices as `forward`'s taps), nothing after — so in training mode no later BatchNorm
+    /// updates its running statistics and no work is spent on the head.
+    /// - Returns: [stage: [N, C_s, H_s, W_s]].
+    /// - Precondition: `stages` is non-empty and within 0..<stageCount.
+    public func stageOutputs(_ x: Variable, context: ForwardContext? = nil, stages: Set<Int>) -> [Int: Variable] {
+        require(!stages.isEmpty && stages.allSatisfy { (0..<stageCount).contains($0) },
+                "EfficientNetLite.stageOutputs: stages \(stages.sorted()) must be in 0..<\(stageCount)")
+        return runBlocks(x, context: context, taps: stages, through: config.stageEnds[stages.max()!]).taps
+    }
+
+    /// Stem and blocks 0...`lastBlock` (drop-connect rate scaled by block index / block count), with
+    /// the outputs of the stages in `taps`.
+    private func runBlocks(_ x: Variable, context: ForwardContext?, taps: Set<Int>, through lastBlock: Int) -> (Variable, taps: [Int: Variable]) {
         require(x.rank == 4 && x.shape[1] == 3, "EfficientNetLite: input \(x.shape) must be [N, 3, H, W]")
         var h = bn0(convStem(x), context: context).relu6()
         var out: [Int: Variable] = [:]
         let ends = config.stageEnds
-        for (i, block) in blocks.enumerated() {
+        for (i, block) in blocks.enumerated() where i <= lastBlock {
             h = block(h, context: context, dropConnect: config.dropConnectRate * Float(i) / Float(blocks.count))
             if let stage = ends.firstIndex(of: i), taps.contains(stage) { out[stage] = h }
         }
-        h = bn1(convHead(h), context: context).relu6()
-        let pooled = h.mean(axes: [2, 3])
-        let logits = fc(pooled.dropout(config.dropoutRate, context: context))
-        return (logits, out)
+        return (h, out)
     }
 
     // MARK: Inference engine

@@ -82,16 +82,31 @@ final class TensorStorage: @unchecked Sendable {
 /// images at 224² allocates about 3 GiB, and with the earlier 512 MiB limit every step faulted most
 /// of it in afresh and took twice as long (Docs/PERFORMANCE.md, "Vision training step").
 public enum BufferCache {
-    /// Total bytes the cache may hold (default: a quarter of physical memory, at most 8 GiB);
-    /// 0 disables caching.
+    /// Total bytes the cache may hold (default: a quarter of the memory available to the process —
+    /// physical or its cgroup's limit — at most 8 GiB; `MLCORE_BUFFER_CACHE_MIB` overrides it);
+    /// 0 disables caching. Freed buffers are held only up to this limit, so a process's resident
+    /// memory can exceed its live tensors by as much.
     public static var limitBytes: Int {
         get { state.withLock { $0.limit } }
         set { state.withLock { $0.limit = Swift.max(0, newValue); $0.trim() } }
     }
     static let minimumBytes = 1 << 16
     static let maximumBuffersPerSize = 64
-    /// A quarter of physical memory, at most 8 GiB.
-    static let defaultLimit = Int(Swift.min(ProcessInfo.processInfo.physicalMemory / 4, 8 << 30))
+    /// `MLCORE_BUFFER_CACHE_MIB` when set; else a quarter of the memory this process may use (the
+    /// physical memory, or the cgroup's limit when lower, as in a container), at most 8 GiB.
+    static let defaultLimit: Int = {
+        if let text = ProcessInfo.processInfo.environment["MLCORE_BUFFER_CACHE_MIB"], let mib = Int(text), mib >= 0 {
+            return mib << 20
+        }
+        var memory = ProcessInfo.processInfo.physicalMemory
+        for path in ["/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"] {
+            if let text = try? String(contentsOfFile: path, encoding: .utf8),
+               let limit = UInt64(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
+                memory = Swift.min(memory, limit)
+            }
+        }
+        return Int(Swift.min(memory / 4, 8 << 30))
+    }()
 
     struct State: ~Copyable {
         var buffers: [Int: [UInt]] = [:]   // size → addresses

@@ -86,7 +86,8 @@ public struct DefectMaker: Sendable {
     }
 
     /// CutFill: `donor` shifted by a random offset (wrapping around), with ColorJitter 0.1 (brightness,
-    /// contrast and saturation factors in U(0.9, 1.1), applied in that order as torchvision does).
+    /// contrast and saturation factors in U(0.9, 1.1), applied in that fixed order; torchvision draws
+    /// a random order, and the reference jitters hue too: see Docs/reb.md).
     public func cutFill(_ donor: RGBImage, rng: inout RandomGenerator) -> RGBImage {
         let w = donor.width, h = donor.height
         let dx = rng.nextInt(below: w), dy = rng.nextInt(below: h)

@@ -47,29 +47,44 @@ public enum SSLAugmentation {
         return RGBImage(width: ow, height: oh, pixels: out)
     }
 
-    /// ColorJitter with factors b, c, s (torchvision's brightness, contrast and saturation adjustments,
-    /// applied in that order on pixel values 0–255 kept as floats between the steps): x·b clipped to
-    /// 255; then g̅ + c·(x − g̅) with g̅ the image's mean grey (0.299 R + 0.587 G + 0.114 B); then
-    /// g + s·(x − g) with g the pixel's grey; clipped to [0, 255] and rounded at the end. Hue is not
-    /// jittered (see Docs/reb.md).
+    /// The three ColorJitter adjustments torchvision's `ColorJitter` draws an order for.
+    public enum Adjustment: Sendable, CaseIterable { case brightness, contrast, saturation }
+
+    /// ColorJitter with factors b, c, s (torchvision's adjustments on pixel values 0–255 kept as floats
+    /// between the steps): brightness x·b clipped to 255; contrast g̅ + c·(x − g̅) with g̅ the image's
+    /// mean grey (0.299 R + 0.587 G + 0.114 B), clipped to [0, 255]; saturation g + s·(x − g) with g the
+    /// pixel's grey, clipped — applied in `order` (torchvision draws it at random per image; the
+    /// default is the fixed order DefectMaker's cut fill uses). Rounding is left to the caller. Hue is
+    /// not jittered (see Docs/reb.md).
     /// - Parameters: values: interleaved RGB [H·W·3] (modified in place).
-    public static func colorJitter(_ values: inout [Float], pixels: Int, brightness: Float, contrast: Float, saturation: Float) {
-        for i in values.indices { values[i] = Swift.min(255, values[i] * brightness) }
+    public static func colorJitter(_ values: inout [Float], pixels: Int, brightness: Float, contrast: Float, saturation: Float,
+                                   order: [Adjustment] = Adjustment.allCases) {
         func grey(_ i: Int) -> Float { 0.299 * values[i * 3] + 0.587 * values[i * 3 + 1] + 0.114 * values[i * 3 + 2] }
-        let meanGrey = (0..<pixels).reduce(Float(0)) { $0 + grey($1) } / Float(Swift.max(pixels, 1))
-        for i in values.indices { values[i] = Swift.min(255, Swift.max(0, meanGrey + contrast * (values[i] - meanGrey))) }
-        for p in 0..<pixels {
-            let g = grey(p)
-            for c in 0..<3 { values[p * 3 + c] = Swift.min(255, Swift.max(0, g + saturation * (values[p * 3 + c] - g))) }
+        for adjustment in order {
+            switch adjustment {
+            case .brightness:
+                for i in values.indices { values[i] = Swift.min(255, values[i] * brightness) }
+            case .contrast:
+                let meanGrey = (0..<pixels).reduce(Float(0)) { $0 + grey($1) } / Float(Swift.max(pixels, 1))
+                for i in values.indices { values[i] = Swift.min(255, Swift.max(0, meanGrey + contrast * (values[i] - meanGrey))) }
+            case .saturation:
+                for p in 0..<pixels {
+                    let g = grey(p)
+                    for c in 0..<3 { values[p * 3 + c] = Swift.min(255, Swift.max(0, g + saturation * (values[p * 3 + c] - g))) }
+                }
+            }
         }
     }
 
-    /// The reference's per-image augmentation: ColorJitter 0.1 (factors U(0.9, 1.1)), then a random
-    /// orientation from `Orientation.referenceChoices`.
+    /// The reference's per-image augmentation: ColorJitter 0.1 (factors U(0.9, 1.1), the three
+    /// adjustments in a random order as torchvision; no hue), then a random orientation from
+    /// `Orientation.referenceChoices`.
     public static func augment(_ image: RGBImage, rng: inout RandomGenerator) -> RGBImage {
         let b = rng.uniform(0.9, 1.1), c = rng.uniform(0.9, 1.1), s = rng.uniform(0.9, 1.1)
+        var order = Adjustment.allCases
+        rng.shuffle(&order)
         var values = image.pixels.map(Float.init)
-        colorJitter(&values, pixels: image.width * image.height, brightness: b, contrast: c, saturation: s)
+        colorJitter(&values, pixels: image.width * image.height, brightness: b, contrast: c, saturation: s, order: order)
         let jittered = RGBImage(width: image.width, height: image.height, pixels: values.map { UInt8($0.rounded()) })
         return oriented(jittered, Orientation.referenceChoices[rng.nextInt(below: Orientation.referenceChoices.count)])
     }

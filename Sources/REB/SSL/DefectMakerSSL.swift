@@ -2,17 +2,19 @@ import Foundation
 import MLCore
 
 /// Settings of REB's DefectMaker self-supervised fine-tuning (Stage 1; reference
-/// projects/reb_mvtec*/param_space.py and src/module.py `train_SSL`), with the scale as options: the
-/// reference takes 300 SGD steps of 1,024 images (≈ 146 normal images × 7 versions, in 3 accumulated
-/// forward passes) at 256², the backbone frozen for the first 40; here the step count and batch are
-/// chosen for a CPU and the frozen fraction, the warm-restart period and the optimiser follow them.
+/// projects/reb_mvtec_loco/param_space.py `set_dm6_param` and src/module.py `train_SSL`), with the
+/// scale as options: the reference takes 300 SGD steps of 1,008 images (3 accumulated forward passes
+/// of 48 normal images × 7 versions) at 256², the backbone frozen for the first 39 (`epo < 40` with
+/// epochs counted from 1); here the step count and batch are chosen for a CPU and the frozen
+/// fraction, the warm-restart period and the optimiser follow them.
 public struct SSLTrainingConfig: Sendable, Equatable {
     /// Optimiser steps.
     public var steps: Int
     /// Normal images per step; each brings its 6 DefectMaker versions (a batch of 7× this).
     public var normalsPerStep: Int
     /// Steps with the backbone frozen (evaluation mode, no gradient) at the start: the reference's
-    /// `AdjustEpochResHook(freeze_epoch=40)` of 300 steps; nil: the same fraction, ⌈steps · 40/300⌉.
+    /// `AdjustEpochResHook(freeze_epoch=40)` freezes 39 of 300 steps; nil: the same fraction,
+    /// ⌈steps · 39/300⌉.
     public var frozenSteps: Int?
     /// SGD learning rate (reference 0.03), momentum (0.9) and L2 weight decay on every parameter (3e-5).
     public var learningRate: Float, momentum: Float, weightDecay: Float
@@ -25,7 +27,7 @@ public struct SSLTrainingConfig: Sendable, Equatable {
     public var inputSize: Int
 
     /// The reference's optimiser and schedule at a CPU scale: 120 steps of 4 normal images (28
-    /// images, 3,360 in all, against the reference's 307,200), 224² inputs.
+    /// images, 3,360 in all, against the reference's 302,400), 224² inputs.
     public init(steps: Int = 120, normalsPerStep: Int = 4, frozenSteps: Int? = nil, learningRate: Float = 0.03,
                 momentum: Float = 0.9, weightDecay: Float = 3e-5, restartPeriod: Int? = nil,
                 minimumLearningRate: Float = 1e-5, inputSize: Int = 224) {
@@ -41,7 +43,7 @@ public struct SSLTrainingConfig: Sendable, Equatable {
     }
 
     /// The frozen steps in effect.
-    public var effectiveFrozenSteps: Int { frozenSteps ?? (steps * 40 + 299) / 300 }
+    public var effectiveFrozenSteps: Int { frozenSteps ?? (steps * 39 + 299) / 300 }
     /// The warm-restart period in effect.
     public var effectiveRestartPeriod: Int { restartPeriod ?? Swift.max(1, (steps * 11 + 9) / 10) }
 
@@ -144,17 +146,21 @@ public final class DefectMakerSSL {
     }
 
     /// The batch of `normals`: each augmented (`SSLAugmentation.augment`), then followed by its six
-    /// DefectMaker versions (`DefectKind.all` order); the cut fills of image i come from the next
-    /// augmented image of the batch (itself when alone), as the reference cuts from another normal image.
-    /// - Precondition: `normals` is non-empty and its images share one square size.
-    public static func makeBatch(_ normals: [RGBImage], maker: DefectMaker = DefectMaker(), rng: inout RandomGenerator) -> SSLBatch {
-        let augmented = normals.map { SSLAugmentation.augment($0, rng: &rng) }
+    /// DefectMaker versions (`DefectKind.all` order). Each cut fill comes from a random image of
+    /// `donors`, augmented on its own, as the reference's `CutFillMaker` draws a random training image.
+    /// - Precondition: `normals` and `donors` are non-empty and all images share one square size.
+    public static func makeBatch(_ normals: [RGBImage], donors: [RGBImage], maker: DefectMaker = DefectMaker(),
+                                 rng: inout RandomGenerator) -> SSLBatch {
+        require(!normals.isEmpty && !donors.isEmpty, "DefectMakerSSL.makeBatch: no normal or no donor image")
+        require((normals + donors).allSatisfy { $0.width == normals[0].width && $0.height == normals[0].width },
+                "DefectMakerSSL.makeBatch: the images must share one square size (rotations swap the sides)")
         var images: [RGBImage] = [], labels: [Int] = []
-        for (i, image) in augmented.enumerated() {
+        for normal in normals {
+            let image = SSLAugmentation.augment(normal, rng: &rng)
             images.append(image)
             labels.append(0)
-            let donor = augmented[(i + 1) % augmented.count]
             for (c, kind) in DefectKind.all.enumerated() {
+                let donor = kind.fill == .cut ? SSLAugmentation.augment(donors[rng.nextInt(below: donors.count)], rng: &rng) : image
                 images.append(maker.make(image, kind: kind, donor: donor, rng: &rng).image)
                 labels.append(c + 1)
             }
@@ -183,7 +189,9 @@ public final class DefectMakerSSL {
             // False and calls backbone.eval()).
             pooled = Variable(backbone.predict(x, taps: [lastStage]).taps[lastStage]!.mean(axes: [2, 3]))
         } else {
-            pooled = backbone.forward(Variable(x), context: context, taps: [lastStage]).taps[lastStage]!.mean(axes: [2, 3])
+            // Training mode up to the last stage only (the classifier head of the ImageNet network
+            // is not part of this model: its BatchNorm statistics stay as loaded).
+            pooled = backbone.stageOutputs(Variable(x), context: context, stages: [lastStage])[lastStage]!.mean(axes: [2, 3])
         }
         let logits = head(pooled, context: context)
         let loss = Variable.binaryCrossEntropyWithLogits(logits, targets: Variable(Self.oneHot(batch.labels)))

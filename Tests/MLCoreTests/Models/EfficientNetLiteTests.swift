@@ -28,6 +28,23 @@ final class EfficientNetLiteTests: XCTestCase {
         return model
     }
 
+    func testStageOutputsStopAtTheLastStage() throws {
+        let model = try makeModel()
+        let x = randomTensor([2, 3, 17, 15], seed: 6)
+        let full = withoutGradient { model.forward(Variable(x), taps: [0]) }.taps[0]!.value
+        let partial = withoutGradient { model.stageOutputs(Variable(x), stages: [0]) }
+        XCTAssertEqual(Array(partial.keys), [0])
+        assertClose(partial[0]!.value, full, rtol: 0, atol: 0, "stage 0")
+        // Training mode through stage 0 only: block 0's BatchNorms count a batch, the later blocks'
+        // and the head's do not.
+        let before = model.bn1.runningMean.value.scalars
+        _ = model.stageOutputs(Variable(x), context: ForwardContext(training: true, seed: 1), stages: [0])
+        XCTAssertEqual(model.blocks[0].bn1.numBatchesTracked.value.item, 1)
+        XCTAssertEqual(model.blocks[1].bn1.numBatchesTracked.value.item, 0)
+        XCTAssertEqual(model.bn1.numBatchesTracked.value.item, 0)
+        XCTAssertEqual(model.bn1.runningMean.value.scalars, before)
+    }
+
     func testStagesAndInferenceEngineMatchForward() throws {
         let model = try makeModel()
         XCTAssertEqual(model.config.stageStarts, [0, 1])

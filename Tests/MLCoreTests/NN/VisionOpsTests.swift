@@ -182,8 +182,11 @@ final class VisionOpsTests: XCTestCase {
             let fast = Tensor.conv2d(x, weight: w, stride: stride, padding: pad, dilation: dilation, groups: 3)
             var slices: [Tensor] = []
             for c in 0..<3 {
-                slices.append(Tensor.conv2d(x.sliced(c..<(c + 1), axis: 1), weight: w.sliced(c..<(c + 1), axis: 0),
-                                            stride: stride, padding: pad, dilation: dilation))
+                // Two output channels (the second filter zero) so the reference takes im2col + GEMM,
+                // not the depthwise kernel (one input and one output channel would be depthwise).
+                let pair = Tensor.concatenate([w.sliced(c..<(c + 1), axis: 0), Tensor.zeros([1, 1, 5, 5])], axis: 0)
+                slices.append(Tensor.conv2d(x.sliced(c..<(c + 1), axis: 1), weight: pair,
+                                            stride: stride, padding: pad, dilation: dilation).sliced(0..<1, axis: 1))
             }
             assertClose(fast, Tensor.concatenate(slices, axis: 1), rtol: 1e-5, atol: 1e-5, "depthwise \(stride) \(dilation)")
         }
@@ -209,13 +212,17 @@ final class VisionOpsTests: XCTestCase {
             let upstream = randomTensor(y.shape, seed: upstreamSeed)
             y.backward(upstream)
             for c in 0..<3 {
+                // The reference: one channel through im2col + GEMM (a second, zero filter makes it a
+                // general convolution; one input and one output channel would take the depthwise path).
                 let xc = Variable(x.sliced(c..<(c + 1), axis: 1).contiguous(), requiresGrad: true)
-                let wc = Variable(w.sliced(c..<(c + 1), axis: 0).contiguous(), requiresGrad: true)
+                let pair = Tensor.concatenate([w.sliced(c..<(c + 1), axis: 0), Tensor.zeros([1, 1, 5, 3])], axis: 0)
+                let wc = Variable(pair, requiresGrad: true)
                 let yc = Variable.conv2d(xc, weight: wc, stride: stride, padding: pad, dilation: dilation)
-                yc.backward(upstream.sliced(c..<(c + 1), axis: 1).contiguous())
+                let g = upstream.sliced(c..<(c + 1), axis: 1).contiguous()
+                yc.backward(Tensor.concatenate([g, Tensor.zeros(g.shape)], axis: 1))
                 let tag = "depthwise \(stride) \(dilation) \(pad) channel \(c)"
                 assertClose(xv.grad!.sliced(c..<(c + 1), axis: 1), xc.grad!, rtol: 1e-4, atol: 1e-4, tag + " dx")
-                assertClose(wv.grad!.sliced(c..<(c + 1), axis: 0), wc.grad!, rtol: 1e-4, atol: 1e-4, tag + " dw")
+                assertClose(wv.grad!.sliced(c..<(c + 1), axis: 0), wc.grad!.sliced(0..<1, axis: 0), rtol: 1e-4, atol: 1e-4, tag + " dw")
                 XCTAssertEqual(bv.grad!.scalars[c], upstream.sliced(c..<(c + 1), axis: 1).sum().item, accuracy: 1e-3, tag + " db")
             }
         }
