@@ -47,7 +47,16 @@ public final class ProgressBar {
     }
 
     private func draw(final: Bool) {
-        let elapsed = Date().timeIntervalSince(start)
+        let text = Self.text(label: label, done: done, total: total, unit: unit, elapsed: Date().timeIntervalSince(start),
+                             live: live, final: final)
+        let line = live ? "\r\u{1B}[K" + text + (final ? "\n" : "") : text + "\n"
+        FileHandle.standardError.write(Data(line.utf8))
+    }
+
+    /// The progress text (without the terminal control codes): "label: done/total ETA 3s 2.0 unit/s
+    /// 2.0s", with a 24-character bar instead of the colon when `live`; no total when it is 0, no ETA
+    /// in the final line or before any progress, never a negative ETA (more done than expected).
+    static func text(label: String, done: Int, total: Int, unit: String, elapsed: TimeInterval, live: Bool, final: Bool) -> String {
         let rate = elapsed > 0 ? Double(done) / elapsed : 0
         var text = "\(label): \(done)"
         if total > 0 {
@@ -57,11 +66,9 @@ public final class ProgressBar {
                 let width = 24, filled = Int(fraction * Double(width))
                 text = "\(label) [" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "] \(done)/\(total)"
             }
-            if !final && rate > 0 { text += String(format: " ETA %.0fs", Double(total - done) / rate) }
+            if !final && rate > 0 { text += String(format: " ETA %.0fs", Double(max(0, total - done)) / rate) }
         }
-        text += String(format: " %.1f %@/s %.1fs", rate, unit, elapsed)
-        let line = live ? "\r\u{1B}[K" + text + (final ? "\n" : "") : text + "\n"
-        FileHandle.standardError.write(Data(line.utf8))
+        return text + String(format: " %.1f %@/s %.1fs", rate, unit, elapsed)
     }
 }
 

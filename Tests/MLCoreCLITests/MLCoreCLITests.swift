@@ -19,6 +19,24 @@ final class MLCoreCLITests: XCTestCase {
                        .string("18446744073709551615"))
     }
 
+    func testProgressText() {
+        // 4 of 10 in 2 s: 2 items/s, 3 s left; the live bar fills ⌊0.4 · 24⌋ = 9 of 24.
+        XCTAssertEqual(ProgressBar.text(label: "fit", done: 4, total: 10, unit: "images", elapsed: 2, live: false, final: false),
+                       "fit: 4/10 ETA 3s 2.0 images/s 2.0s")
+        XCTAssertEqual(ProgressBar.text(label: "fit", done: 4, total: 10, unit: "images", elapsed: 2, live: true, final: false),
+                       "fit [#########...............] 4/10 ETA 3s 2.0 images/s 2.0s")
+        // The final line has no ETA; an unknown total shows the count only; nothing done yet, no ETA.
+        XCTAssertEqual(ProgressBar.text(label: "fit", done: 10, total: 10, unit: "images", elapsed: 4, live: false, final: true),
+                       "fit: 10/10 2.5 images/s 4.0s")
+        XCTAssertEqual(ProgressBar.text(label: "scan", done: 7, total: 0, unit: "rows", elapsed: 1, live: true, final: false),
+                       "scan: 7 7.0 rows/s 1.0s")
+        XCTAssertEqual(ProgressBar.text(label: "fit", done: 0, total: 10, unit: "images", elapsed: 0, live: false, final: false),
+                       "fit: 0/10 0.0 images/s 0.0s")
+        // More done than expected: a full bar and ETA 0, not a negative time.
+        XCTAssertEqual(ProgressBar.text(label: "fit", done: 12, total: 10, unit: "images", elapsed: 3, live: true, final: false),
+                       "fit [########################] 12/10 ETA 0s 4.0 images/s 3.0s")
+    }
+
     func testErrorsMapToExitCodesAndOneLine() {
         let cases: [(Error, Int32)] = [
             (DatasetError.unknownName("x", known: ["a", "b"]), 64),
