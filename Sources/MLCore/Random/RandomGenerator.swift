@@ -54,8 +54,16 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable {
     /// A uniform Float in [0, 1) with 24 random bits (every representable multiple of 2^-24).
     public mutating func uniform() -> Float { Float(nextUInt32() >> 8) * 0x1p-24 }
 
-    /// A uniform Float in [low, high).
-    public mutating func uniform(_ low: Float, _ high: Float) -> Float { low + (high - low) * uniform() }
+    /// A uniform Float in [low, high) (for low < high; low when they are equal).
+    public mutating func uniform(_ low: Float, _ high: Float) -> Float { Self.scaled(uniform(), low, high) }
+
+    /// low + (high − low)·u for u in [0, 1), kept below `high`: rounding can otherwise give exactly
+    /// `high` for u close to 1 (e.g. u = 1 − 2⁻²⁴ in [0.9, 1.1)); such a value becomes the largest
+    /// Float below `high`.
+    static func scaled(_ u: Float, _ low: Float, _ high: Float) -> Float {
+        let v = low + (high - low) * u
+        return v < high || low >= high ? v : Swift.max(low, high.nextDown)
+    }
 
     /// A uniform Double in [0, 1) with 53 random bits.
     public mutating func uniformDouble() -> Double { Double(next() >> 11) * 0x1p-53 }

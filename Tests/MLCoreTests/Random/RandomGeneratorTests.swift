@@ -26,6 +26,19 @@ final class RandomGeneratorTests: XCTestCase {
         XCTAssertNotEqual(other.permutation(10), perm, "another stream gives another sequence")
     }
 
+    func testUniformRangeExcludesItsUpperBound() {
+        // u = 1 − 2⁻²⁴ (the largest draw): 0.9 + 0.2·u rounds to 1.1 in Float, as 0.5 + 0.5·u to 1 and
+        // 0.2 + 0.3·u to 0.5 (checked with numpy float32); the result stays below the bound.
+        let u: Float = 1 - 0x1p-24
+        for (low, high) in [(Float(0.9), Float(1.1)), (0.5, 1), (0.2, 0.5), (-1, 1), (50, 190)] {
+            let v = RandomGenerator.scaled(u, low, high)
+            XCTAssertLessThan(v, high, "[\(low), \(high))")
+            XCTAssertGreaterThan(v, high - 1e-4 * (high - low) - 1e-5, "[\(low), \(high))")
+        }
+        XCTAssertEqual(RandomGenerator.scaled(0, 0.9, 1.1), 0.9)
+        XCTAssertEqual(RandomGenerator.scaled(0.5, 2, 2), 2, "an empty range gives its bound")
+    }
+
     func testBoundedIntegersAreInRangeAndCoverIt() {
         var g = RandomGenerator(seed: 1)
         var seen = Set<Int>()
