@@ -44,7 +44,10 @@ public final class Checkpoint: @unchecked Sendable {
     /// The stored shape of `key`, nil when absent.
     public func shape(of key: String) -> [Int]? { datasets[key]?.shape }
 
-    /// Total number of parameter elements.
+    /// Total number of stored elements under `/params`: trainable parameters and buffers alike
+    /// (BatchNorm running statistics, integer counts such as `num_batches_tracked`), as torch's
+    /// `sum(t.numel() for t in state_dict().values())` counts them; a module's trainable count is
+    /// `Module.trainableParameters`.
     public var parameterCount: Int { datasets.values.reduce(0) { $0 + $1.count } }
 
     /// Reads one parameter as Float32 (float16/float64/integer storage converted).
