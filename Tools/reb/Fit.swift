@@ -58,7 +58,7 @@ struct Fit: ParsableCommand {
     func run() throws {
         try ToolRunner.run(tool: "reb", command: "fit", options: common) { context in
             let (set, split) = try context.timer.measure("data") { try data.load() }
-            let (model, backbonePath, sha) = try context.timer.measure("load") { try backbone.load() }
+            let (model, backbonePath, sha, featureSource) = try context.timer.measure("load") { try backbone.load() }
             let config = PatchFeatureConfig(inputSize: inputSize, stages: try parsedStages(), pretrainDimension: dimension, dimension: dimension)
             let extractor = try PatchFeatureExtractor(model: model, config: config)
             log("reb fit: \(split.train.count) training images → \(split.train.count * extractor.patchesPerImage) patches of \(dimension) features (\(extractor.gridHeight)×\(extractor.gridWidth) grid)", quiet: common.quiet)
@@ -89,7 +89,7 @@ struct Fit: ParsableCommand {
                 "weights": .string(backbone.weights), "batch_size": .int(backbone.batchSize), "input_size": .int(inputSize),
                 "stages": JSONValue(config.stages), "dimension": .int(dimension), "pretrain_dimension": .int(dimension),
                 "patch_size": .int(config.patchSize), "coreset": .double(coreset), "max_k": .int(maxK), "save": .string(save),
-                "features": .string(try BackboneOptions.featureSource(path: backbonePath)),
+                "features": .string(featureSource),
             ]) { a, _ in a }
             report.metrics = ["bank_size": .int(bank.count), "total_patches": .int(patches.shape[0]),
                               "patches_per_image": .int(extractor.patchesPerImage), "grid": JSONValue([extractor.gridHeight, extractor.gridWidth]),

@@ -54,16 +54,13 @@ struct BackboneOptions: ParsableArguments {
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
     }
 
-    /// The loaded model, its path and file SHA-256.
-    func load() throws -> (EfficientNetLite, path: String, sha256: String) {
+    /// The loaded model, its path, file SHA-256 and what its features are: "DefectMaker-SSL" for a
+    /// checkpoint `reb ssl-train` wrote (its config holds `reb_ssl`), "ImageNet" otherwise.
+    func load() throws -> (EfficientNetLite, path: String, sha256: String, features: String) {
         let path = try resolveNameOrPath(weights)
-        return (try EfficientNetLite(path: path), path, try SHA256.hexDigest(ofFile: path))
-    }
-
-    /// What the backbone's features are: "DefectMaker-SSL" for a checkpoint `reb ssl-train` wrote
-    /// (its config holds `reb_ssl`), "ImageNet" otherwise.
-    static func featureSource(path: String) throws -> String {
-        try Checkpoint(path: path).config["reb_ssl"] == nil ? "ImageNet" : "DefectMaker-SSL"
+        let checkpoint = try Checkpoint(path: path)
+        return (try EfficientNetLite(checkpoint: checkpoint), path, try SHA256.hexDigest(ofFile: path),
+                checkpoint.config["reb_ssl"] == nil ? "ImageNet" : "DefectMaker-SSL")
     }
 }
 
@@ -91,7 +88,7 @@ func loadScorer(bankPath: String, backbone: BackboneOptions, dataset: AnomalyDat
         throw REBError.bankMismatch(file: bankPath, key: "the training split", bank: "--train-normals \(p0.trainImages) --split-seed \(p0.seed)",
                                     requested: "--train-normals \(data.trainNormals) --split-seed \(data.splitSeed)")
     }
-    let (model, path, sha) = try backbone.load()
+    let (model, path, sha, _) = try backbone.load()
     try bank.check(backboneSHA256: sha, backbone: path, features: bank.provenance.features, file: bankPath)
     let p = bank.provenance
     guard dataset.height == p.imageHeight, dataset.width == p.imageWidth else {
