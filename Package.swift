@@ -98,7 +98,7 @@ let package = Package(
             path: "Tools/pregated-moe"),
         .executableTarget(
             name: "mlcore-bench",
-            dependencies: ["MLCore", "MLCoreCLI",
+            dependencies: ["MLCore", "MLCoreCLI", "REB",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Benchmarks/mlcore-bench",
             swiftSettings: numericFlags),

@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import MLCore
+import REB
 
 /// Model-level benchmark cases (peer: Benchmarks/peers/torch_models_bench.py, same shapes and
 /// weights). Each result carries the process's peak RSS after the case (`peak_rss_mib`).
@@ -62,7 +63,7 @@ enum ModelBench {
 
     /// One training step of EfficientNet-Lite0 as REB's DefectMaker self-supervision runs it (`reb
     /// ssl-train`): 28 images of 224² (4 normal images × 7 versions) through the backbone in training
-    /// mode (batch statistics) up to its last stage, global average pool, the MLP head
+    /// mode (batch statistics) up to its last stage, global average pool, REB's `SSLHead`
     /// [320 → 512 → 256 → 7] with BatchNorm and ReLU, sigmoid BCE on one-hot targets, backward through
     /// everything, SGD with momentum and weight decay; no stochastic depth. Peer: Benchmarks/peers/efficientnet_torch_bench.py
     /// (`efficientnet_lite0_train_step_b28`), the same shapes, weights and update.
@@ -70,20 +71,10 @@ enum ModelBench {
                                       record: (String, Double, String, [(String, () -> Void)]) -> Void) throws {
         let name = "efficientnet_lite0_train_step_b28"
         guard wanted([name], filter: filter) else { return }
-        let checkpoint = try Checkpoint(path: path)
-        var config = try EfficientNetLiteConfig(json: checkpoint.config, file: path)
-        config.dropConnectRate = 0   // as the peer, which has no stochastic depth
-        let model = EfficientNetLite(config: config, factory: .placeholders())
-        try model.load(from: checkpoint)
-        let factory = ParameterFactory(seed: 4)
-        let last = model.stageCount - 1, width = model.config.blocks.last!.outChannels
-        let fc1 = Linear("head.0", inFeatures: width, outFeatures: 512, factory: factory)
-        let bn1 = BatchNorm2d("head.1", features: 512, factory: factory)
-        let fc2 = Linear("head.3", inFeatures: 512, outFeatures: 256, factory: factory)
-        let bn2 = BatchNorm2d("head.4", features: 256, factory: factory)
-        let fc3 = Linear("head.6", inFeatures: 256, outFeatures: 7, factory: factory)
-        let head: [any Module] = [fc1, bn1, fc2, bn2, fc3]
-        let parameters = model.trainableParameters + head.flatMap(\.trainableParameters)
+        let model = try DefectMakerSSL.loadBackbone(Checkpoint(path: path))   // no stochastic depth, as the peer
+        let last = model.stageCount - 1
+        let head = SSLHead(inFeatures: model.config.blocks.last!.outChannels, classes: 7, factory: ParameterFactory(seed: 4))
+        let parameters = model.trainableParameters + head.trainableParameters
         let optimizer = SGD(parameters, learningRate: 0.03, momentum: 0.9, weightDecay: 3e-5)
         var rng = RandomGenerator(seed: 2)
         let images = Tensor.uniform([28, 3, 224, 224], low: -1, high: 1, using: &rng)
@@ -92,11 +83,7 @@ enum ModelBench {
         record("efficientnet", 28e9, "images/s", [(name, {
             optimizer.zeroGradients()
             let features = model.stageOutputs(Variable(images), context: context, stages: [last])[last]!.mean(axes: [2, 3])
-            func block(_ x: Variable, _ fc: Linear, _ bn: BatchNorm2d) -> Variable {
-                let y = fc(x)
-                return bn(y.reshaped([y.shape[0], y.shape[1], 1, 1]), context: context).reshaped([y.shape[0], y.shape[1]]).relu()
-            }
-            let logits = fc3(block(block(features, fc1, bn1), fc2, bn2))
+            let logits = head(features, context: context)
             Variable.binaryCrossEntropyWithLogits(logits, targets: Variable(targets)).backward()
             optimizer.step()
         })])
