@@ -12,7 +12,9 @@ struct Bench: ParsableCommand {
         discussion: """
             Cases (median of --repeats after one warm-up; ids drawn from 1000..<29000, no padding):
             bert_graft_sgd_step_b2_t40: one fine-tuning step, batch 2 × 40 tokens: forward, CE, backward \
-            through the layers, SGD update (head and embeddings fixed).
+            through the layers, SGD update (head and embeddings fixed), as one step of MLCore's TrainingLoop.
+            bert_graft_sgd_step_b2_t40_without_loop: the same step written out by hand (the pair shows what \
+            the loop costs).
             bert_graft_mask_epoch_k16_t40: one mask epoch with k = 16 (32 examples): θ(S), 4 batches of 8 \
             forward + backward, the score update over the 10.6M graftable entries, the rounded graft, \
             accuracy on 32 + 128 examples (batches of 32).
