@@ -53,12 +53,12 @@ public enum FineTuner {
     /// Runs SGD over shuffled epochs of `train` on MLCore's `TrainingLoop`; the parameters end at the
     /// best dev evaluation (on ties the earlier one: the reference trainers keep the later, `>=`, and
     /// the graft fine-tuning issue changes this together with the rest of its recipe).
-    /// - Parameter onEvaluation: called after each dev evaluation (progress, logging).
+    /// - Parameter onEvent: the loop's events (steps, dev evaluations) for progress and logging.
     /// - Precondition: non-empty train and dev splits, positive steps and batch size.
     /// - Throws: `TrainingError.nonFiniteLoss` when a step's loss is NaN or infinite.
     public static func run(_ classifier: SentenceClassifier, train: LabelledTexts, dev: LabelledTexts,
                            config: FineTuningConfig, rng: inout RandomGenerator,
-                           onEvaluation: (FineTuningCheckpoint) -> Void = { _ in }) throws -> FineTuningResult {
+                           onEvent: (TrainingEvent) -> Void = { _ in }) throws -> FineTuningResult {
         require(!train.isEmpty && !dev.isEmpty && config.steps > 0 && config.batchSize > 0 && config.evalEvery > 0,
                 "FineTuner: empty split or non-positive steps/batch size/evaluation interval")
         let model = classifier.model
@@ -75,10 +75,7 @@ public enum FineTuner {
         let result = try loop.run(
             .epochs { _, rng in rng.shuffledBatches(count: train.count, batchSize: batchSize) }, rng: &rng,
             loss: { batch, _ in StepLoss(classifier.loss(train, indices: batch, context: context)) },
-            evaluate: { classifier.accuracy(dev) },
-            onEvent: { event in
-                if case .evaluation(let e) = event { onEvaluation(checkpoint(e)) }
-            })
+            evaluate: { classifier.accuracy(dev) }, onEvent: onEvent)
         return FineTuningResult(best: result.best.map(checkpoint), history: result.evaluations.map(checkpoint),
                                 secondsPerStep: result.secondsPerStep)
     }

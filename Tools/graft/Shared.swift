@@ -130,18 +130,13 @@ struct TrainingOptions: ParsableArguments {
         }
         let probeTrain = classifier.accuracy(train), probeDev = classifier.accuracy(dev)
         log("\(label): linear probe train accuracy \(probeTrain), dev \(probeDev)", quiet: quiet)
-        let bar = ProgressBar("fine-tuning", total: steps, unit: "steps", quiet: quiet)
-        var lastStep = 0
+        let progress = TrainingProgress(label, steps: steps, logEvery: evalEvery, quiet: quiet, scoreName: "dev accuracy")
         let config = FineTuningConfig(steps: steps, learningRate: learningRate, batchSize: batchSize,
                                       weightDecay: weightDecay, evalEvery: evalEvery, dropout: dropout)
         let result = try timer.measure("finetune") {
-            try FineTuner.run(classifier, train: train, dev: dev, config: config, rng: &rng) { record in
-                bar.advance(by: record.step - lastStep)
-                lastStep = record.step
-                log("\(label): step \(record.step) train loss \(String(format: "%.4f", record.trainLoss)) dev accuracy \(record.devAccuracy)", quiet: quiet)
-            }
+            try FineTuner.run(classifier, train: train, dev: dev, config: config, rng: &rng, onEvent: progress.handle)
         }
-        bar.finish()
+        progress.finish()
         return (probeLoss, probeTrain, probeDev, result)
     }
 }

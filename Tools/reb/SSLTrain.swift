@@ -102,25 +102,19 @@ struct SSLTrain: ParsableCommand {
 
             var losses: [Double] = [], accuracies: [Double] = [], rates: [Double] = []
             var frozenSeconds: [Double] = [], trainedSeconds: [Double] = [], batchSeconds: [Double] = []
-            let bar = ProgressBar("ssl-train", total: steps, unit: "steps", quiet: common.quiet)
+            let progress = TrainingProgress("reb ssl-train", steps: steps, logEvery: logEvery, quiet: common.quiet) { record in
+                trainer.isFrozen(step: record.step) ? "(backbone frozen)" : ""
+            }
             _ = try context.timer.measure("train") {
                 try trainer.train(images: trainImages, rng: &rng) { record in
-                    let frozen = trainer.isFrozen(step: record.step)
+                    if trainer.isFrozen(step: record.step) { frozenSeconds.append(record.seconds) } else { trainedSeconds.append(record.seconds) }
                     batchSeconds.append(record.dataSeconds)
-                    if frozen { frozenSeconds.append(record.seconds) } else { trainedSeconds.append(record.seconds) }
                     losses.append(record.loss); accuracies.append(record.metrics["accuracy"] ?? .nan)
                     rates.append(Double(record.learningRate))
-                    bar.advance()
-                    if record.step % logEvery == 0 || record.step == steps {
-                        let window = Swift.min(logEvery, losses.count)
-                        let meanLoss = losses.suffix(window).reduce(0, +) / Double(window)
-                        let meanAccuracy = accuracies.suffix(window).reduce(0, +) / Double(window)
-                        log(String(format: "reb ssl-train: step %d/%d  loss %.4f  accuracy %.3f  lr %.2e%@", record.step, steps, meanLoss,
-                                   meanAccuracy, record.learningRate, frozen ? "  (backbone frozen)" : ""), quiet: common.quiet)
-                    }
+                    progress.handle(.step(record))
                 }
             }
-            bar.finish()
+            progress.finish()
 
             // The 7-way task on held-out normal images (never trained on), in evaluation mode.
             var evalLoss = Double.nan, evalAccuracy = Double.nan, evalPerClass: [Float] = []
