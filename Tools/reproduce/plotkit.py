@@ -75,7 +75,7 @@ def combine_verdicts(parts):
 # ---------------------------------------------------------------- summary rows
 
 
-def verdict_row(paper, claim, paper_number, measured, interval, verdict, why, link, quick, run, parts=None):
+def verdict_row(paper, claim, paper_number, measured, interval, verdict, why, link, quick, run, parts=None, unit=""):
     """The machine-readable summary row of one reproduction run.
 
     paper: the tool name (graft, reb, ...); claim: the paper's headline claim in a sentence;
@@ -83,11 +83,11 @@ def verdict_row(paper, claim, paper_number, measured, interval, verdict, why, li
     interval (low, high) or None when the run has none; verdict: one of VERDICTS; why: one line;
     link: the repository-relative link to the paper's reproduction table (Docs/<paper>.md#anchor);
     quick: whether this was the QUICK run; run: the command that produced it; parts: optional list of
-    {claim, verdict, why} for the claim's parts."""
+    {claim, verdict, why} for the claim's parts; unit: printed after the number ("%", "×")."""
     if verdict not in VERDICTS:
         raise ValueError(f"unknown verdict {verdict!r}")
     return dict(paper=paper, claim=claim, paper_number=paper_number, measured=measured,
-                interval=list(interval) if interval is not None else None, verdict=verdict, why=why,
+                interval=list(interval) if interval is not None else None, unit=unit, verdict=verdict, why=why,
                 link=link, mode="quick" if quick else "full", run=run, parts=parts or [])
 
 
@@ -303,7 +303,7 @@ def bar_plot(groups, series, *, title, x_label, y_label, y_range=None, width=600
             x = frame.x0 + slot * g + slot * 0.1 + bar * i
             top, base = frame.py(max(v, lo)), frame.py(max(lo, min(0.0, hi)))
             frame.parts.append(f'<rect x="{x:.1f}" y="{min(top, base):.1f}" width="{bar:.1f}" height="{abs(base - top):.1f}" fill="{c}"/>')
-            frame.parts.append(f'<text x="{x + bar / 2:.1f}" y="{min(top, base) - 3:.1f}" text-anchor="middle" font-size="10">{_fmt(round(v, 3))}</text>')
+            frame.parts.append(f'<text x="{x + bar / 2:.1f}" y="{min(top, base) - 3:.1f}" text-anchor="middle" font-size="10">{v:.3g}</text>')
         legend.append((s["label"], c, "bar"))
     frame.axes()
     frame.legend(legend)

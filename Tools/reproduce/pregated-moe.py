@@ -156,26 +156,37 @@ def latency_interval(v, z=1.96):
 def verdict(s, quick, run):
     """The headline claim's summary row: the speed-up of pre-gated over on-demand in the real run
     (k = 1, the paper's Switch routing) with an approximate 95% interval (delta method on the two
-    means' standard errors), and the quality claim, which is testable only when even the oracle
-    router keeps the constructed MoE within 1.2× of the dense model's perplexity."""
+    means' standard errors), widened to cover the budget sweep's separate run of the same fast tier
+    (2 blocks; the machine's load drifts between runs, which one run's spread does not show); and the
+    quality claim, which is testable only when even the oracle router keeps the constructed MoE within
+    1.2× of the dense model's perplexity."""
     policies = s["run"]["metrics"]["policies"]
     (pre, se_pre), (ond, se_ond) = latency_interval(policies["pregated"]), latency_interval(policies["on-demand"])
     speedup = ond / pre
     rel = ((se_pre / pre) ** 2 + (se_ond / ond) ** 2) ** 0.5
     lo, hi = speedup * (1 - 1.96 * rel), speedup * (1 + 1.96 * rel)
     steps = policies["pregated"]["decode_steps"]
+    replicate = ""
+    if "run_replicate" in s:
+        r = s["run_replicate"]["metrics"]["policies"]
+        again = r["on-demand"]["decode_latency_ms_mean"] / r["pregated"]["decode_latency_ms_mean"]
+        lo, hi = min(lo, again), max(hi, again)
+        replicate = f", {again:.2f}× in the budget sweep's run of the same fast tier"
     des = next(r for r in s["simulate"]["metrics"]["simulations"] if r["model"] == "base-8" and r["batch"] == 1)["policies"]
     des_speedup = des["on-demand"]["ms_per_block"] / des["pregated"]["ms_per_block"]
-    speed_text = (f"real CPU run {speedup:.2f}× (95% ≈ {lo:.2f}–{hi:.2f}, {steps} decode steps per policy; "
-                  f"{ond:.1f} vs {pre:.1f} ms/token), simulated A100 setting {des_speedup:.2f}×, paper {PAPER_SPEEDUP}×")
+    speed_text = (f"real CPU run {speedup:.2f}× (95% ≈ {lo:.2f}–{hi:.2f}; {ond:.1f} vs {pre:.1f} ms/token over {steps} decode "
+                  f"steps per policy{replicate}), simulated A100 setting {des_speedup:.2f}×, paper {PAPER_SPEEDUP}×")
+    # Faster beyond noise: reproduced when the interval reaches the paper's 1.69×, partly below it; slower
+    # beyond noise: not reproduced; an interval around 1 means the run cannot rank the two policies.
     if lo > 1 and hi >= PAPER_SPEEDUP:
         speed = "reproduced"
     elif lo > 1:
         speed = "partly"
-    elif hi < PAPER_SPEEDUP:
+    elif hi < 1:
         speed = "not reproduced"
     else:
         speed = "not comparable"
+        speed_text = "the run cannot rank pre-gated and on-demand, its interval includes 1: " + speed_text
     ppl = s["gates"]["metrics"]["perplexity"]
     dense, oracle, gate, pregate = ppl["dense"], ppl["oracle_k1"], ppl["gate_k1_trained"], ppl["pregate_k1_trained"]
     if oracle > 1.2 * dense:
@@ -189,7 +200,7 @@ def verdict(s, quick, run):
              dict(claim="the conventional gate's model quality", verdict=quality, why=quality_text)]
     v = combine_verdicts(p["verdict"] for p in parts)
     why = f"speed-up {speed}: {speed_text}; quality {quality}: {quality_text}"
-    return verdict_row("pregated-moe", CLAIM, f"{PAPER_SPEEDUP}×", speedup, (lo, hi), v, why, LINK, quick, run, parts)
+    return verdict_row("pregated-moe", CLAIM, f"{PAPER_SPEEDUP}×", speedup, (lo, hi), v, why, LINK, quick, run, parts, unit="×")
 
 
 def main():
@@ -222,6 +233,8 @@ def main():
                      out / f"run-budget-{blocks}blocks.json")
         for p in OFFLOADED:
             budget_rows[p].append((mib, report["metrics"]["policies"][p]["decode_latency_ms_mean"]))
+        if blocks == 2:  # the main run's fast tier: a second, separate measurement of the same setting
+            s["run_replicate"] = report
     gpu = run(["run"] + common + ["--policy", "gpu-only", "--prompts", settings["budget_prompts"],
                                   "--max-new-tokens", settings["budget_tokens"]], out / "run-budget-all.json")
     budget_rows["gpu-only"] = [(30 * block_mib, gpu["metrics"]["policies"]["gpu-only"]["decode_latency_ms_mean"])]

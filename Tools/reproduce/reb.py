@@ -189,7 +189,7 @@ def verdict(evals, ssl_evals, quick, run):
              dict(claim="99.5% image AUROC", verdict=level, why=level_text)]
     v = combine_verdicts(p["verdict"] for p in parts)
     why = f"{said}: {diff_text}; level {level}: {level_text}"
-    return verdict_row("reb", CLAIM, "99.5% (MVTec AD)", 100 * ld, (100 * lo, 100 * hi), v, why, LINK, quick, run, parts)
+    return verdict_row("reb", CLAIM, "99.5% (MVTec AD)", 100 * ld, (100 * lo, 100 * hi), v, why, LINK, quick, run, parts, unit="%")
 
 
 def heatmaps(maps_file: Path, output: Path):

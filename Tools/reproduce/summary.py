@@ -39,9 +39,10 @@ def check_link(link, root: Path):
 def measured_text(row):
     if row["measured"] is None:
         return "–"
-    value = f"{row['measured']:.3g}"
+    unit = row.get("unit", "")
+    value = f"{row['measured']:.3g}{unit}"
     if row["interval"]:
-        value += f" (95% {row['interval'][0]:.3g}–{row['interval'][1]:.3g})"
+        value += f" (95% {row['interval'][0]:.3g}–{row['interval'][1]:.3g}{unit})"
     return value
 
 
