@@ -68,12 +68,9 @@ struct BackboneOptions: ParsableArguments {
 func forEachBatch(_ set: AnomalyDataset, _ indices: [Int], batchSize: Int, label: String, quiet: Bool,
                   _ body: (_ batch: ArraySlice<Int>, _ images: [RGBImage]) throws -> Void) throws {
     let bar = ProgressBar(label, total: indices.count, unit: "images", quiet: quiet)
-    var start = 0
-    while start < indices.count {
-        let batch = indices[start..<Swift.min(start + batchSize, indices.count)]
-        try body(batch, try set.images(Array(batch)))
+    for batch in Batching.cut(indices, batchSize: batchSize) {
+        try body(batch[...], try set.images(batch))
         bar.advance(by: batch.count)
-        start += batchSize
     }
     bar.finish()
 }
