@@ -28,7 +28,7 @@ public final class MoECheckpoint: @unchecked Sendable {
         guard try file.root.contains("experts") else {
             throw PregatedMoEError.notAMoECheckpoint(file: path, reason: "no /experts group")
         }
-        config = try LlamaConfig(ConfigReader(checkpoint))
+        config = try LlamaConfig(checkpoint: checkpoint)
         guard let e = checkpoint.config["moe_experts"]?.intValue, let m = checkpoint.config["moe_expert_width"]?.intValue,
               e >= 1, e * m == config.intermediateSize else {
             throw PregatedMoEError.notAMoECheckpoint(file: path, reason: "config lacks moe_experts × moe_expert_width = intermediate_size \(config.intermediateSize)")

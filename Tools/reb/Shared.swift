@@ -59,7 +59,7 @@ struct BackboneOptions: ParsableArguments {
     func load() throws -> (EfficientNetLite, path: String, sha256: String, features: String) {
         let path = try resolveNameOrPath(weights)
         let checkpoint = try Checkpoint(path: path)
-        return (try EfficientNetLite(checkpoint: checkpoint), path, try SHA256.hexDigest(ofFile: path),
+        return (try EfficientNetLite.load(from: checkpoint), path, try SHA256.hexDigest(ofFile: path),
                 checkpoint.config["reb_ssl"] == nil ? "ImageNet" : "DefectMaker-SSL")
     }
 }

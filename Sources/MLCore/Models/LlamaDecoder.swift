@@ -54,13 +54,13 @@ public final class LlamaAttention: Module {
     public let layer: Int
     public var parameters: [Parameter] { query.parameters + key.parameters + value.parameters + output.parameters }
 
-    /// Parameters `blk.N.attn_{q,k,v,output}.weight` for layer N = `layer`.
+    /// Parameters `attn_{q,k,v,output}.weight` under `factory`'s scope (`blk.N` for layer N = `layer`).
     public init(layer: Int, config c: LlamaConfig, factory: ParameterFactory) {
-        let p = "blk.\(layer)", dh = c.headDimension
-        query = Linear("\(p).attn_q", inFeatures: c.hiddenSize, outFeatures: c.headCount * dh, bias: false, factory: factory)
-        key = Linear("\(p).attn_k", inFeatures: c.hiddenSize, outFeatures: c.keyValueHeadCount * dh, bias: false, factory: factory)
-        value = Linear("\(p).attn_v", inFeatures: c.hiddenSize, outFeatures: c.keyValueHeadCount * dh, bias: false, factory: factory)
-        output = Linear("\(p).attn_output", inFeatures: c.headCount * dh, outFeatures: c.hiddenSize, bias: false, factory: factory)
+        let dh = c.headDimension
+        query = Linear("attn_q", inFeatures: c.hiddenSize, outFeatures: c.headCount * dh, bias: false, factory: factory)
+        key = Linear("attn_k", inFeatures: c.hiddenSize, outFeatures: c.keyValueHeadCount * dh, bias: false, factory: factory)
+        value = Linear("attn_v", inFeatures: c.hiddenSize, outFeatures: c.keyValueHeadCount * dh, bias: false, factory: factory)
+        output = Linear("attn_output", inFeatures: c.headCount * dh, outFeatures: c.hiddenSize, bias: false, factory: factory)
         headCount = c.headCount
         keyValueHeadCount = c.keyValueHeadCount
         rotary = RotaryEmbedding(headDimension: dh, base: c.ropeTheta, layout: c.ropeLayout)
@@ -97,14 +97,15 @@ public final class LlamaBlock: Module {
         attentionNorm.parameters + attention.parameters + ffnNorm.parameters + ffn.parameters
     }
 
-    /// Block `layer` with GGUF parameter names (`blk.N.attn_norm`, `blk.N.ffn_gate`, …).
+    /// Block `layer` with GGUF parameter names (`blk.N.attn_norm`, `blk.N.ffn_gate`, …): `factory`
+    /// is the model's root factory, scoped here to `blk.N`.
     public init(layer: Int, config c: LlamaConfig, factory: ParameterFactory) {
-        let p = "blk.\(layer)"
-        attentionNorm = RMSNorm(name: "\(p).attn_norm.weight", features: c.hiddenSize, epsilon: c.rmsNormEpsilon, factory: factory)
-        attention = LlamaAttention(layer: layer, config: c, factory: factory)
-        ffnNorm = RMSNorm(name: "\(p).ffn_norm.weight", features: c.hiddenSize, epsilon: c.rmsNormEpsilon, factory: factory)
-        ffn = SwiGLUFeedForward(gate: "\(p).ffn_gate", up: "\(p).ffn_up", down: "\(p).ffn_down",
-                                width: c.hiddenSize, hiddenWidth: c.intermediateSize, factory: factory)
+        let block = factory.scoped("blk.\(layer)")
+        attentionNorm = RMSNorm(name: "attn_norm.weight", features: c.hiddenSize, epsilon: c.rmsNormEpsilon, factory: block)
+        attention = LlamaAttention(layer: layer, config: c, factory: block)
+        ffnNorm = RMSNorm(name: "ffn_norm.weight", features: c.hiddenSize, epsilon: c.rmsNormEpsilon, factory: block)
+        ffn = SwiGLUFeedForward(gate: "ffn_gate", up: "ffn_up", down: "ffn_down",
+                                width: c.hiddenSize, hiddenWidth: c.intermediateSize, factory: block)
     }
 
     /// h [B, T, D] → [B, T, D] (see `LlamaAttention.callAsFunction` for the arguments).
@@ -118,7 +119,7 @@ public final class LlamaBlock: Module {
 }
 
 /// The whole decoder: token embedding, blocks, final RMSNorm and the (tied) output projection.
-public final class LlamaDecoder: Module {
+public final class LlamaDecoder: CheckpointLoadable {
     public let config: LlamaConfig
     public let embedding: Embedding
     public let blocks: [LlamaBlock]
@@ -142,15 +143,12 @@ public final class LlamaDecoder: Module {
             : Linear("output", inFeatures: c.hiddenSize, outFeatures: c.vocabularySize, bias: false, factory: factory)
     }
 
-    /// The decoder of a prepared checkpoint (architecture "llama"), built from its config and
-    /// loaded strictly.
-    /// - Throws: `CheckpointError` (wrong architecture, bad config, missing/unexpected keys, shapes);
-    ///   `HDF5Error`.
-    public static func load(from checkpoint: Checkpoint) throws -> LlamaDecoder {
-        try checkpoint.requireArchitecture("llama")
-        let model = LlamaDecoder(config: try LlamaConfig(ConfigReader(checkpoint)), factory: .placeholders())
-        try model.load(from: checkpoint)
-        return model
+    /// Checkpoint architecture "llama" (`load(from:)` builds from the config and loads strictly).
+    public static var architectures: [String] { ["llama"] }
+
+    /// A decoder of `config` (every part is required; the checkpoint's keys choose nothing).
+    public static func build(config: LlamaConfig, checkpointKeys: Set<String>?, factory: ParameterFactory) -> LlamaDecoder {
+        LlamaDecoder(config: config, factory: factory)
     }
 
     /// An empty KV cache sized for this model.
