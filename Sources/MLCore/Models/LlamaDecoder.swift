@@ -98,14 +98,16 @@ public final class LlamaBlock: Module {
     }
 
     /// Block `layer` with GGUF parameter names (`blk.N.attn_norm`, `blk.N.ffn_gate`, …): `factory`
-    /// is the model's root factory, scoped here to `blk.N`.
-    public init(layer: Int, config c: LlamaConfig, factory: ParameterFactory) {
+    /// is the model's root factory, scoped here to `blk.N`. `feedForward` builds the FFN from the
+    /// layer index and the block's factory (default: `SwiGLUFeedForward` named `ffn_gate`/`ffn_up`/`ffn_down`).
+    public init(layer: Int, config c: LlamaConfig, factory: ParameterFactory, feedForward: LlamaDecoder.FeedForwardBuilder? = nil) {
         let block = factory.scoped("blk.\(layer)")
         attentionNorm = RMSNorm(name: "attn_norm.weight", features: c.hiddenSize, epsilon: c.rmsNormEpsilon, factory: block)
         attention = LlamaAttention(layer: layer, config: c, factory: block)
         ffnNorm = RMSNorm(name: "ffn_norm.weight", features: c.hiddenSize, epsilon: c.rmsNormEpsilon, factory: block)
-        ffn = SwiGLUFeedForward(gate: "ffn_gate", up: "ffn_up", down: "ffn_down",
-                                width: c.hiddenSize, hiddenWidth: c.intermediateSize, factory: block)
+        ffn = feedForward?(layer, block)
+            ?? SwiGLUFeedForward(gate: "ffn_gate", up: "ffn_up", down: "ffn_down", width: c.hiddenSize,
+                                 hiddenWidth: c.intermediateSize, factory: block)
     }
 
     /// h [B, T, D] → [B, T, D] (see `LlamaAttention.callAsFunction` for the arguments).
@@ -131,13 +133,17 @@ public final class LlamaDecoder: CheckpointLoadable {
             + (config.tiesWordEmbeddings ? [] : output.parameters)
     }
 
+    /// Builds the feed-forward sub-layer of block `layer` from the block's scoped factory (`blk.N`).
+    public typealias FeedForwardBuilder = (_ layer: Int, _ factory: ParameterFactory) -> any FeedForward
+
     /// A decoder with fresh parameters (`ParameterFactory(seed:)`: N(0, 0.02²) weights and unit norms
-    /// as HF initialises Llama; `.placeholders()`: to be loaded).
-    public init(config c: LlamaConfig, factory: ParameterFactory) {
+    /// as HF initialises Llama; `.placeholders()`: to be loaded). `feedForward` replaces every block's
+    /// dense SwiGLU FFN (e.g. by a mixture of experts), so the model never creates the dense one.
+    public init(config c: LlamaConfig, factory: ParameterFactory, feedForward: FeedForwardBuilder? = nil) {
         config = c
         embedding = Embedding(name: "token_embd.weight", count: c.vocabularySize, dimension: c.hiddenSize,
                               factory: factory, initialization: .normal(std: 0.02))
-        blocks = (0..<c.layerCount).map { LlamaBlock(layer: $0, config: c, factory: factory) }
+        blocks = (0..<c.layerCount).map { LlamaBlock(layer: $0, config: c, factory: factory, feedForward: feedForward) }
         outputNorm = RMSNorm(name: "output_norm.weight", features: c.hiddenSize, epsilon: c.rmsNormEpsilon, factory: factory)
         output = c.tiesWordEmbeddings ? Linear(weight: embedding.weight)
             : Linear("output", inFeatures: c.hiddenSize, outFeatures: c.vocabularySize, bias: false, factory: factory)
