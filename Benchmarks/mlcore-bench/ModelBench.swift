@@ -55,7 +55,7 @@ enum ModelBench {
     static func efficientnet(checkpoint path: String, filter: String?,
                              record: (String, Double, String, [(String, () -> Void)]) -> Void) throws {
         guard wanted(["efficientnet_lite0_b16"], filter: filter) else { return }
-        let model = try EfficientNetLite(path: path)
+        let model = try EfficientNetLite.load(path: path)
         var rng = RandomGenerator(seed: 2)
         let images = Tensor.uniform([16, 3, 224, 224], low: -1, high: 1, using: &rng)
         record("efficientnet", 16e9, "images/s", [("efficientnet_lite0_b16", { _ = model.predict(images) })])

@@ -28,13 +28,16 @@ public final class MoECheckpoint: @unchecked Sendable {
         guard try file.root.contains("experts") else {
             throw PregatedMoEError.notAMoECheckpoint(file: path, reason: "no /experts group")
         }
-        config = try LlamaConfig(ConfigReader(checkpoint))
-        guard let e = checkpoint.config["moe_experts"]?.intValue, let m = checkpoint.config["moe_expert_width"]?.intValue,
-              e >= 1, e * m == config.intermediateSize else {
-            throw PregatedMoEError.notAMoECheckpoint(file: path, reason: "config lacks moe_experts × moe_expert_width = intermediate_size \(config.intermediateSize)")
+        let moe: MoEConfig
+        do {
+            moe = try MoEConfig(checkpoint: checkpoint)
+        } catch CheckpointError.badConfig(_, let key, _) where key.hasPrefix("moe_") {
+            let width = (try? LlamaConfig(checkpoint: checkpoint))?.intermediateSize
+            throw PregatedMoEError.notAMoECheckpoint(file: path, reason: "config lacks moe_experts × moe_expert_width = intermediate_size \(width.map(String.init) ?? "?")")
         }
-        experts = e
-        expertWidth = m
+        config = moe.llama
+        experts = moe.experts
+        expertWidth = moe.expertWidth
     }
 
     /// Bytes of one expert (3·m·D·4).
@@ -96,10 +99,15 @@ public final class MoECheckpoint: @unchecked Sendable {
     /// `session`.
     /// - Throws: `CheckpointError` (missing, unexpected or mis-shaped dense parameters); `HDF5Error`.
     public func makeDecoder(session: MoESession) throws -> LlamaDecoder {
-        let model = LlamaDecoder(config: config, factory: .placeholders())
-        for (layer, block) in model.blocks.enumerated() { block.ffn = MixtureOfExperts(layer: layer, session: session) }
+        let model = Self.buildDecoder(config: config, session: session, factory: .placeholders())
         try model.load(from: checkpoint)
         return model
+    }
+
+    /// A decoder of `config` whose every FFN is a `MixtureOfExperts` of `session` (built in place of the
+    /// dense FFN, so `factory` creates exactly the parameters a MoE checkpoint stores under `/params`).
+    public static func buildDecoder(config: LlamaConfig, session: MoESession, factory: ParameterFactory) -> LlamaDecoder {
+        LlamaDecoder(config: config, factory: factory) { layer, _ in MixtureOfExperts(layer: layer, session: session) }
     }
 
     /// Every expert read into memory (for `train-gates`, tests and the all-resident baseline).
@@ -122,5 +130,33 @@ public struct Routers: Sendable {
     public init(gates: [Tensor], pregates: [Tensor]) {
         self.gates = gates
         self.pregates = pregates
+    }
+}
+
+/// The config of a MoE checkpoint (`moefy`'s output): the dense model's `LlamaConfig` keys plus
+/// `moe_experts` (E) and `moe_expert_width` (m), with E ≥ 1 and E·m = `intermediate_size`.
+public struct MoEConfig: CheckpointConfig, Equatable {
+    /// The decoder's hyper-parameters.
+    public var llama: LlamaConfig
+    /// Experts per layer E.
+    public var experts: Int
+    /// Neurons per expert m.
+    public var expertWidth: Int
+
+    enum CodingKeys: String, CodingKey {
+        case experts = "moe_experts", expertWidth = "moe_expert_width"
+    }
+
+    /// Decodes the Llama keys and the two MoE keys from one config object.
+    /// - Throws: `DecodingError` (→ `CheckpointError.badConfig` through `init(json:file:)`) for a
+    ///   missing or invalid key; `moe_experts` when E < 1 or E·m ≠ intermediate_size.
+    public init(from decoder: any Decoder) throws {
+        llama = try LlamaConfig(from: decoder)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        experts = try c.require(.experts)
+        expertWidth = try c.require(.expertWidth)
+        guard experts >= 1, experts * expertWidth == llama.intermediateSize else {
+            throw c.invalid(.experts, expected: "E ≥ 1 with moe_experts × moe_expert_width = intermediate_size \(llama.intermediateSize)")
+        }
     }
 }

@@ -35,7 +35,7 @@ public enum MoECheckpointWriter {
         guard dense.architecture == "llama" else {
             throw PregatedMoEError.notAMoECheckpoint(file: dense.path, reason: "architecture '\(dense.architecture)', moefy needs a dense 'llama' checkpoint")
         }
-        let config = try LlamaConfig(ConfigReader(dense))
+        let config = try LlamaConfig(checkpoint: dense)
         let (width, layers, d) = (config.intermediateSize, config.layerCount, config.hiddenSize)
         guard experts >= 1, width % experts == 0 else { throw PregatedMoEError.expertsDoNotDivide(experts: experts, width: width) }
         let m = width / experts

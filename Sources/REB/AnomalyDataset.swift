@@ -88,9 +88,10 @@ public struct AnomalySplit: Sendable, Equatable {
             throw REBError.invalidArgument("--train-normals \(trainCount) leaves no held-out normal image (the dataset has \(normals.count) normal images)")
         }
         var rng = RandomGenerator(seed: seed)
-        let order = rng.permutation(normals.count).map { normals[$0] }
-        train = order.prefix(trainCount).sorted()
-        heldOutNormal = order.dropFirst(trainCount).sorted()
+        // Sorted positions in the ascending `normals` map to sorted image indices.
+        let (members, holdOut) = Splits.memberHoldOut(count: normals.count, members: trainCount, using: &rng)
+        train = members.map { normals[$0] }
+        heldOutNormal = holdOut.map { normals[$0] }
         test = (heldOutNormal + labels.indices.filter { labels[$0] != 0 }).sorted()
     }
 

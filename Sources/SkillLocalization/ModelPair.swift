@@ -72,12 +72,12 @@ public final class ModelPair {
             throw mismatch("architecture \(pre.architecture) vs \(ft.architecture)")
         }
         try pre.requireArchitecture("bert")
-        let preConfig = try BertConfig(ConfigReader(pre)), ftConfig = try BertConfig(ConfigReader(ft))
+        let preConfig = try BertConfig(checkpoint: pre), ftConfig = try BertConfig(checkpoint: ft)
         guard preConfig == ftConfig else { throw mismatch("configs differ (\(preConfig) vs \(ftConfig))") }
         guard let head = ft.shape(of: "classifier.weight"), head.count == 2, ft.shape(of: "classifier.bias") == [head[0]] else {
             throw mismatch("the fine-tuned checkpoint has no classifier.weight [C, D] / classifier.bias [C] (run graft finetune)")
         }
-        let ignored: Set<String> = ["embeddings.position_ids"]
+        let ignored = BertEncoder.nonParameterKeys
         let preKeys = Set(pre.keys).subtracting(ignored)
         let ftKeys = Set(ft.keys).subtracting(ignored).subtracting(["classifier.weight", "classifier.bias"])
         if preKeys != ftKeys {
@@ -90,7 +90,7 @@ public final class ModelPair {
         }
         provenance = try FineTuneProvenance(config: ft.config, file: finetuned)
 
-        let encoder = BertEncoder(config: ftConfig, pooler: ft.keys.contains("pooler.dense.weight"), factory: .placeholders())
+        let encoder = BertEncoder.build(config: ftConfig, checkpointKeys: Set(ft.keys), factory: .placeholders())
         let model = BertClassifier(encoder: encoder, labels: head[0], input: .mean, factory: .placeholders())
         try model.load(from: ft, ignoring: ignored)
         let tokenizer = try WordPieceTokenizer(checkpoint: pre)

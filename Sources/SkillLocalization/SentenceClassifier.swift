@@ -11,11 +11,17 @@ public final class SentenceClassifier {
     /// Tokens per text at most, [CLS] and [SEP] included (128, the paper's max length).
     public let maxLength: Int
 
+    /// The encoder side as a `SentenceEncoder` (the classifier's encoder and tokenizer, its pooling,
+    /// no normalisation): tokenization, padding and the pooled features come from it.
+    public let sentences: SentenceEncoder
+
     /// A classifier over `model`; `maxLength` is capped at the model's positions.
     public init(model: BertClassifier, tokenizer: WordPieceTokenizer, maxLength: Int = 128) {
         self.model = model
         self.tokenizer = tokenizer
         self.maxLength = min(maxLength, model.encoder.config.maxPositions)
+        sentences = SentenceEncoder(encoder: model.encoder, tokenizer: tokenizer, pooling: model.input == .cls ? .cls : .mean,
+                                    normalize: false, maxLength: self.maxLength)
     }
 
     /// Number of classes C.
@@ -23,10 +29,8 @@ public final class SentenceClassifier {
 
     /// Token ids and attention mask [B, T] of `texts`, padded to the longest.
     public func batch(_ texts: [String]) -> (ids: NDArray<Int32>, mask: NDArray<Int32>) {
-        let encodings = tokenizer.encodeBatch(texts, maxLength: maxLength, padToLongest: true)
-        let t = encodings.first?.ids.count ?? 0
-        return (NDArray(encodings.flatMap(\.ids), shape: [texts.count, t]),
-                NDArray(encodings.flatMap(\.attentionMask), shape: [texts.count, t]))
+        let b = sentences.batcher.batch(texts)
+        return (b.ids, b.attentionMask)
     }
 
     /// Logits [B, C] of one batch (differentiable; `context` nil for inference, or a training
@@ -43,22 +47,12 @@ public final class SentenceClassifier {
                                      targets: NDArray(part.labels.map(Int32.init), shape: [part.count]))
     }
 
-    /// Runs `body` over batches of texts sorted by length (less padding) without recording
-    /// gradients, and returns its rows [N, width] in input order.
+    /// Runs `body` over batches of texts sorted by UTF-8 length, longest first (less padding;
+    /// `Batching.lengthSorted`), without recording gradients, and returns its rows [N, width] in
+    /// input order.
     func inference(_ texts: [String], batchSize: Int, width: Int, _ body: ([String]) -> Tensor) -> Tensor {
-        let lengths = texts.map { $0.utf8.count }
-        let order = texts.indices.sorted { lengths[$0] > lengths[$1] }
-        var out = [Float](repeating: 0, count: texts.count * width)
-        withoutGradient {
-            for start in stride(from: 0, to: order.count, by: batchSize) {
-                let members = Array(order[start..<min(start + batchSize, order.count)])
-                let rows = body(members.map { texts[$0] }).contiguous().scalars
-                for (r, m) in members.enumerated() {
-                    for j in 0..<width { out[m * width + j] = rows[r * width + j] }
-                }
-            }
-        }
-        return Tensor(out, shape: [texts.count, width])
+        Batching.gatherRows(Batching.lengthSorted(texts.map { $0.utf8.count }, batchSize: batchSize),
+                            count: texts.count, width: width) { body($0.map { texts[$0] }) }
     }
 
     /// Logits [N, C] of `texts` in inference mode (no dropout), batched by length.
@@ -66,9 +60,13 @@ public final class SentenceClassifier {
         inference(texts, batchSize: batchSize, width: classCount) { logits($0).value }
     }
 
-    /// The pooled features [N, D] the head reads, in inference mode.
+    /// The pooled features [N, D] the head reads, in inference mode (`sentences.encode`, batched by
+    /// UTF-8 length; the pooler output for a `.pooler` head).
     public func features(_ texts: [String], batchSize: Int = 32) -> Tensor {
-        inference(texts, batchSize: batchSize, width: model.encoder.config.hiddenSize) { batch in
+        guard model.input == .pooler else {
+            return sentences.encode(texts, batchSize: batchSize, lengths: texts.map { $0.utf8.count })
+        }
+        return inference(texts, batchSize: batchSize, width: model.encoder.config.hiddenSize) { batch in
             let (ids, mask) = self.batch(batch)
             return model.features(inputIds: ids, attentionMask: mask).value
         }

@@ -83,24 +83,19 @@ public struct TaskSplits: Sendable {
                               devPerClass: devPerClass)
     }
 
-    /// k examples per class drawn with `seed` (see the type's description), in an order shuffled
-    /// with the same generator.
+    /// k examples per class drawn with `seed` (see the type's description; `Splits.kShot`), in an
+    /// order shuffled with the same generator.
     /// - Throws: `SkillLocalizationError.invalidArgument` for k ≤ 0, `.emptySplit` when a class's
     ///   pool holds fewer than k texts.
     public func kShot(k: Int, seed: UInt64) throws -> LabelledTexts {
         guard k > 0 else { throw SkillLocalizationError.invalidArgument("k must be positive, got \(k)") }
-        var rng = RandomGenerator(seed: seed)
-        var out = LabelledTexts(texts: [], labels: [])
-        for (y, items) in pool.enumerated() {
-            guard items.count >= k else {
-                throw SkillLocalizationError.emptySplit(task: task.rawValue, split: "train",
-                                                        reason: "\(k) per class requested, class \(task.classNames[y]) has \(items.count)")
-            }
-            var shuffled = items
-            rng.shuffle(&shuffled)
-            out = out.appending(LabelledTexts(texts: Array(shuffled.prefix(k)), labels: Array(repeating: y, count: k)))
+        for (y, items) in pool.enumerated() where items.count < k {
+            throw SkillLocalizationError.emptySplit(task: task.rawValue, split: "train",
+                                                    reason: "\(k) per class requested, class \(task.classNames[y]) has \(items.count)")
         }
-        return out.subset(rng.permutation(out.count))
+        var rng = RandomGenerator(seed: seed)
+        let (texts, labels) = Splits.kShot(pools: pool, k: k, using: &rng)
+        return LabelledTexts(texts: texts, labels: labels)
     }
 
     /// The whole training pool (every class), in the fixed shuffled order of each class, classes

@@ -32,7 +32,7 @@ final class EfficientNetTests: XCTestCase {
     }
 
     func testLogitsMatchPyTorchOnRealImages() throws {
-        let model = try EfficientNetLite(path: try preparedFile("data/models/efficientnet-lite0.h5"))
+        let model = try EfficientNetLite.load(path: try preparedFile("data/models/efficientnet-lite0.h5"))
         let (images, expected, expectedTop5, stageMeans) = try loadFixture()
         // The fixture images are already cropped and resized to 224 (by Pillow): only normalise them.
         let x = model.normalize(images)
@@ -82,7 +82,7 @@ final class EfficientNetTests: XCTestCase {
         let textile = try HDF5File(path: try preparedFile("data/datasets/textile.h5"), mode: .readOnly).dataset("/images")
         XCTAssertEqual(jpeg, RGBImage(width: 250, height: 250, pixels: try textile.readRows(0..<1, as: UInt8.self)))
         // Centre crop + bicubic upscaling (219 → 224) and downscaling (250 → 100) against Pillow's.
-        let model = try EfficientNetLite(path: try preparedFile("data/models/efficientnet-lite0.h5"))
+        let model = try EfficientNetLite.load(path: try preparedFile("data/models/efficientnet-lite0.h5"))
         let up = pixelDifference(jpeg.centerCropped(fraction: model.config.cropFraction).resized(width: 224, height: 224), images[2])
         let file = try HDF5File(path: Self.fixture, mode: .readOnly)
         let pillowDown = RGBImage(width: 100, height: 100, pixels: try file.dataset("/textile_down_100").read(as: UInt8.self))
@@ -103,7 +103,7 @@ final class EfficientNetTests: XCTestCase {
         XCTAssertEqual(lines[0], jpeg)
         XCTAssertEqual(lines[6], png)
         // The printed classes and probabilities are those of the library on the same files.
-        let model = try EfficientNetLite(path: checkpoint)
+        let model = try EfficientNetLite.load(path: checkpoint)
         let names = try XCTUnwrap(try Checkpoint(path: checkpoint).classNames())
         XCTAssertEqual(names.count, 1000)
         XCTAssertEqual(Array(names[0..<2]), ["tench", "goldfish"])

@@ -90,7 +90,7 @@ final class REBToolTests: XCTestCase {
         XCTAssertEqual(checkpoint.architecture, "efficientnet-lite")
         XCTAssertEqual(checkpoint.config["reb_ssl"]?["steps"], .int(3))
         // The stem moved (two trained steps); the checkpoint loads strictly as a backbone.
-        let base = try EfficientNetLite(path: "data/models/efficientnet-lite0.h5"), tuned = try EfficientNetLite(path: weights)
+        let base = try EfficientNetLite.load(path: "data/models/efficientnet-lite0.h5"), tuned = try EfficientNetLite.load(path: weights)
         XCTAssertNotEqual(base.convStem.weight.value.scalars, tuned.convStem.weight.value.scalars)
         let fit = try runTool("reb", ["fit", "--weights", weights, "--input-size", "64", "--coreset", "0.5", "--max-k", "5",
                                       "--save", directory + "bank-ssl.h5"] + small)

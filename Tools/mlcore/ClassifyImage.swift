@@ -46,7 +46,7 @@ struct ClassifyImage: ParsableCommand {
         do {
             if let threads { Threading.count = max(1, threads) }
             let checkpoint = try Checkpoint(path: try resolveNameOrPath(model))
-            let network = try EfficientNetLite(checkpoint: checkpoint)
+            let network = try EfficientNetLite.load(from: checkpoint)
             let names = try checkpoint.classNames() ?? (0..<network.config.numClasses).map { "class \($0)" }
             let k = min(top, names.count)
             var output = ""

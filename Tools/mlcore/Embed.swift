@@ -48,18 +48,16 @@ struct Embed: ParsableCommand {
         do {
             if let threads { Threading.count = threads }
             let checkpoint = try Checkpoint(path: try resolveNameOrPath(model))
-            let encoder = try BertEncoder.load(from: checkpoint)
-            let tokenizer = try WordPieceTokenizer(checkpoint: checkpoint)
-            let limit = min(maxLength, encoder.config.maxPositions)
+            let encoder = try SentenceEncoder.load(from: checkpoint, pooling: pooling, normalize: normalize, maxLength: maxLength)
             let output = FileHandle.standardOutput
             var lines: [String] = [], done = 0
             let started = Date()
             func flush() {
                 guard !lines.isEmpty else { return }
-                let embeddings = embed(lines, encoder: encoder, tokenizer: tokenizer, maxLength: limit)
+                let embeddings = encoder.encode(lines, batchSize: batchSize).scalars, d = encoder.dimension
                 var text = ""
-                for (line, vector) in zip(lines, embeddings) {
-                    text += "{\"embedding\":[" + vector.map { "\($0)" }.joined(separator: ",") + "],\"text\":"
+                for (i, line) in lines.enumerated() {
+                    text += "{\"embedding\":[" + embeddings[(i * d)..<((i + 1) * d)].map { "\($0)" }.joined(separator: ",") + "],\"text\":"
                         + ((try? JSONValue.string(line).jsonText()) ?? "\"\"") + "}\n"
                 }
                 output.write(Data(text.utf8))
@@ -76,33 +74,6 @@ struct Embed: ParsableCommand {
         } catch {
             ToolRunner.fail(tool: "mlcore embed", error)
         }
-    }
-
-    /// Embeddings of `texts` in input order; batches are formed from length-sorted texts so padding
-    /// stays small.
-    func embed(_ texts: [String], encoder: BertEncoder, tokenizer: WordPieceTokenizer, maxLength: Int) -> [[Float]] {
-        let encodings = tokenizer.encodeBatch(texts, maxLength: maxLength)
-        let order = encodings.indices.sorted { encodings[$0].ids.count > encodings[$1].ids.count }
-        var result = [[Float]](repeating: [], count: texts.count)
-        for start in stride(from: 0, to: order.count, by: batchSize) {
-            let members = Array(order[start..<min(start + batchSize, order.count)])
-            let t = members.map { encodings[$0].ids.count }.max()!
-            var ids: [Int32] = [], mask: [Int32] = []
-            for m in members {
-                let e = encodings[m]
-                ids += e.ids + Array(repeating: tokenizer.padId, count: t - e.ids.count)
-                mask += e.attentionMask + Array(repeating: 0, count: t - e.ids.count)
-            }
-            let idArray = NDArray(ids, shape: [members.count, t]), maskArray = NDArray(mask, shape: [members.count, t])
-            let vectors = withoutGradient { () -> Tensor in
-                let hidden = encoder(inputIds: idArray, attentionMask: maskArray).lastHiddenState
-                let pooled = pooling(hidden, attentionMask: maskArray)
-                return (normalize ? pooled.l2Normalized() : pooled).value
-            }
-            let d = vectors.shape[1], values = vectors.scalars
-            for (k, m) in members.enumerated() { result[m] = Array(values[(k * d)..<((k + 1) * d)]) }
-        }
-        return result
     }
 }
 

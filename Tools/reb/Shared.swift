@@ -59,7 +59,7 @@ struct BackboneOptions: ParsableArguments {
     func load() throws -> (EfficientNetLite, path: String, sha256: String, features: String) {
         let path = try resolveNameOrPath(weights)
         let checkpoint = try Checkpoint(path: path)
-        return (try EfficientNetLite(checkpoint: checkpoint), path, try SHA256.hexDigest(ofFile: path),
+        return (try EfficientNetLite.load(from: checkpoint), path, try SHA256.hexDigest(ofFile: path),
                 checkpoint.config["reb_ssl"] == nil ? "ImageNet" : "DefectMaker-SSL")
     }
 }
@@ -68,12 +68,9 @@ struct BackboneOptions: ParsableArguments {
 func forEachBatch(_ set: AnomalyDataset, _ indices: [Int], batchSize: Int, label: String, quiet: Bool,
                   _ body: (_ batch: ArraySlice<Int>, _ images: [RGBImage]) throws -> Void) throws {
     let bar = ProgressBar(label, total: indices.count, unit: "images", quiet: quiet)
-    var start = 0
-    while start < indices.count {
-        let batch = indices[start..<Swift.min(start + batchSize, indices.count)]
-        try body(batch, try set.images(Array(batch)))
+    for batch in Batching.cut(indices, batchSize: batchSize) {
+        try body(batch[...], try set.images(batch))
         bar.advance(by: batch.count)
-        start += batchSize
     }
     bar.finish()
 }

@@ -3,7 +3,7 @@
 /// all-MiniLM-L6-v2 (sentence-transformers' mean pooling + L2 normalisation).
 
 /// Hyper-parameters of a BERT encoder (HF BertConfig names in comments).
-public struct BertConfig: Sendable, Equatable {
+public struct BertConfig: CheckpointConfig, Codable, Equatable {
     public var vocabularySize: Int        // vocab_size
     public var hiddenSize: Int            // hidden_size
     public var layers: Int                // num_hidden_layers
@@ -26,24 +26,35 @@ public struct BertConfig: Sendable, Equatable {
         self.activation = activation; self.hiddenDropout = hiddenDropout; self.attentionDropout = attentionDropout
     }
 
-    /// Reads the HF config keys from a checkpoint's config.
-    /// - Throws: `CheckpointError.badConfig` for a missing or mistyped key, or a width that the
-    ///   heads do not divide.
-    public init(_ reader: ConfigReader) throws {
-        self.init(vocabularySize: try reader.int("vocab_size"), hiddenSize: try reader.int("hidden_size"),
-                  layers: try reader.int("num_hidden_layers"), heads: try reader.int("num_attention_heads"),
-                  intermediateSize: try reader.int("intermediate_size"),
-                  maxPositions: try reader.optionalInt("max_position_embeddings") ?? 512,
-                  typeVocabularySize: try reader.optionalInt("type_vocab_size") ?? 2,
-                  layerNormEpsilon: try reader.optionalFloat("layer_norm_eps") ?? 1e-12,
-                  activation: try reader.optionalString("hidden_act") ?? "gelu",
-                  hiddenDropout: try reader.optionalFloat("hidden_dropout_prob") ?? 0.1,
-                  attentionDropout: try reader.optionalFloat("attention_probs_dropout_prob") ?? 0.1)
-        guard hiddenSize % heads == 0 else {
-            throw CheckpointError.badConfig(file: reader.file, key: "num_attention_heads", expected: "a divisor of hidden_size \(hiddenSize)")
+    enum CodingKeys: String, CodingKey {
+        case vocabularySize = "vocab_size", hiddenSize = "hidden_size", layers = "num_hidden_layers"
+        case heads = "num_attention_heads", intermediateSize = "intermediate_size"
+        case maxPositions = "max_position_embeddings", typeVocabularySize = "type_vocab_size"
+        case layerNormEpsilon = "layer_norm_eps", activation = "hidden_act", hiddenDropout = "hidden_dropout_prob"
+        case attentionDropout = "attention_probs_dropout_prob"
+    }
+
+    /// Decodes HF's BertConfig keys (`vocab_size`, `hidden_size`, `num_hidden_layers`,
+    /// `num_attention_heads`, `intermediate_size`; optional `max_position_embeddings` 512,
+    /// `type_vocab_size` 2, `layer_norm_eps` 1e-12, `hidden_act` "gelu", `hidden_dropout_prob` and
+    /// `attention_probs_dropout_prob` 0.1).
+    /// - Throws: `DecodingError` (→ `CheckpointError.badConfig` through `init(json:file:)`) for a
+    ///   missing or mistyped key, a width the heads do not divide, or an unknown activation.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(vocabularySize: try c.require(.vocabularySize), hiddenSize: try c.require(.hiddenSize),
+                  layers: try c.require(.layers), heads: try c.require(.heads), intermediateSize: try c.require(.intermediateSize),
+                  maxPositions: try c.decodeIfPresent(Int.self, forKey: .maxPositions) ?? 512,
+                  typeVocabularySize: try c.decodeIfPresent(Int.self, forKey: .typeVocabularySize) ?? 2,
+                  layerNormEpsilon: try c.optionalFloat(.layerNormEpsilon) ?? 1e-12,
+                  activation: try c.decodeIfPresent(String.self, forKey: .activation) ?? "gelu",
+                  hiddenDropout: try c.optionalFloat(.hiddenDropout) ?? 0.1,
+                  attentionDropout: try c.optionalFloat(.attentionDropout) ?? 0.1)
+        guard heads > 0, hiddenSize % heads == 0 else {
+            throw c.invalid(.heads, expected: "a divisor of hidden_size \(hiddenSize)")
         }
         guard ["gelu", "gelu_new", "gelu_pytorch_tanh", "relu"].contains(activation) else {
-            throw CheckpointError.badConfig(file: reader.file, key: "hidden_act", expected: "gelu, gelu_new, gelu_pytorch_tanh or relu")
+            throw c.invalid(.activation, expected: "gelu, gelu_new, gelu_pytorch_tanh or relu")
         }
     }
 }
@@ -64,18 +75,26 @@ public final class BertLayer: Module {
     public let intermediate: Linear, output: Linear, outputNorm: LayerNorm
     let config: BertConfig
 
-    /// Parameters under `prefix` (e.g. `encoder.layer.3`) with HF's names.
-    public init(_ prefix: String, config: BertConfig, factory: ParameterFactory) {
+    /// A layer whose parameters are named by `factory`'s scope (e.g. `factory.scoped("encoder.layer.3")`),
+    /// with HF's names below it (`attention.self.query.weight`, …).
+    public init(config: BertConfig, factory: ParameterFactory) {
         let d = config.hiddenSize, init02 = ParameterFactory.Initialization.normal(std: 0.02)
-        query = Linear(joinKey(prefix, "attention.self.query"), inFeatures: d, outFeatures: d, factory: factory, initialization: init02)
-        key = Linear(joinKey(prefix, "attention.self.key"), inFeatures: d, outFeatures: d, factory: factory, initialization: init02)
-        value = Linear(joinKey(prefix, "attention.self.value"), inFeatures: d, outFeatures: d, factory: factory, initialization: init02)
-        attentionOutput = Linear(joinKey(prefix, "attention.output.dense"), inFeatures: d, outFeatures: d, factory: factory, initialization: init02)
-        attentionNorm = LayerNorm(joinKey(prefix, "attention.output.LayerNorm"), features: d, epsilon: config.layerNormEpsilon, factory: factory)
-        intermediate = Linear(joinKey(prefix, "intermediate.dense"), inFeatures: d, outFeatures: config.intermediateSize, factory: factory, initialization: init02)
-        output = Linear(joinKey(prefix, "output.dense"), inFeatures: config.intermediateSize, outFeatures: d, factory: factory, initialization: init02)
-        outputNorm = LayerNorm(joinKey(prefix, "output.LayerNorm"), features: d, epsilon: config.layerNormEpsilon, factory: factory)
+        let attention = factory.scoped("attention")
+        let selfAttention = attention.scoped("self")
+        query = Linear("query", inFeatures: d, outFeatures: d, factory: selfAttention, initialization: init02)
+        key = Linear("key", inFeatures: d, outFeatures: d, factory: selfAttention, initialization: init02)
+        value = Linear("value", inFeatures: d, outFeatures: d, factory: selfAttention, initialization: init02)
+        attentionOutput = Linear("output.dense", inFeatures: d, outFeatures: d, factory: attention, initialization: init02)
+        attentionNorm = LayerNorm("output.LayerNorm", features: d, epsilon: config.layerNormEpsilon, factory: attention)
+        intermediate = Linear("intermediate.dense", inFeatures: d, outFeatures: config.intermediateSize, factory: factory, initialization: init02)
+        output = Linear("output.dense", inFeatures: config.intermediateSize, outFeatures: d, factory: factory, initialization: init02)
+        outputNorm = LayerNorm("output.LayerNorm", features: d, epsilon: config.layerNormEpsilon, factory: factory)
         self.config = config
+    }
+
+    /// Parameters under `prefix` (e.g. `encoder.layer.3`) with HF's names.
+    public convenience init(_ prefix: String, config: BertConfig, factory: ParameterFactory) {
+        self.init(config: config, factory: factory.scoped(prefix))
     }
 
     public var parameters: [Parameter] {
@@ -105,7 +124,7 @@ public struct BertOutput {
 }
 
 /// Token embeddings + encoder layers (+ the optional pooler) of a BERT model.
-public final class BertEncoder: Module {
+public final class BertEncoder: CheckpointLoadable {
     public let config: BertConfig
     public let wordEmbeddings: Embedding, positionEmbeddings: Embedding, tokenTypeEmbeddings: Embedding
     public let embeddingNorm: LayerNorm
@@ -117,23 +136,23 @@ public final class BertEncoder: Module {
     public init(config: BertConfig, pooler: Bool = true, factory: ParameterFactory) {
         self.config = config
         let d = config.hiddenSize, init02 = ParameterFactory.Initialization.normal(std: 0.02)
-        wordEmbeddings = Embedding(name: "embeddings.word_embeddings.weight", count: config.vocabularySize, dimension: d, factory: factory, initialization: init02)
-        positionEmbeddings = Embedding(name: "embeddings.position_embeddings.weight", count: config.maxPositions, dimension: d, factory: factory, initialization: init02)
-        tokenTypeEmbeddings = Embedding(name: "embeddings.token_type_embeddings.weight", count: config.typeVocabularySize, dimension: d, factory: factory, initialization: init02)
-        embeddingNorm = LayerNorm("embeddings.LayerNorm", features: d, epsilon: config.layerNormEpsilon, factory: factory)
-        layers = (0..<config.layers).map { BertLayer("encoder.layer.\($0)", config: config, factory: factory) }
+        let embeddings = factory.scoped("embeddings"), encoder = factory.scoped("encoder")
+        wordEmbeddings = Embedding(name: "word_embeddings.weight", count: config.vocabularySize, dimension: d, factory: embeddings, initialization: init02)
+        positionEmbeddings = Embedding(name: "position_embeddings.weight", count: config.maxPositions, dimension: d, factory: embeddings, initialization: init02)
+        tokenTypeEmbeddings = Embedding(name: "token_type_embeddings.weight", count: config.typeVocabularySize, dimension: d, factory: embeddings, initialization: init02)
+        embeddingNorm = LayerNorm("LayerNorm", features: d, epsilon: config.layerNormEpsilon, factory: embeddings)
+        layers = (0..<config.layers).map { BertLayer(config: config, factory: encoder.scoped("layer.\($0)")) }
         self.pooler = pooler ? Linear("pooler.dense", inFeatures: d, outFeatures: d, factory: factory, initialization: init02) : nil
     }
 
-    /// The encoder of a prepared checkpoint (architecture "bert"), loaded strictly; the integer
-    /// buffer `embeddings.position_ids` is the only key allowed besides the parameters.
-    /// - Throws: `CheckpointError` (wrong architecture, bad config, missing/unexpected keys, shapes).
-    public static func load(from checkpoint: Checkpoint) throws -> BertEncoder {
-        try checkpoint.requireArchitecture("bert")
-        let config = try BertConfig(ConfigReader(checkpoint))
-        let model = BertEncoder(config: config, pooler: checkpoint.keys.contains("pooler.dense.weight"), factory: .placeholders())
-        try model.load(from: checkpoint, ignoring: ["embeddings.position_ids"])
-        return model
+    /// Checkpoint architecture "bert".
+    public static var architectures: [String] { ["bert"] }
+    /// The integer buffer `embeddings.position_ids` is the only key allowed besides the parameters.
+    public static var nonParameterKeys: Set<String> { ["embeddings.position_ids"] }
+
+    /// A model of `config`; with a pooler when the checkpoint has `pooler.dense.weight` (fresh: always).
+    public static func build(config: BertConfig, checkpointKeys: Set<String>?, factory: ParameterFactory) -> BertEncoder {
+        BertEncoder(config: config, pooler: checkpointKeys?.contains("pooler.dense.weight") ?? true, factory: factory)
     }
 
     public var parameters: [Parameter] {

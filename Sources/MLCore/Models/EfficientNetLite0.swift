@@ -14,13 +14,30 @@ import Synchronization
 
 /// Hyper-parameters of an EfficientNet-Lite checkpoint (its `config` attribute, written by
 /// Tools/data/convert_efficientnet.py).
-public struct EfficientNetLiteConfig: Sendable, Equatable {
+public struct EfficientNetLiteConfig: CheckpointConfig, Codable, Equatable {
     /// One MBConv block.
-    public struct Block: Sendable, Equatable {
+    public struct Block: Codable, Sendable, Equatable {
         /// Depthwise kernel size, its stride, expansion ratio of the 1×1 expand conv, channels in and out.
         public var kernelSize: Int, stride: Int, expandRatio: Int, inChannels: Int, outChannels: Int
         /// Identity skip connection (stride 1 and equal channels).
         public var skip: Bool
+
+        enum CodingKeys: String, CodingKey {
+            case kernelSize = "kernel_size", stride, expandRatio = "expand_ratio", inChannels = "in_channels"
+            case outChannels = "out_channels", skip
+        }
+
+        /// One entry of the config's `blocks` (`skip` defaults to false).
+        /// - Throws: `DecodingError` naming the missing or mistyped key.
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            kernelSize = try c.require(.kernelSize)
+            stride = try c.require(.stride)
+            expandRatio = try c.require(.expandRatio)
+            inChannels = try c.require(.inChannels)
+            outChannels = try c.require(.outChannels)
+            skip = try c.decodeIfPresent(Bool.self, forKey: .skip) ?? false
+        }
     }
     /// The MBConv blocks in order (16 for Lite0).
     public var blocks: [Block]
@@ -43,50 +60,68 @@ public struct EfficientNetLiteConfig: Sendable, Equatable {
     /// Fraction of the shorter side kept by the centre crop before resizing (224/(224 + 32)).
     public var cropFraction: Float
 
-    /// Reads the config JSON of a checkpoint.
-    /// - Throws: `CheckpointError.badConfig` naming the missing or malformed key.
-    public init(json c: JSONValue, file: String) throws {
-        func int(_ v: JSONValue?, _ key: String) throws -> Int {
-            guard let i = v?.intValue else { throw CheckpointError.badConfig(file: file, key: key, expected: "an integer") }
-            return i
+    enum CodingKeys: String, CodingKey {
+        case blocks, stemChannels = "stem_channels", headChannels = "head_channels", numClasses = "num_classes"
+        case batchNormEpsilon = "batch_norm_epsilon", dropoutRate = "dropout_rate", dropConnectRate = "drop_connect_rate"
+        case resolution, activation, padding, preprocessing
+    }
+
+    enum PreprocessingKeys: String, CodingKey { case mean, std }
+
+    /// Decodes the config Tools/data/convert_efficientnet.py writes: `blocks` (each `kernel_size`,
+    /// `stride`, `expand_ratio`, `in_channels`, `out_channels`, optional `skip`), `stem_channels`,
+    /// `head_channels`, `num_classes`, `batch_norm_epsilon`, `dropout_rate`, `drop_connect_rate`,
+    /// `resolution`, `preprocessing.mean`/`.std` (3 numbers each); `activation` (relu6) and
+    /// `padding` (tf-same) are checked when present.
+    /// - Throws: `DecodingError` (→ `CheckpointError.badConfig` through `init(json:file:)`) naming the
+    ///   missing or malformed key (`blocks[3].kernel_size`, `preprocessing.mean`).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        guard c.contains(.blocks), let list = try c.decodeIfPresent([Block].self, forKey: .blocks), !list.isEmpty else {
+            throw c.invalid(.blocks, expected: "a non-empty array of blocks")
         }
-        func float(_ v: JSONValue?, _ key: String) throws -> Float {
-            guard let d = v?.doubleValue else { throw CheckpointError.badConfig(file: file, key: key, expected: "a number") }
-            return Float(d)
+        blocks = list
+        stemChannels = try c.require(.stemChannels)
+        headChannels = try c.require(.headChannels)
+        numClasses = try c.require(.numClasses)
+        batchNormEpsilon = try c.requireFloat(.batchNormEpsilon)
+        dropoutRate = try c.requireFloat(.dropoutRate)
+        dropConnectRate = try c.requireFloat(.dropConnectRate)
+        resolution = try c.require(.resolution)
+        if let act = try c.decodeIfPresent(String.self, forKey: .activation), act != "relu6" {
+            throw c.invalid(.activation, expected: "relu6 (found \(act))")
         }
-        guard case .array(let list)? = c["blocks"], !list.isEmpty else {
-            throw CheckpointError.badConfig(file: file, key: "blocks", expected: "a non-empty array of blocks")
+        if let padding = try c.decodeIfPresent(String.self, forKey: .padding), padding != "tf-same" {
+            throw c.invalid(.padding, expected: "tf-same (found \(padding))")
         }
-        blocks = try list.enumerated().map { i, b in
-            let k = "blocks[\(i)]"
-            return Block(kernelSize: try int(b["kernel_size"], k + ".kernel_size"), stride: try int(b["stride"], k + ".stride"),
-                         expandRatio: try int(b["expand_ratio"], k + ".expand_ratio"),
-                         inChannels: try int(b["in_channels"], k + ".in_channels"),
-                         outChannels: try int(b["out_channels"], k + ".out_channels"), skip: b["skip"]?.boolValue ?? false)
-        }
-        stemChannels = try int(c["stem_channels"], "stem_channels")
-        headChannels = try int(c["head_channels"], "head_channels")
-        numClasses = try int(c["num_classes"], "num_classes")
-        batchNormEpsilon = try float(c["batch_norm_epsilon"], "batch_norm_epsilon")
-        dropoutRate = try float(c["dropout_rate"], "dropout_rate")
-        dropConnectRate = try float(c["drop_connect_rate"], "drop_connect_rate")
-        resolution = try int(c["resolution"], "resolution")
-        if let act = c["activation"]?.stringValue, act != "relu6" {
-            throw CheckpointError.badConfig(file: file, key: "activation", expected: "relu6 (found \(act))")
-        }
-        if let padding = c["padding"]?.stringValue, padding != "tf-same" {
-            throw CheckpointError.badConfig(file: file, key: "padding", expected: "tf-same (found \(padding))")
-        }
-        let pre = c["preprocessing"]
-        func floats(_ key: String) throws -> [Float] {
-            guard case .array(let a)? = pre?[key], a.count == 3 else {
-                throw CheckpointError.badConfig(file: file, key: "preprocessing.\(key)", expected: "3 numbers")
+        let pre = try c.nestedContainer(keyedBy: PreprocessingKeys.self, forKey: .preprocessing)
+        func floats(_ key: PreprocessingKeys) throws -> [Float] {
+            guard let a = try? pre.decode([Double].self, forKey: key), a.count == 3 else {
+                throw pre.invalid(key, expected: "3 numbers")
             }
-            return try a.map { try float($0, "preprocessing.\(key)") }
+            return a.map { Float($0) }
         }
-        mean = try floats("mean")
-        std = try floats("std")
+        mean = try floats(.mean)
+        std = try floats(.std)
         cropFraction = Float(resolution) / Float(resolution + 32)
+    }
+
+    /// Encodes the keys `init(from:)` reads (the crop fraction is derived from the resolution).
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(blocks, forKey: .blocks)
+        try c.encode(stemChannels, forKey: .stemChannels)
+        try c.encode(headChannels, forKey: .headChannels)
+        try c.encode(numClasses, forKey: .numClasses)
+        try c.encode(batchNormEpsilon, forKey: .batchNormEpsilon)
+        try c.encode(dropoutRate, forKey: .dropoutRate)
+        try c.encode(dropConnectRate, forKey: .dropConnectRate)
+        try c.encode(resolution, forKey: .resolution)
+        try c.encode("relu6", forKey: .activation)
+        try c.encode("tf-same", forKey: .padding)
+        var pre = c.nestedContainer(keyedBy: PreprocessingKeys.self, forKey: .preprocessing)
+        try pre.encode(mean, forKey: .mean)
+        try pre.encode(std, forKey: .std)
     }
 
     /// The index of the first block of each stage (a stage starts where the skip connection does not
@@ -113,24 +148,25 @@ public final class MBConvBlock: Module {
             + projectConv.parameters + bn2.parameters
     }
 
-    init(_ prefix: String, _ b: EfficientNetLiteConfig.Block, epsilon: Float, factory: ParameterFactory) {
+    /// A block whose parameters are named under `factory`'s scope (`_blocks.N`).
+    init(_ b: EfficientNetLiteConfig.Block, epsilon: Float, factory: ParameterFactory) {
         config = b
         let hidden = b.inChannels * b.expandRatio
         if b.expandRatio != 1 {
-            expandConv = Conv2d(joinKey(prefix, "_expand_conv"), inChannels: b.inChannels, outChannels: hidden, kernel: (1, 1),
+            expandConv = Conv2d("_expand_conv", inChannels: b.inChannels, outChannels: hidden, kernel: (1, 1),
                                 padding: nil, bias: false, factory: factory)
-            bn0 = BatchNorm2d(joinKey(prefix, "_bn0"), features: hidden, epsilon: epsilon, momentum: 0.01, factory: factory)
+            bn0 = BatchNorm2d("_bn0", features: hidden, epsilon: epsilon, momentum: 0.01, factory: factory)
         } else {
             expandConv = nil
             bn0 = nil
         }
-        depthwiseConv = Conv2d(joinKey(prefix, "_depthwise_conv"), inChannels: hidden, outChannels: hidden,
+        depthwiseConv = Conv2d("_depthwise_conv", inChannels: hidden, outChannels: hidden,
                                kernel: (b.kernelSize, b.kernelSize), stride: (b.stride, b.stride), padding: nil, groups: hidden,
                                bias: false, factory: factory)
-        bn1 = BatchNorm2d(joinKey(prefix, "_bn1"), features: hidden, epsilon: epsilon, momentum: 0.01, factory: factory)
-        projectConv = Conv2d(joinKey(prefix, "_project_conv"), inChannels: hidden, outChannels: b.outChannels, kernel: (1, 1),
+        bn1 = BatchNorm2d("_bn1", features: hidden, epsilon: epsilon, momentum: 0.01, factory: factory)
+        projectConv = Conv2d("_project_conv", inChannels: hidden, outChannels: b.outChannels, kernel: (1, 1),
                              padding: nil, bias: false, factory: factory)
-        bn2 = BatchNorm2d(joinKey(prefix, "_bn2"), features: b.outChannels, epsilon: epsilon, momentum: 0.01, factory: factory)
+        bn2 = BatchNorm2d("_bn2", features: b.outChannels, epsilon: epsilon, momentum: 0.01, factory: factory)
     }
 
     /// x [N, Cin, H, W] → [N, Cout, H/stride, W/stride]. In training, the residual branch is dropped per
@@ -151,7 +187,7 @@ public final class MBConvBlock: Module {
 }
 
 /// EfficientNet-Lite classifier: images [N, 3, H, W] (normalised, see `preprocess`) → logits [N, classes].
-public final class EfficientNetLite: Module {
+public final class EfficientNetLite: CheckpointLoadable {
     /// The hyper-parameters the network was built from.
     public let config: EfficientNetLiteConfig
     /// Stem: 3×3 stride-2 convolution and its BatchNorm.
@@ -175,7 +211,7 @@ public final class EfficientNetLite: Module {
         convStem = Conv2d("_conv_stem", inChannels: 3, outChannels: config.stemChannels, kernel: (3, 3), stride: (2, 2),
                           padding: nil, bias: false, factory: factory)
         bn0 = BatchNorm2d("_bn0", features: config.stemChannels, epsilon: eps, momentum: 0.01, factory: factory)
-        blocks = config.blocks.enumerated().map { MBConvBlock("_blocks.\($0)", $1, epsilon: eps, factory: factory) }
+        blocks = config.blocks.enumerated().map { MBConvBlock($1, epsilon: eps, factory: factory.scoped("_blocks.\($0)")) }
         let last = config.blocks.last!.outChannels
         convHead = Conv2d("_conv_head", inChannels: last, outChannels: config.headChannels, kernel: (1, 1), padding: nil,
                           bias: false, factory: factory)
@@ -183,20 +219,15 @@ public final class EfficientNetLite: Module {
         fc = Linear("_fc", inFeatures: config.headChannels, outFeatures: config.numClasses, factory: factory)
     }
 
-    /// Loads a checkpoint strictly (architecture `efficientnet-lite`): every key of the network,
-    /// BatchNorm running statistics and `num_batches_tracked` included, must be present with its shape.
-    /// - Throws: `CheckpointError` (wrong architecture, bad config, missing/unexpected keys, shapes), `HDF5Error`.
-    public convenience init(checkpoint: Checkpoint) throws {
-        guard checkpoint.architecture == "efficientnet-lite" else {
-            throw CheckpointError.badConfig(file: checkpoint.path, key: "architecture",
-                                            expected: "efficientnet-lite (found \(checkpoint.architecture))")
-        }
-        self.init(config: try EfficientNetLiteConfig(json: checkpoint.config, file: checkpoint.path), factory: .placeholders())
-        try load(from: checkpoint)
-    }
+    /// Checkpoint architecture "efficientnet-lite". `load(from:)` is strict: every key of the
+    /// network, BatchNorm running statistics and `num_batches_tracked` included, must be present
+    /// with its shape.
+    public static var architectures: [String] { ["efficientnet-lite"] }
 
-    /// Opens and loads the checkpoint at `path`.
-    public convenience init(path: String) throws { try self.init(checkpoint: Checkpoint(path: path)) }
+    /// A network of `config` (every part is required; the checkpoint's keys choose nothing).
+    public static func build(config: EfficientNetLiteConfig, checkpointKeys: Set<String>?, factory: ParameterFactory) -> EfficientNetLite {
+        EfficientNetLite(config: config, factory: factory)
+    }
 
     /// Differentiable forward pass. x [N, 3, H, W] → logits [N, classes]; `taps` (stage indices 0..<7
     /// for Lite0) selects stage outputs [N, C_s, H_s, W_s] to return as well (the last block of each

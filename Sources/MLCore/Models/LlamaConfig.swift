@@ -1,6 +1,6 @@
 /// Hyper-parameters of a Llama-style decoder, read from a checkpoint's `config` attribute (the keys
 /// Tools/data/convert_smollm2.py writes, named as in Hugging Face's LlamaConfig).
-public struct LlamaConfig: Sendable, Equatable {
+public struct LlamaConfig: CheckpointConfig, Codable, Equatable {
     /// V: vocabulary size.
     public var vocabularySize: Int
     /// D: model width.
@@ -44,36 +44,47 @@ public struct LlamaConfig: Sendable, Equatable {
         self.maximumPositions = maximumPositions
     }
 
-    /// Reads the HF LlamaConfig keys from a checkpoint's config: `vocab_size`, `hidden_size`,
+    enum CodingKeys: String, CodingKey {
+        case vocabularySize = "vocab_size", hiddenSize = "hidden_size", intermediateSize = "intermediate_size"
+        case layerCount = "num_hidden_layers", headCount = "num_attention_heads", keyValueHeadCount = "num_key_value_heads"
+        case headDimension = "head_dim", rmsNormEpsilon = "rms_norm_eps", ropeTheta = "rope_theta", ropeLayout = "rope_layout"
+        case tiesWordEmbeddings = "tie_word_embeddings", maximumPositions = "max_position_embeddings"
+    }
+
+    /// Decodes the HF LlamaConfig keys of a checkpoint's config: `vocab_size`, `hidden_size`,
     /// `intermediate_size`, `num_hidden_layers`, `num_attention_heads`, `num_key_value_heads`
     /// (default: as many as query heads), optional `head_dim`, `rms_norm_eps` (1e-6), `rope_theta`
     /// (10000), `rope_layout` ("adjacent-pairs" | "halves"; default halves, HF's layout),
     /// `tie_word_embeddings` (true), `max_position_embeddings` (2048).
-    /// - Throws: `CheckpointError.badConfig` naming the first missing or invalid key.
-    public init(_ reader: ConfigReader) throws {
-        let layoutName = try reader.optionalString("rope_layout") ?? RotaryEmbedding.Layout.halves.rawValue
+    /// - Throws: `DecodingError` (→ `CheckpointError.badConfig` through `init(json:file:)`) naming the
+    ///   first missing or invalid key.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let layoutName = try c.decodeIfPresent(String.self, forKey: .ropeLayout) ?? RotaryEmbedding.Layout.halves.rawValue
         guard let layout = RotaryEmbedding.Layout(rawValue: layoutName) else {
-            throw CheckpointError.badConfig(file: reader.file, key: "rope_layout", expected: "'adjacent-pairs' or 'halves'")
+            throw c.invalid(.ropeLayout, expected: "'adjacent-pairs' or 'halves'")
         }
-        let heads = try reader.int("num_attention_heads")
-        self.init(vocabularySize: try reader.int("vocab_size"), hiddenSize: try reader.int("hidden_size"),
-                  intermediateSize: try reader.int("intermediate_size"), layerCount: try reader.int("num_hidden_layers"),
-                  headCount: heads, keyValueHeadCount: try reader.optionalInt("num_key_value_heads") ?? heads,
-                  headDimension: try reader.optionalInt("head_dim"),
-                  rmsNormEpsilon: try reader.optionalFloat("rms_norm_eps") ?? 1e-6,
-                  ropeTheta: try reader.optionalFloat("rope_theta") ?? 10_000, ropeLayout: layout,
-                  tiesWordEmbeddings: reader.config["tie_word_embeddings"]?.boolValue ?? true,
-                  maximumPositions: try reader.optionalInt("max_position_embeddings") ?? 2048)
-        for (key, value) in [("vocab_size", vocabularySize), ("hidden_size", hiddenSize), ("intermediate_size", intermediateSize),
-                             ("num_hidden_layers", layerCount), ("num_attention_heads", headCount),
-                             ("num_key_value_heads", keyValueHeadCount), ("head_dim", headDimension)] where value <= 0 {
-            throw CheckpointError.badConfig(file: reader.file, key: key, expected: "a positive integer")
+        let heads: Int = try c.require(.headCount)
+        self.init(vocabularySize: try c.require(.vocabularySize), hiddenSize: try c.require(.hiddenSize),
+                  intermediateSize: try c.require(.intermediateSize), layerCount: try c.require(.layerCount),
+                  headCount: heads, keyValueHeadCount: try c.decodeIfPresent(Int.self, forKey: .keyValueHeadCount) ?? heads,
+                  headDimension: try c.decodeIfPresent(Int.self, forKey: .headDimension),
+                  rmsNormEpsilon: try c.optionalFloat(.rmsNormEpsilon) ?? 1e-6,
+                  ropeTheta: try c.optionalFloat(.ropeTheta) ?? 10_000, ropeLayout: layout,
+                  tiesWordEmbeddings: try c.decodeIfPresent(Bool.self, forKey: .tiesWordEmbeddings) ?? true,
+                  maximumPositions: try c.decodeIfPresent(Int.self, forKey: .maximumPositions) ?? 2048)
+        for (key, value) in [(CodingKeys.vocabularySize, vocabularySize), (.hiddenSize, hiddenSize), (.intermediateSize, intermediateSize),
+                             (.layerCount, layerCount), (.headCount, headCount),
+                             (.keyValueHeadCount, keyValueHeadCount), (.headDimension, headDimension)] where value <= 0 {
+            throw c.invalid(key, expected: "a positive integer")
         }
         guard headCount % keyValueHeadCount == 0 else {
-            throw CheckpointError.badConfig(file: reader.file, key: "num_key_value_heads", expected: "a divisor of num_attention_heads (\(headCount))")
+            throw c.invalid(.keyValueHeadCount, expected: "a divisor of num_attention_heads (\(headCount))")
         }
         guard headDimension % 2 == 0 else {
-            throw CheckpointError.badConfig(file: reader.file, key: "head_dim", expected: "an even number (RoPE rotates pairs)")
+            throw c.invalid(.headDimension, expected: "an even number (RoPE rotates pairs)")
         }
     }
 }
+
+extension RotaryEmbedding.Layout: Codable {}

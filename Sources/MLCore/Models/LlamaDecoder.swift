@@ -54,13 +54,13 @@ public final class LlamaAttention: Module {
     public let layer: Int
     public var parameters: [Parameter] { query.parameters + key.parameters + value.parameters + output.parameters }
 
-    /// Parameters `blk.N.attn_{q,k,v,output}.weight` for layer N = `layer`.
+    /// Parameters `attn_{q,k,v,output}.weight` under `factory`'s scope (`blk.N` for layer N = `layer`).
     public init(layer: Int, config c: LlamaConfig, factory: ParameterFactory) {
-        let p = "blk.\(layer)", dh = c.headDimension
-        query = Linear("\(p).attn_q", inFeatures: c.hiddenSize, outFeatures: c.headCount * dh, bias: false, factory: factory)
-        key = Linear("\(p).attn_k", inFeatures: c.hiddenSize, outFeatures: c.keyValueHeadCount * dh, bias: false, factory: factory)
-        value = Linear("\(p).attn_v", inFeatures: c.hiddenSize, outFeatures: c.keyValueHeadCount * dh, bias: false, factory: factory)
-        output = Linear("\(p).attn_output", inFeatures: c.headCount * dh, outFeatures: c.hiddenSize, bias: false, factory: factory)
+        let dh = c.headDimension
+        query = Linear("attn_q", inFeatures: c.hiddenSize, outFeatures: c.headCount * dh, bias: false, factory: factory)
+        key = Linear("attn_k", inFeatures: c.hiddenSize, outFeatures: c.keyValueHeadCount * dh, bias: false, factory: factory)
+        value = Linear("attn_v", inFeatures: c.hiddenSize, outFeatures: c.keyValueHeadCount * dh, bias: false, factory: factory)
+        output = Linear("attn_output", inFeatures: c.headCount * dh, outFeatures: c.hiddenSize, bias: false, factory: factory)
         headCount = c.headCount
         keyValueHeadCount = c.keyValueHeadCount
         rotary = RotaryEmbedding(headDimension: dh, base: c.ropeTheta, layout: c.ropeLayout)
@@ -97,14 +97,17 @@ public final class LlamaBlock: Module {
         attentionNorm.parameters + attention.parameters + ffnNorm.parameters + ffn.parameters
     }
 
-    /// Block `layer` with GGUF parameter names (`blk.N.attn_norm`, `blk.N.ffn_gate`, …).
-    public init(layer: Int, config c: LlamaConfig, factory: ParameterFactory) {
-        let p = "blk.\(layer)"
-        attentionNorm = RMSNorm(name: "\(p).attn_norm.weight", features: c.hiddenSize, epsilon: c.rmsNormEpsilon, factory: factory)
-        attention = LlamaAttention(layer: layer, config: c, factory: factory)
-        ffnNorm = RMSNorm(name: "\(p).ffn_norm.weight", features: c.hiddenSize, epsilon: c.rmsNormEpsilon, factory: factory)
-        ffn = SwiGLUFeedForward(gate: "\(p).ffn_gate", up: "\(p).ffn_up", down: "\(p).ffn_down",
-                                width: c.hiddenSize, hiddenWidth: c.intermediateSize, factory: factory)
+    /// Block `layer` with GGUF parameter names (`blk.N.attn_norm`, `blk.N.ffn_gate`, …): `factory`
+    /// is the model's root factory, scoped here to `blk.N`. `feedForward` builds the FFN from the
+    /// layer index and the block's factory (default: `SwiGLUFeedForward` named `ffn_gate`/`ffn_up`/`ffn_down`).
+    public init(layer: Int, config c: LlamaConfig, factory: ParameterFactory, feedForward: LlamaDecoder.FeedForwardBuilder? = nil) {
+        let block = factory.scoped("blk.\(layer)")
+        attentionNorm = RMSNorm(name: "attn_norm.weight", features: c.hiddenSize, epsilon: c.rmsNormEpsilon, factory: block)
+        attention = LlamaAttention(layer: layer, config: c, factory: block)
+        ffnNorm = RMSNorm(name: "ffn_norm.weight", features: c.hiddenSize, epsilon: c.rmsNormEpsilon, factory: block)
+        ffn = feedForward?(layer, block)
+            ?? SwiGLUFeedForward(gate: "ffn_gate", up: "ffn_up", down: "ffn_down", width: c.hiddenSize,
+                                 hiddenWidth: c.intermediateSize, factory: block)
     }
 
     /// h [B, T, D] → [B, T, D] (see `LlamaAttention.callAsFunction` for the arguments).
@@ -118,7 +121,7 @@ public final class LlamaBlock: Module {
 }
 
 /// The whole decoder: token embedding, blocks, final RMSNorm and the (tied) output projection.
-public final class LlamaDecoder: Module {
+public final class LlamaDecoder: CheckpointLoadable {
     public let config: LlamaConfig
     public let embedding: Embedding
     public let blocks: [LlamaBlock]
@@ -130,27 +133,28 @@ public final class LlamaDecoder: Module {
             + (config.tiesWordEmbeddings ? [] : output.parameters)
     }
 
+    /// Builds the feed-forward sub-layer of block `layer` from the block's scoped factory (`blk.N`).
+    public typealias FeedForwardBuilder = (_ layer: Int, _ factory: ParameterFactory) -> any FeedForward
+
     /// A decoder with fresh parameters (`ParameterFactory(seed:)`: N(0, 0.02²) weights and unit norms
-    /// as HF initialises Llama; `.placeholders()`: to be loaded).
-    public init(config c: LlamaConfig, factory: ParameterFactory) {
+    /// as HF initialises Llama; `.placeholders()`: to be loaded). `feedForward` replaces every block's
+    /// dense SwiGLU FFN (e.g. by a mixture of experts), so the model never creates the dense one.
+    public init(config c: LlamaConfig, factory: ParameterFactory, feedForward: FeedForwardBuilder? = nil) {
         config = c
         embedding = Embedding(name: "token_embd.weight", count: c.vocabularySize, dimension: c.hiddenSize,
                               factory: factory, initialization: .normal(std: 0.02))
-        blocks = (0..<c.layerCount).map { LlamaBlock(layer: $0, config: c, factory: factory) }
+        blocks = (0..<c.layerCount).map { LlamaBlock(layer: $0, config: c, factory: factory, feedForward: feedForward) }
         outputNorm = RMSNorm(name: "output_norm.weight", features: c.hiddenSize, epsilon: c.rmsNormEpsilon, factory: factory)
         output = c.tiesWordEmbeddings ? Linear(weight: embedding.weight)
             : Linear("output", inFeatures: c.hiddenSize, outFeatures: c.vocabularySize, bias: false, factory: factory)
     }
 
-    /// The decoder of a prepared checkpoint (architecture "llama"), built from its config and
-    /// loaded strictly.
-    /// - Throws: `CheckpointError` (wrong architecture, bad config, missing/unexpected keys, shapes);
-    ///   `HDF5Error`.
-    public static func load(from checkpoint: Checkpoint) throws -> LlamaDecoder {
-        try checkpoint.requireArchitecture("llama")
-        let model = LlamaDecoder(config: try LlamaConfig(ConfigReader(checkpoint)), factory: .placeholders())
-        try model.load(from: checkpoint)
-        return model
+    /// Checkpoint architecture "llama" (`load(from:)` builds from the config and loads strictly).
+    public static var architectures: [String] { ["llama"] }
+
+    /// A decoder of `config` (every part is required; the checkpoint's keys choose nothing).
+    public static func build(config: LlamaConfig, checkpointKeys: Set<String>?, factory: ParameterFactory) -> LlamaDecoder {
+        LlamaDecoder(config: config, factory: factory)
     }
 
     /// An empty KV cache sized for this model.

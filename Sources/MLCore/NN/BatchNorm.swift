@@ -152,9 +152,9 @@ public final class BatchNorm2d: Module {
     public init(_ prefix: String, features: Int, epsilon: Float = 1e-5, momentum: Float = 0.1, factory: ParameterFactory) {
         weight = factory.make(joinKey(prefix, "weight"), [features], .constant(1))
         bias = factory.make(joinKey(prefix, "bias"), [features], .constant(0))
-        runningMean = Parameter(Tensor.zeros([features]), name: joinKey(prefix, "running_mean"), trainable: false)
-        runningVar = Parameter(Tensor.ones([features]), name: joinKey(prefix, "running_var"), trainable: false)
-        numBatchesTracked = Parameter(Tensor(scalar: 0), name: joinKey(prefix, "num_batches_tracked"), trainable: false)
+        runningMean = factory.buffer(joinKey(prefix, "running_mean"), Tensor.zeros([features]))
+        runningVar = factory.buffer(joinKey(prefix, "running_var"), Tensor.ones([features]))
+        numBatchesTracked = factory.buffer(joinKey(prefix, "num_batches_tracked"), Tensor(scalar: 0))
         self.epsilon = epsilon
         self.momentum = momentum
     }

@@ -72,6 +72,12 @@ public final class ForwardContext: @unchecked Sendable {
 
 /// Creates the parameters of freshly built modules: random values (seeded) for training from
 /// scratch, or shape-only placeholders (no memory) to be replaced by `Module.load(from:)`.
+///
+/// Names are scoped as the model builds itself (candle's `VarBuilder::pp`): `factory.scoped("encoder")`
+/// is a view whose parameters are named `encoder.<name>`; views share one generator (so draws happen
+/// in construction order whatever the scoping) and one record of the names created, which
+/// `createdNames` returns — tests compare it with what a module reports in `parameters`, so a
+/// sub-module left out of `parameters` is caught.
 public final class ParameterFactory: @unchecked Sendable {
     /// How one parameter tensor is initialised.
     public enum Initialization: Sendable {
@@ -83,26 +89,54 @@ public final class ParameterFactory: @unchecked Sendable {
         case constant(Float)
     }
 
-    /// nil: placeholders.
-    private var rng: RandomGenerator?
+    /// What every scoped view of one factory shares: the generator (nil: placeholders) and the names made.
+    private final class State {
+        var rng: RandomGenerator?
+        var created: [String] = []
+        init(rng: RandomGenerator?) { self.rng = rng }
+    }
+
+    private let state: State
+    /// The dotted prefix of every name this view creates ("" at the root).
+    public let prefix: String
 
     /// A factory of random parameters drawn from a generator seeded with `seed`.
-    public init(seed: UInt64) { rng = RandomGenerator(seed: seed) }
+    public init(seed: UInt64) {
+        state = State(rng: RandomGenerator(seed: seed))
+        prefix = ""
+    }
 
     /// A factory of placeholders: each parameter reads as zeros (a broadcast scalar, no storage)
     /// until loaded from a checkpoint.
-    public static func placeholders() -> ParameterFactory { ParameterFactory() }
+    public static func placeholders() -> ParameterFactory { ParameterFactory(state: State(rng: nil), prefix: "") }
 
-    private init() { rng = nil }
+    private init(state: State, prefix: String) {
+        self.state = state
+        self.prefix = prefix
+    }
+
+    /// A view one level deeper: `scoped("encoder").scoped("layer.3")` names its parameters
+    /// `encoder.layer.3.<name>`. The view shares this factory's generator and record of names.
+    public func scoped(_ name: String) -> ParameterFactory { ParameterFactory(state: state, prefix: key(name)) }
+
+    /// The full dotted name of `name` under this view's prefix.
+    public func key(_ name: String) -> String { joinKey(prefix, name) }
 
     /// Whether parameters are placeholders.
-    public var makesPlaceholders: Bool { rng == nil }
+    public var makesPlaceholders: Bool { state.rng == nil }
 
-    /// A parameter named `name` of `shape`, initialised as `initialization` (ignored for placeholders).
+    /// The full names of every parameter and buffer made through this factory or any of its views, in
+    /// creation order.
+    public var createdNames: [String] { state.created }
+
+    /// A parameter named `prefix.name` of `shape`, initialised as `initialization` (ignored for
+    /// placeholders); draws from the shared generator in call order.
     public func make(_ name: String, _ shape: [Int], _ initialization: Initialization) -> Parameter {
-        guard var g = rng else {
+        let full = key(name)
+        state.created.append(full)
+        guard var g = state.rng else {
             return Parameter(Tensor(scalar: 0).reshaped(Array(repeating: 1, count: shape.count)).expanded(to: shape),
-                             name: name)
+                             name: full)
         }
         let value: Tensor
         switch initialization {
@@ -110,8 +144,16 @@ public final class ParameterFactory: @unchecked Sendable {
         case .normal(let std): value = Tensor(shape: shape) { _ in g.normal() * std }
         case .constant(let c): value = Tensor(shape: shape, repeating: c)
         }
-        rng = g
-        return Parameter(value, name: name)
+        state.rng = g
+        return Parameter(value, name: full)
+    }
+
+    /// A non-trainable buffer named `prefix.name` holding `value` (in placeholder mode too; e.g.
+    /// BatchNorm's running statistics): recorded like a parameter, draws nothing.
+    public func buffer(_ name: String, _ value: Tensor) -> Parameter {
+        let full = key(name)
+        state.created.append(full)
+        return Parameter(value, name: full, trainable: false)
     }
 }
 

@@ -118,15 +118,9 @@ public final class DefectMakerSSL {
     /// The backbone of `checkpoint` ready for fine-tuning: as loaded, with stochastic depth off.
     /// - Throws: checkpoint errors (wrong architecture, missing keys).
     public static func loadBackbone(_ checkpoint: Checkpoint) throws -> EfficientNetLite {
-        guard checkpoint.architecture == "efficientnet-lite" else {
-            throw CheckpointError.badConfig(file: checkpoint.path, key: "architecture",
-                                            expected: "efficientnet-lite (found \(checkpoint.architecture))")
-        }
-        var config = try EfficientNetLiteConfig(json: checkpoint.config, file: checkpoint.path)
+        var config = try EfficientNetLite.config(of: checkpoint)
         config.dropConnectRate = 0
-        let model = EfficientNetLite(config: config, factory: .placeholders())
-        try model.load(from: checkpoint)
-        return model
+        return try EfficientNetLite.load(from: checkpoint, config: config)
     }
 
     /// The batch of `normals`: each augmented (`SSLAugmentation.augment`), then followed by its six

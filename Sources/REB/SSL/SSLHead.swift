@@ -3,7 +3,7 @@ import MLCore
 /// The classifier of REB's self-supervised task (reference src/ADModels/ad_head.py `DenseHead` with
 /// `head_layers = [512, 256]`): Linear → BatchNorm1d → ReLU for each hidden width, then Linear to the
 /// classes. Parameter names follow the reference's `nn.Sequential` indices (`prefix.0` Linear,
-/// `prefix.1` BatchNorm, `prefix.3` Linear, …).
+/// `prefix.1` BatchNorm, `prefix.3` Linear, …), made through `factory.scoped(prefix)`.
 public final class SSLHead: Module {
     /// The hidden blocks: (Linear, BatchNorm over features).
     public let hidden: [(Linear, BatchNorm2d)]
@@ -15,16 +15,17 @@ public final class SSLHead: Module {
     ///   Linear layers initialised as torch (U(±1/√fan_in)), BatchNorm γ = 1, β = 0, momentum 0.1.
     public init(_ prefix: String = "ssl_head", inFeatures: Int, hiddenWidths: [Int] = [512, 256], classes: Int,
                 factory: ParameterFactory) {
+        let scope = factory.scoped(prefix)
         var width = inFeatures, index = 0
         var blocks: [(Linear, BatchNorm2d)] = []
         for h in hiddenWidths {
-            blocks.append((Linear("\(prefix).\(index)", inFeatures: width, outFeatures: h, factory: factory),
-                           BatchNorm2d("\(prefix).\(index + 1)", features: h, factory: factory)))
+            blocks.append((Linear("\(index)", inFeatures: width, outFeatures: h, factory: scope),
+                           BatchNorm2d("\(index + 1)", features: h, factory: scope)))
             width = h
             index += 3
         }
         hidden = blocks
-        output = Linear("\(prefix).\(index)", inFeatures: width, outFeatures: classes, factory: factory)
+        output = Linear("\(index)", inFeatures: width, outFeatures: classes, factory: scope)
     }
 
     /// Pooled features [N, inFeatures] → logits [N, classes]. BatchNorm uses batch statistics when

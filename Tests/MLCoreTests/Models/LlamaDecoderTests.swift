@@ -193,17 +193,17 @@ final class LlamaDecoderTests: XCTestCase {
     func testBadConfigIsNamed() throws {
         let config: JSONValue = ["vocab_size": 10, "hidden_size": 8, "intermediate_size": 16, "num_hidden_layers": 1,
                                  "num_attention_heads": 2, "num_key_value_heads": 2, "rope_layout": "sideways"]
-        XCTAssertThrowsError(try LlamaConfig(ConfigReader(config: config, file: "x.h5"))) { error in
+        XCTAssertThrowsError(try LlamaConfig(json: config, file: "x.h5")) { error in
             XCTAssertEqual(error as? CheckpointError, .badConfig(file: "x.h5", key: "rope_layout", expected: "'adjacent-pairs' or 'halves'"))
         }
         var missing = config
         if case .object(var o) = missing { o["rope_layout"] = nil; o["hidden_size"] = nil; missing = .object(o) }
-        XCTAssertThrowsError(try LlamaConfig(ConfigReader(config: missing, file: "x.h5"))) { error in
+        XCTAssertThrowsError(try LlamaConfig(json: missing, file: "x.h5")) { error in
             XCTAssertEqual(error as? CheckpointError, .badConfig(file: "x.h5", key: "hidden_size", expected: "an integer"))
         }
         var unequal = config
         if case .object(var o) = unequal { o["rope_layout"] = nil; o["num_key_value_heads"] = 3; unequal = .object(o) }
-        XCTAssertThrowsError(try LlamaConfig(ConfigReader(config: unequal, file: "x.h5"))) { error in
+        XCTAssertThrowsError(try LlamaConfig(json: unequal, file: "x.h5")) { error in
             XCTAssertEqual(error as? CheckpointError, .badConfig(file: "x.h5", key: "num_key_value_heads", expected: "a divisor of num_attention_heads (2)"))
         }
     }
