@@ -92,6 +92,13 @@ enum GraphKernels {
         require(lo >= 0 && Int(hi) < n, "\(op): index values span \(lo)...\(hi), outside 0..<\(n)")
     }
 
+    /// Stops with an error unless 0 ≤ i < n (checked inside the gather and scatter loops, so the
+    /// [E, F] index of torch.gather is read once).
+    @inline(__always)
+    static func checkIndex(_ i: Int, _ n: Int, op: String) {
+        if UInt(bitPattern: i) >= UInt(n) { fatalError("\(op): index \(i) outside 0..<\(n)") }
+    }
+
     /// dst[o, j, :] = src[o, index[j], :] with src [outer, n, inner], dst [outer, e, inner].
     static func indexSelect(_ src: UnsafePointer<Float>, _ index: UnsafePointer<Int32>, _ dst: UnsafeMutablePointer<Float>,
                             outer: Int, n: Int, e: Int, inner: Int) {
@@ -130,9 +137,13 @@ enum GraphKernels {
             for t in r {
                 let o = t / e, idx = index + t * inner, out = dst + t * inner, base = src + o * n * inner
                 if inner > 0 && isConstantRow(idx, inner) {
+                    checkIndex(Int(idx[0]), n, op: "gather")
                     out.update(from: base + Int(idx[0]) * inner, count: inner)
                 } else {
-                    for i in 0..<inner { out[i] = base[Int(idx[i]) * inner + i] }
+                    for i in 0..<inner {
+                        checkIndex(Int(idx[i]), n, op: "gather")
+                        out[i] = base[Int(idx[i]) * inner + i]
+                    }
                 }
             }
         }
@@ -143,16 +154,19 @@ enum GraphKernels {
                            outer: Int, n: Int, e: Int, inner: Int) {
         forEachScatterTask(outer: outer, rows: n, inner: inner, work: outer * e * inner) { o, cols, dsts in
             let w = cols.count, c0 = cols.lowerBound
+            guard w > 0 else { return }
             let base = dst + o * n * inner
             for j in 0..<e {
                 let row = (o * e + j) * inner, idx = index + row + c0, s = src + row + c0
                 if isConstantRow(idx, w) {
                     let d = Int(idx[0])
+                    checkIndex(d, n, op: "scatterAdd")
                     if let dsts, !dsts.contains(d) { continue }
                     addRow(base + d * inner + c0, s, w)
                 } else {
                     for i in 0..<w {
                         let d = Int(idx[i])
+                        checkIndex(d, n, op: "scatterAdd")
                         if let dsts, !dsts.contains(d) { continue }
                         base[d * inner + c0 + i] += s[i]
                     }
@@ -316,7 +330,6 @@ extension Tensor {
         let geo = AxisGeometry(shape, axis: a), e = index.shape[a], src = source.readable
         let po = storage.pointer + offset
         index.withUnsafeBufferPointer { idx in
-            GraphKernels.validate(idx, below: geo.extent, op: "scatterAdd")
             guard let pi = idx.baseAddress, source.count > 0 else { return }
             withExtendedLifetime(src) {
                 GraphKernels.scatterAdd(src.basePointer, pi, po, outer: geo.outer, n: geo.extent, e: e, inner: geo.inner)
@@ -330,7 +343,6 @@ extension Tensor {
         let geo = AxisGeometry(shape, axis: a), src = readable
         let out = Tensor(uninitializedShape: index.shape)
         index.withUnsafeBufferPointer { idx in
-            GraphKernels.validate(idx, below: geo.extent, op: "gather")
             guard let pi = idx.baseAddress, out.count > 0 else { return }
             withExtendedLifetime(src) {
                 GraphKernels.gather(src.basePointer, pi, out.storage.pointer, outer: geo.outer, n: geo.extent,
@@ -346,9 +358,13 @@ extension Tensor {
     /// - Precondition: `segments` is 1-D of length E with values in 0..<count.
     public func segmentSum(_ segments: NDArray<Int32>, count: Int, axis: Int = 0) -> Tensor {
         let a = axisIndex(axis, op: "segmentSum")
+        require(segments.rank == 1 && segments.count == shape[a],
+                "segmentSum: segments \(segments.shape) for \(shape[a]) entries along axis \(a) of \(shape)")
         var outShape = shape
         outShape[a] = count
-        return Tensor.zeros(outShape).indexAdding(segments, self, axis: a)
+        var out = Tensor.zeros(outShape)
+        out.addIndexed(segments, self, axis: a)
+        return out
     }
 
     /// Softmax within each segment, per column (torch_scatter.scatter_softmax; PyG's
