@@ -52,9 +52,9 @@ extension Variable {
     /// - Parameters: segments [E] with values in 0..<count, E = shape[axis].
     public func segmentSoftmax(_ segments: NDArray<Int32>, count: Int, axis: Int = 0) -> Variable {
         let a = value.axisIndex(axis, op: "segmentSoftmax")
-        let y = value.segmentSoftmax(segments, count: count, axis: a)
+        let (y, order) = value.segmentSoftmaxAndOrder(segments, count: count, axis: a)
         return Variable.record(y, op: "segmentSoftmax", [self]) { g, _ in
-            [y.segmentSoftmaxGradient(g, segments, count: count, axis: a)]
+            [y.segmentSoftmaxGradient(g, order, count: count, axis: a)]
         }
     }
 }

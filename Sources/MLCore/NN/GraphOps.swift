@@ -21,6 +21,48 @@ struct AxisGeometry {
     }
 }
 
+/// An index's entries grouped by value (a counting sort; the CSR form of a graph's edge list by
+/// destination): the entries j with index[j] = s are `entries[offsets[s]..<offsets[s + 1]]`, in
+/// ascending j. Built once per op call in O(E + N), two arrays, nothing per entry.
+struct SegmentOrder {
+    /// [N + 1] start of each segment's entries.
+    let offsets: [Int32]
+    /// [E] entry positions, grouped by segment.
+    let entries: [Int32]
+
+    /// Groups `count` values read `stride` apart from `index` (stride > 1: the first column of an
+    /// expanded [E, F] index), each checked to lie in 0..<segments.
+    init(rowsOf index: UnsafePointer<Int32>, count e: Int, stride: Int = 1, segments n: Int, op: String) {
+        require(e < Int(Int32.max), "\(op): \(e) entries exceed the 32-bit index range")
+        var offsets = [Int32](repeating: 0, count: n + 1)
+        var entries = [Int32](repeating: 0, count: e)
+        offsets.withUnsafeMutableBufferPointer { off in
+            for j in 0..<e {
+                let s = Int(index[j * stride])
+                GraphKernels.checkIndex(s, n, op: op)
+                off[s + 1] &+= 1
+            }
+            for s in 0..<n { off[s + 1] &+= off[s] }
+            entries.withUnsafeMutableBufferPointer { out in
+                // Fill with a moving cursor per segment (offsets[s] advanced, then restored by a shift).
+                for j in 0..<e {
+                    let s = Int(index[j * stride])
+                    out[Int(off[s])] = Int32(j)
+                    off[s] &+= 1
+                }
+            }
+            for s in Swift.stride(from: n, to: 0, by: -1) { off[s] = off[s - 1] }
+            off[0] = 0
+        }
+        self.offsets = offsets
+        self.entries = entries
+    }
+
+    func withPointers<R>(_ body: (UnsafePointer<Int32>, UnsafePointer<Int32>) -> R) -> R {
+        offsets.withUnsafeBufferPointer { o in entries.withUnsafeBufferPointer { e in body(o.baseAddress!, e.baseAddress ?? o.baseAddress!) } }
+    }
+}
+
 enum GraphKernels {
     /// Below this many floats of work a scatter or gather runs on the calling thread.
     static let parallelWork = 1 << 15
@@ -75,13 +117,31 @@ enum GraphKernels {
     @inline(__always)
     static func isConstantRow(_ idx: UnsafePointer<Int32>, _ w: Int) -> Bool {
         let first = idx[0], v = SIMD8<Int32>(repeating: first)
-        var k = 0
-        while k &+ 8 <= w {
-            if UnsafeRawPointer(idx + k).loadUnaligned(as: SIMD8<Int32>.self) != v { return false }
-            k &+= 8
+        var acc = SIMD8<Int32>(), k = 0
+        while k &+ 8 <= w { acc |= UnsafeRawPointer(idx + k).loadUnaligned(as: SIMD8<Int32>.self) ^ v; k &+= 8 }
+        var differs: Int32 = 0
+        for l in 0..<8 { differs |= acc[l] }
+        while k < w { differs |= idx[k] ^ first; k &+= 1 }
+        return differs == 0
+    }
+
+    /// Whether every row of index [e, w] is constant (torch's expanded index of a graph's edge list),
+    /// checked on all threads.
+    static func allRowsConstant(_ index: UnsafePointer<Int32>, e: Int, w: Int) -> Bool {
+        guard w > 0 else { return false }
+        let chunks = Swift.max(1, Swift.min(Threading.count, e * w / parallelWork))
+        var verdicts = [Bool](repeating: true, count: chunks)
+        verdicts.withUnsafeMutableBufferPointer { out in
+            Threading.parallelFor(chunks, grain: 1) { r in
+                for c in r {
+                    for j in (e * c / chunks)..<(e * (c + 1) / chunks) where !isConstantRow(index + j * w, w) {
+                        out[c] = false
+                        break
+                    }
+                }
+            }
         }
-        while k < w { if idx[k] != first { return false }; k &+= 1 }
-        return true
+        return !verdicts.contains(false)
     }
 
     /// Checks 0 ≤ index < n for every index (one pass; the kernels then read without checks).
@@ -111,20 +171,17 @@ enum GraphKernels {
         }
     }
 
-    /// dst[o, index[j], :] += src[o, j, :] with src [outer, e, inner], dst [outer, n, inner].
-    static func indexAdd(_ src: UnsafePointer<Float>, _ index: UnsafePointer<Int32>, _ dst: UnsafeMutablePointer<Float>,
+    /// dst[o, index[j], :] += src[o, j, :] with src [outer, e, inner], dst [outer, n, inner], index
+    /// rows `stride` apart. Each destination row takes its edges in `order` (ascending j, so sums are
+    /// in the serial loop's order) and stays in L1 while they are added; threads own destination rows.
+    static func indexAdd(_ src: UnsafePointer<Float>, _ order: SegmentOrder, _ dst: UnsafeMutablePointer<Float>,
                          outer: Int, n: Int, e: Int, inner: Int) {
-        forEachScatterTask(outer: outer, rows: n, inner: inner, work: outer * e * inner) { o, cols, dsts in
-            let w = cols.count, c0 = cols.lowerBound
-            let s0 = src + o * e * inner + c0, d0 = dst + o * n * inner + c0
-            if let dsts {
-                let lo = dsts.lowerBound, span = UInt(dsts.count)
-                for j in 0..<e {
-                    let s = Int(index[j])
-                    if UInt(bitPattern: s &- lo) < span { addRow(d0 + s * inner, s0 + j * inner, w) }
+        order.withPointers { offsets, edges in
+            Threading.parallelFor(outer * n, grain: Swift.max(1, parallelWork / Swift.max(1, inner * Swift.max(1, e / Swift.max(n, 1))))) { r in
+                for t in r {
+                    let o = t / n, s = t % n, d = dst + t * inner, base = src + o * e * inner
+                    for k in Int(offsets[s])..<Int(offsets[s + 1]) { addRow(d, base + Int(edges[k]) * inner, inner) }
                 }
-            } else {
-                for j in 0..<e { addRow(d0 + Int(index[j]) * inner, s0 + j * inner, w) }
             }
         }
     }
@@ -152,6 +209,12 @@ enum GraphKernels {
     /// dst[o, index[o, j, i], i] += src[o, j, i] with src and index [outer, e, inner], dst [outer, n, inner].
     static func scatterAdd(_ src: UnsafePointer<Float>, _ index: UnsafePointer<Int32>, _ dst: UnsafeMutablePointer<Float>,
                            outer: Int, n: Int, e: Int, inner: Int) {
+        if outer == 1 && e * inner >= parallelWork && allRowsConstant(index, e: e, w: inner) {
+            // An expanded edge index: the row form, in destination order.
+            let order = SegmentOrder(rowsOf: index, count: e, stride: inner, segments: n, op: "scatterAdd")
+            indexAdd(src, order, dst, outer: 1, n: n, e: e, inner: inner)
+            return
+        }
         forEachScatterTask(outer: outer, rows: n, inner: inner, work: outer * e * inner) { o, cols, dsts in
             let w = cols.count, c0 = cols.lowerBound
             guard w > 0 else { return }
@@ -175,81 +238,80 @@ enum GraphKernels {
         }
     }
 
-    /// Softmax of src [outer, e, inner] within each segment index[j] ∈ 0..<n, per outer slice and
-    /// column, into dst (same shape): max per segment, exp(x − max) with its segment sum, then the
-    /// division, in three sweeps. `maxima` and `sums` are [outer, n, inner] scratch.
-    static func segmentSoftmax(_ src: UnsafePointer<Float>, _ index: UnsafePointer<Int32>, _ dst: UnsafeMutablePointer<Float>,
-                               maxima: UnsafeMutablePointer<Float>, sums: UnsafeMutablePointer<Float>,
+    /// Softmax of src [outer, e, inner] within each segment, per outer slice and column, into dst (same
+    /// shape). One segment at a time (threads own segments): the maximum of its rows into `scratch`,
+    /// then exp(x − max) with the sum, then the division; a segment's rows stay in cache across the
+    /// three sweeps. `scratch` holds 2·inner floats per thread.
+    static func segmentSoftmax(_ src: UnsafePointer<Float>, _ order: SegmentOrder, _ dst: UnsafeMutablePointer<Float>,
                                outer: Int, n: Int, e: Int, inner: Int) {
-        forEachScatterTask(outer: outer, rows: n, inner: inner, work: 3 * outer * e * inner) { o, cols, dsts in
-            let w = cols.count, c0 = cols.lowerBound, owned = dsts ?? 0..<n
-            let lo = owned.lowerBound, span = UInt(owned.count), plane = o * n * inner + c0
-            let mx = maxima + plane, sm = sums + plane, s0 = src + o * e * inner + c0, y0 = dst + o * e * inner + c0
-            for r in owned {
-                (mx + r * inner).update(repeating: -.infinity, count: w)
-                (sm + r * inner).update(repeating: 0, count: w)
-            }
-            @inline(__always) func mine(_ s: Int) -> Bool { UInt(bitPattern: s &- lo) < span }
-            for j in 0..<e {
-                let s = Int(index[j])
-                guard mine(s) else { continue }
-                let m = mx + s * inner, x = s0 + j * inner
-                var k = 0
-                while k &+ 8 <= w { let v = load8(x + k), c = load8(m + k); store8(c.replacing(with: v, where: v .> c), m + k); k &+= 8 }
-                while k < w { m[k] = Swift.max(m[k], x[k]); k &+= 1 }
-            }
-            for j in 0..<e {
-                let s = Int(index[j])
-                guard mine(s) else { continue }
-                let m = mx + s * inner, z = sm + s * inner, x = s0 + j * inner, y = y0 + j * inner
-                var k = 0
-                while k &+ 8 <= w {
-                    let v = vexp(load8(x + k) - load8(m + k))
-                    store8(v, y + k); store8(load8(z + k) + v, z + k)
-                    k &+= 8
+        order.withPointers { offsets, edges in
+            Threading.parallelFor(outer * n, grain: Swift.max(1, parallelWork / Swift.max(1, inner * Swift.max(1, e / Swift.max(n, 1))))) { r in
+                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 2 * inner)
+                defer { scratch.deallocate() }
+                let m = scratch, z = scratch + inner
+                for t in r {
+                    let o = t / n, s = t % n, lo = Int(offsets[s]), hi = Int(offsets[s + 1])
+                    guard lo < hi else { continue }
+                    let xs = src + o * e * inner, ys = dst + o * e * inner
+                    m.update(from: xs + Int(edges[lo]) * inner, count: inner)
+                    for k in (lo + 1)..<hi {
+                        let x = xs + Int(edges[k]) * inner
+                        var c = 0
+                        while c &+ 8 <= inner {
+                            let v = load8(x + c), cur = load8(m + c)
+                            store8(cur.replacing(with: v, where: v .> cur), m + c)
+                            c &+= 8
+                        }
+                        while c < inner { m[c] = Swift.max(m[c], x[c]); c &+= 1 }
+                    }
+                    z.update(repeating: 0, count: inner)
+                    for k in lo..<hi {
+                        let j = Int(edges[k]), x = xs + j * inner, y = ys + j * inner
+                        var c = 0
+                        while c &+ 8 <= inner {
+                            let v = vexp(load8(x + c) - load8(m + c))
+                            store8(v, y + c); store8(load8(z + c) + v, z + c)
+                            c &+= 8
+                        }
+                        while c < inner { let v = scalarExp(x[c] - m[c]); y[c] = v; z[c] += v; c &+= 1 }
+                    }
+                    for c in 0..<inner { z[c] = 1 / z[c] }  // each sum is ≥ 1 (its maximum contributes exp(0))
+                    for k in lo..<hi {
+                        let y = ys + Int(edges[k]) * inner
+                        var c = 0
+                        while c &+ 8 <= inner { store8(load8(y + c) * load8(z + c), y + c); c &+= 8 }
+                        while c < inner { y[c] *= z[c]; c &+= 1 }
+                    }
                 }
-                while k < w { let v = scalarExp(x[k] - m[k]); y[k] = v; z[k] += v; k &+= 1 }
-            }
-            for r in owned {
-                let z = sm + r * inner
-                for k in 0..<w { z[k] = 1 / z[k] }  // segments with an element have a sum ≥ 1
-            }
-            for j in 0..<e {
-                let s = Int(index[j])
-                guard mine(s) else { continue }
-                let z = sm + s * inner, y = y0 + j * inner
-                var k = 0
-                while k &+ 8 <= w { store8(load8(y + k) * load8(z + k), y + k); k &+= 8 }
-                while k < w { y[k] *= z[k]; k &+= 1 }
             }
         }
     }
 
-    /// The gradient of `segmentSoftmax`: dx = y ⊙ (g − Σ_segment g ⊙ y), with `dots` [outer, n, inner] scratch.
-    static func segmentSoftmaxBackward(_ y: UnsafePointer<Float>, _ g: UnsafePointer<Float>, _ index: UnsafePointer<Int32>,
-                                       _ dx: UnsafeMutablePointer<Float>, dots: UnsafeMutablePointer<Float>,
-                                       outer: Int, n: Int, e: Int, inner: Int) {
-        forEachScatterTask(outer: outer, rows: n, inner: inner, work: 2 * outer * e * inner) { o, cols, dsts in
-            let w = cols.count, c0 = cols.lowerBound, owned = dsts ?? 0..<n
-            let lo = owned.lowerBound, span = UInt(owned.count)
-            let dt = dots + o * n * inner + c0, rowBase = o * e * inner + c0
-            for r in owned { (dt + r * inner).update(repeating: 0, count: w) }
-            @inline(__always) func mine(_ s: Int) -> Bool { UInt(bitPattern: s &- lo) < span }
-            for j in 0..<e {
-                let s = Int(index[j])
-                guard mine(s) else { continue }
-                let d = dt + s * inner, yr = y + rowBase + j * inner, gr = g + rowBase + j * inner
-                var k = 0
-                while k &+ 8 <= w { store8(load8(d + k).addingProduct(load8(yr + k), load8(gr + k)), d + k); k &+= 8 }
-                while k < w { d[k] += yr[k] * gr[k]; k &+= 1 }
-            }
-            for j in 0..<e {
-                let s = Int(index[j])
-                guard mine(s) else { continue }
-                let d = dt + s * inner, yr = y + rowBase + j * inner, gr = g + rowBase + j * inner, o = dx + rowBase + j * inner
-                var k = 0
-                while k &+ 8 <= w { store8(load8(yr + k) * (load8(gr + k) - load8(d + k)), o + k); k &+= 8 }
-                while k < w { o[k] = yr[k] * (gr[k] - d[k]); k &+= 1 }
+    /// The gradient of `segmentSoftmax`, per segment: dx = y ⊙ (g − Σ_segment g ⊙ y).
+    static func segmentSoftmaxBackward(_ y: UnsafePointer<Float>, _ g: UnsafePointer<Float>, _ order: SegmentOrder,
+                                       _ dx: UnsafeMutablePointer<Float>, outer: Int, n: Int, e: Int, inner: Int) {
+        order.withPointers { offsets, edges in
+            Threading.parallelFor(outer * n, grain: Swift.max(1, parallelWork / Swift.max(1, inner * Swift.max(1, e / Swift.max(n, 1))))) { r in
+                let dot = UnsafeMutablePointer<Float>.allocate(capacity: inner)
+                defer { dot.deallocate() }
+                for t in r {
+                    let o = t / n, s = t % n, lo = Int(offsets[s]), hi = Int(offsets[s + 1])
+                    guard lo < hi else { continue }
+                    let base = o * e * inner
+                    dot.update(repeating: 0, count: inner)
+                    for k in lo..<hi {
+                        let row = base + Int(edges[k]) * inner, yr = y + row, gr = g + row
+                        var c = 0
+                        while c &+ 8 <= inner { store8(load8(dot + c).addingProduct(load8(yr + c), load8(gr + c)), dot + c); c &+= 8 }
+                        while c < inner { dot[c] += yr[c] * gr[c]; c &+= 1 }
+                    }
+                    for k in lo..<hi {
+                        let row = base + Int(edges[k]) * inner, yr = y + row, gr = g + row, out = dx + row
+                        var c = 0
+                        while c &+ 8 <= inner { store8(load8(yr + c) * (load8(gr + c) - load8(dot + c)), out + c); c &+= 8 }
+                        while c < inner { out[c] = yr[c] * (gr[c] - dot[c]); c &+= 1 }
+                    }
+                }
             }
         }
     }
@@ -303,10 +365,11 @@ extension Tensor {
         let geo = AxisGeometry(shape, axis: a), src = source.readable
         let po = storage.pointer + offset
         index.withUnsafeBufferPointer { idx in
-            GraphKernels.validate(idx, below: geo.extent, op: "indexAdd")
-            guard let pi = idx.baseAddress, source.count > 0 else { return }
+            guard let pi = idx.baseAddress else { return }
+            let order = SegmentOrder(rowsOf: pi, count: index.count, segments: geo.extent, op: "indexAdd")
+            guard source.count > 0 else { return }
             withExtendedLifetime(src) {
-                GraphKernels.indexAdd(src.basePointer, pi, po, outer: geo.outer, n: geo.extent, e: index.count, inner: geo.inner)
+                GraphKernels.indexAdd(src.basePointer, order, po, outer: geo.outer, n: geo.extent, e: index.count, inner: geo.inner)
             }
         }
     }
@@ -374,34 +437,36 @@ extension Tensor {
     /// - Parameters: segments [E] with values in 0..<count; self [..., E, ...] along `axis`.
     /// - Returns: the shape of self.
     public func segmentSoftmax(_ segments: NDArray<Int32>, count: Int, axis: Int = 0) -> Tensor {
-        let a = axisIndex(axis, op: "segmentSoftmax")
+        segmentSoftmaxAndOrder(segments, count: count, axis: axisIndex(axis, op: "segmentSoftmax")).0
+    }
+
+    /// `segmentSoftmax` and the segment order it used (kept for the backward pass).
+    func segmentSoftmaxAndOrder(_ segments: NDArray<Int32>, count: Int, axis a: Int) -> (Tensor, SegmentOrder) {
         require(segments.rank == 1 && segments.count == shape[a],
                 "segmentSoftmax: segments \(segments.shape) for \(shape[a]) entries along axis \(a) of \(shape)")
         let geo = AxisGeometry(shape, axis: a), src = readable
         let out = Tensor(uninitializedShape: shape)
-        let scratch = Tensor(uninitializedShape: [2, geo.outer, count, geo.inner])
-        let ps = scratch.storage.pointer, half = geo.outer * count * geo.inner
-        segments.withUnsafeBufferPointer { idx in
-            GraphKernels.validate(idx, below: count, op: "segmentSoftmax")
-            guard let pi = idx.baseAddress, out.count > 0 else { return }
-            withExtendedLifetime((src, scratch)) {
-                GraphKernels.segmentSoftmax(src.basePointer, pi, out.storage.pointer, maxima: ps, sums: ps + half,
-                                            outer: geo.outer, n: count, e: geo.extent, inner: geo.inner)
+        let order = segments.withUnsafeBufferPointer { idx in
+            SegmentOrder(rowsOf: idx.baseAddress ?? UnsafePointer(bitPattern: 4)!, count: idx.count, segments: count, op: "segmentSoftmax")
+        }
+        if out.count > 0 {
+            withExtendedLifetime(src) {
+                GraphKernels.segmentSoftmax(src.basePointer, order, out.storage.pointer, outer: geo.outer, n: count,
+                                            e: geo.extent, inner: geo.inner)
             }
         }
-        return out
+        return (out, order)
     }
 
-    /// The input gradient of `segmentSoftmax` given its output y (self) and upstream gradient g.
-    func segmentSoftmaxGradient(_ g: Tensor, _ segments: NDArray<Int32>, count: Int, axis a: Int) -> Tensor {
+    /// The input gradient of `segmentSoftmax` given its output y (self), the upstream gradient g and
+    /// the forward pass's segment order.
+    func segmentSoftmaxGradient(_ g: Tensor, _ order: SegmentOrder, count: Int, axis a: Int) -> Tensor {
         let geo = AxisGeometry(shape, axis: a), y = readable, gc = g.readable
-        let dx = Tensor(uninitializedShape: shape), dots = Tensor(uninitializedShape: [geo.outer, count, geo.inner])
-        segments.withUnsafeBufferPointer { idx in
-            guard let pi = idx.baseAddress, dx.count > 0 else { return }
-            withExtendedLifetime((y, gc, dots)) {
-                GraphKernels.segmentSoftmaxBackward(y.basePointer, gc.basePointer, pi, dx.storage.pointer,
-                                                    dots: dots.storage.pointer, outer: geo.outer, n: count,
-                                                    e: geo.extent, inner: geo.inner)
+        let dx = Tensor(uninitializedShape: shape)
+        if dx.count > 0 {
+            withExtendedLifetime((y, gc)) {
+                GraphKernels.segmentSoftmaxBackward(y.basePointer, gc.basePointer, order, dx.storage.pointer,
+                                                    outer: geo.outer, n: count, e: geo.extent, inner: geo.inner)
             }
         }
         return dx

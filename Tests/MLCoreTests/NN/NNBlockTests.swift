@@ -249,6 +249,10 @@ final class NNBlockTests: XCTestCase {
             var expected = [Float](repeating: 0, count: n * width)
             for j in 0..<e { for k in 0..<width { expected[Int(dst.elements[j]) * width + k] += xs[j * width + k] } }
             assertClose(x.segmentSum(dst, count: n), Tensor(expected, shape: [n, width]), rtol: 1e-5, atol: 1e-5, "segmentSum \(width)")
+            // scatter_add with the destinations expanded to [E, F] (the destination-sorted path when large)
+            let expandedDst = NDArray((0..<e * width).map { dst.elements[$0 / width] }, shape: [e, width])
+            assertClose(Tensor.zeros([n, width]).scatterAdding(expandedDst, x, axis: 0), Tensor(expected, shape: [n, width]),
+                        rtol: 1e-5, atol: 1e-5, "scatterAdd expanded \(width)")
             // softmax: per segment and column
             var maxima = [Float](repeating: -.infinity, count: n * width), sums = [Double](repeating: 0, count: n * width)
             for j in 0..<e { for k in 0..<width { let i = Int(dst.elements[j]) * width + k; maxima[i] = max(maxima[i], xs[j * width + k]) } }
