@@ -30,15 +30,14 @@ struct SegmentOrder {
     /// [E] entry positions, grouped by segment.
     let entries: [Int32]
 
-    /// Groups `count` values read `stride` apart from `index` (stride > 1: the first column of an
-    /// expanded [E, F] index), each checked to lie in 0..<segments.
-    init(rowsOf index: UnsafePointer<Int32>, count e: Int, stride: Int = 1, segments n: Int, op: String) {
+    /// Groups the `count` values at `index`, each checked to lie in 0..<segments.
+    init(rowsOf index: UnsafePointer<Int32>, count e: Int, segments n: Int, op: String) {
         require(e < Int(Int32.max), "\(op): \(e) entries exceed the 32-bit index range")
         var offsets = [Int32](repeating: 0, count: n + 1)
         var entries = [Int32](repeating: 0, count: e)
         offsets.withUnsafeMutableBufferPointer { off in
             for j in 0..<e {
-                let s = Int(index[j * stride])
+                let s = Int(index[j])
                 GraphKernels.checkIndex(s, n, op: op)
                 off[s + 1] &+= 1
             }
@@ -46,7 +45,7 @@ struct SegmentOrder {
             entries.withUnsafeMutableBufferPointer { out in
                 // Fill with a moving cursor per segment (offsets[s] advanced, then restored by a shift).
                 for j in 0..<e {
-                    let s = Int(index[j * stride])
+                    let s = Int(index[j])
                     out[Int(off[s])] = Int32(j)
                     off[s] &+= 1
                 }
@@ -126,17 +125,18 @@ enum GraphKernels {
     }
 
     /// Whether every row of index [e, w] is constant (torch's expanded index of a graph's edge list),
-    /// checked on all threads.
-    static func allRowsConstant(_ index: UnsafePointer<Int32>, e: Int, w: Int) -> Bool {
+    /// checked on all threads; the rows' values go to `column` [e] (valid when true).
+    static func constantRows(_ index: UnsafePointer<Int32>, e: Int, w: Int, into column: UnsafeMutablePointer<Int32>) -> Bool {
         guard w > 0 else { return false }
         let chunks = Swift.max(1, Swift.min(Threading.count, e * w / parallelWork))
         var verdicts = [Bool](repeating: true, count: chunks)
         verdicts.withUnsafeMutableBufferPointer { out in
             Threading.parallelFor(chunks, grain: 1) { r in
                 for c in r {
-                    for j in (e * c / chunks)..<(e * (c + 1) / chunks) where !isConstantRow(index + j * w, w) {
-                        out[c] = false
-                        break
+                    for j in (e * c / chunks)..<(e * (c + 1) / chunks) {
+                        let row = index + j * w
+                        guard isConstantRow(row, w) else { out[c] = false; break }
+                        column[j] = row[0]
                     }
                 }
             }
@@ -171,8 +171,7 @@ enum GraphKernels {
         }
     }
 
-    /// dst[o, index[j], :] += src[o, j, :] with src [outer, e, inner], dst [outer, n, inner], index
-    /// rows `stride` apart. Each destination row takes its edges in `order` (ascending j, so sums are
+    /// dst[o, index[j], :] += src[o, j, :] with src [outer, e, inner], dst [outer, n, inner]. Each destination row takes its edges in `order` (ascending j, so sums are
     /// in the serial loop's order) and stays in L1 while they are added; threads own destination rows.
     static func indexAdd(_ src: UnsafePointer<Float>, _ order: SegmentOrder, _ dst: UnsafeMutablePointer<Float>,
                          outer: Int, n: Int, e: Int, inner: Int) {
@@ -209,11 +208,15 @@ enum GraphKernels {
     /// dst[o, index[o, j, i], i] += src[o, j, i] with src and index [outer, e, inner], dst [outer, n, inner].
     static func scatterAdd(_ src: UnsafePointer<Float>, _ index: UnsafePointer<Int32>, _ dst: UnsafeMutablePointer<Float>,
                            outer: Int, n: Int, e: Int, inner: Int) {
-        if outer == 1 && e * inner >= parallelWork && allRowsConstant(index, e: e, w: inner) {
-            // An expanded edge index: the row form, in destination order.
-            let order = SegmentOrder(rowsOf: index, count: e, stride: inner, segments: n, op: "scatterAdd")
-            indexAdd(src, order, dst, outer: 1, n: n, e: e, inner: inner)
-            return
+        if outer == 1 && e * inner >= parallelWork {
+            // An expanded edge index [E, F] (every row one value): its column in destination order.
+            let column = UnsafeMutablePointer<Int32>.allocate(capacity: e)
+            defer { column.deallocate() }
+            if constantRows(index, e: e, w: inner, into: column) {
+                let order = SegmentOrder(rowsOf: column, count: e, segments: n, op: "scatterAdd")
+                indexAdd(src, order, dst, outer: 1, n: n, e: e, inner: inner)
+                return
+            }
         }
         forEachScatterTask(outer: outer, rows: n, inner: inner, work: outer * e * inner) { o, cols, dsts in
             let w = cols.count, c0 = cols.lowerBound
