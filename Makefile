@@ -142,3 +142,12 @@ bench-models: setup data build torch-venv
 
 clean:
 	rm -rf .build results
+
+# Graph ops against torch (gather, scatter_add, index_add, segment softmax; forward and forward +
+# backward) on a random graph of 10^5 nodes, 10^6 edges, 64 features, both sides on 2 threads.
+.PHONY: bench-graph
+bench-graph: build torch-venv
+	mkdir -p results/bench
+	$(RELEASE)/mlcore-bench --repeats 7 --threads 2 --filter graph_ --output results/bench/mlcore-graph.json
+	$(TORCH_PY) Benchmarks/peers/torch_graph_bench.py --repeats 7 --threads 2 --output results/bench/torch-graph.json
+	$(PY) Benchmarks/compare.py results/bench/mlcore-graph.json results/bench/torch-graph.json

@@ -79,3 +79,12 @@ if knn_rows:
     for row in knn_rows:
         print("| %s | %s | %s | %.2f |" % row)
 
+
+# Graph ops (make bench-graph): gather / scatter_add / index_add / segment softmax vs torch on the same graph.
+graph_rows = [(name, ours[name], peer[name]) for name in sorted(ours) if name.startswith("graph_") and name in peer]
+if graph_rows:
+    print("| case | MLCore | torch | ratio | MLCore peak RSS | torch peak RSS |")
+    print("|---|---|---|---|---|---|")
+    for name, o, q in graph_rows:
+        print(f"| {name} | {o['median_s'] * 1e3:.1f} ms | {q['median_s'] * 1e3:.1f} ms | "
+              f"{o['throughput'] / q['throughput']:.2f} | {rss(o)} | {rss(q)} |")

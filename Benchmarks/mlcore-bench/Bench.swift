@@ -26,6 +26,9 @@ struct Bench: ParsableCommand {
     @Option(help: "Stored vectors of the kNN cases (REB's bank: 200 images × 784 patches × 10% coreset).") var knnBank = 15_680
     @Option(help: "Queries of the kNN cases (16 test images × 784 patches).") var knnQueries = 12_544
     @Option(help: "Vector width of the kNN cases.") var knnDimension = 512
+    @Option(help: "Nodes of the graph-op cases.") var graphNodes = 100_000
+    @Option(help: "Edges of the graph-op cases.") var graphEdges = 1_000_000
+    @Option(help: "Features per node/edge row of the graph-op cases.") var graphFeatures = 64
     @Option(help: "Only run cases whose name contains this.") var filter: String?
     @Option(help: "Threads for MLCore kernels and matrix products (default: all cores).") var threads: Int?
 
@@ -190,9 +193,14 @@ struct Bench: ParsableCommand {
             FileHandle.standardError.write(Data("skipping EfficientNet cases: \(efficientnet) missing (run make data)\n".utf8))
         }
 
+        if wants(GraphBench.names()) {
+            GraphBench.run(nodes: graphNodes, edges: graphEdges, features: graphFeatures) { record($0, work: $1, unit: $2, $3) }
+        }
+
         var env = Report.currentEnvironment()
         env["elements"] = .int(n)
         env["repeats"] = .int(repeats)
+        env["graph"] = ["nodes": .int(graphNodes), "edges": .int(graphEdges), "features": .int(graphFeatures)]
         env["knn"] = ["bank": .int(knnBank), "queries": .int(knnQueries), "dimension": .int(knnDimension)]
         let doc: JSONValue = ["tool": "mlcore-bench", "results": .array(results), "environment": .object(env)]
         let text = try doc.jsonText() + "\n"

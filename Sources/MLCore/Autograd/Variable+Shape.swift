@@ -138,6 +138,10 @@ extension Tensor {
     /// Zeros of `shape` with `source[p]` added at the position torch.gather read element p from.
     static func scatterAdd(_ source: Tensor, _ index: NDArray<Int32>, axis a: Int, into shape: [Int]) -> Tensor {
         var out = Tensor.zeros(shape)
+        if index.shape == source.shape && (0..<shape.count).allSatisfy({ $0 == a || index.shape[$0] == shape[$0] }) {
+            out.addScattered(index, source, axis: a)  // GraphOps.swift: rows, threads
+            return out
+        }
         out.makeUnique()
         let po = out.storage.pointer, outStrides = out.strides
         let src = source.contiguous()

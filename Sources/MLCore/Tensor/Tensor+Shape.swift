@@ -165,6 +165,7 @@ extension Tensor {
         let a = axisIndex(axis, op: "gather")
         require(index.rank == rank && (0..<rank).allSatisfy { $0 == a || index.shape[$0] <= shape[$0] },
                      "gather: index shape \(index.shape) does not fit tensor shape \(shape) along axis \(axis)")
+        if let fast = gatherRows(index, axis: a) { return fast }  // GraphOps.swift: rows, threads
         let out = Tensor(uninitializedShape: index.shape)
         let p = out.storage.pointer
         let idxStrides = Tensor.contiguousStrides(index.shape)
