@@ -1,7 +1,7 @@
 import MLCore
 
 /// The errors of the pre-gated MoE method, each one line naming the file, the place and what was
-/// expected; the category decides the tool's exit code (DESIGN.md).
+/// expected; the category decides the tool's exit code (README.md).
 public enum PregatedMoEError: CategorizedError, Equatable {
     /// The number of experts does not divide the FFN width (exit 64).
     case expertsDoNotDivide(experts: Int, width: Int)

@@ -63,11 +63,13 @@ struct Fit: ParsableCommand {
             let extractor = try PatchFeatureExtractor(model: model, config: config)
             log("reb fit: \(split.train.count) training images → \(split.train.count * extractor.patchesPerImage) patches of \(dimension) features (\(extractor.gridHeight)×\(extractor.gridWidth) grid)", quiet: common.quiet)
             var chunks: [Tensor] = []
+            let bar = ProgressBar("features", total: split.train.count, unit: "images", quiet: common.quiet)
             try context.timer.measure("features") {
-                try forEachBatch(set, split.train, batchSize: backbone.batchSize, label: "features", quiet: common.quiet) { _, images in
+                try set.forEachBatch(split.train, batchSize: backbone.batchSize, progress: { bar.advance(by: $0) }) { _, images in
                     chunks.append(extractor(images))
                 }
             }
+            bar.finish()
             let patches = Tensor.concatenate(chunks, axis: 0)
             chunks.removeAll()
             let provenance = BankProvenance(backbone: backbonePath, backboneSHA256: sha, features: config, imageHeight: set.height,
@@ -75,7 +77,11 @@ struct Fit: ParsableCommand {
                                             coresetRatio: coreset, totalPatches: patches.shape[0])
             var rng = context.random
             let bank = try context.timer.measure("bank") {
-                try MemoryBank.build(patches: patches, maxK: maxK, provenance: provenance, rng: &rng)
+                do {
+                    return try MemoryBank.build(patches: patches, maxK: maxK, provenance: provenance, rng: &rng)
+                } catch REBError.invalidArgument(let reason) {
+                    throw REBError.invalidArgument("--max-k \(maxK) with --coreset \(coreset): \(reason)")
+                }
             }
             log("reb fit: memory bank of \(bank.count) features (coreset \(coreset) of \(patches.shape[0]))", quiet: common.quiet)
             try context.timer.measure("save") { try bank.write(to: save) }
