@@ -26,8 +26,8 @@ struct Continual: ParsableCommand {
     @OptionGroup var data: DataOptions
     @OptionGroup var training: TrainingOptions
 
-    @Option(help: ArgumentHelp("Pre-trained checkpoint: a datasets.toml name or an .h5 path.", valueName: "name|file"))
-    var pretrained = "minilm-l6"
+    @OptionGroup var base: ModelWeightsOption<MiniLMWeights>
+    var pretrained: String { base.weights }
 
     @Option(help: "First task.")
     var taskA = "polarity"
@@ -45,11 +45,12 @@ struct Continual: ParsableCommand {
     var sparsity = 1e-4
 
     @Option(help: "Mask-training epochs per task.")
-    var epochs = 10
+    var maskEpochs = 10
+    var epochs: Int { maskEpochs }
 
     func validate() throws {
         _ = try parseShots(k)
-        guard sparsity >= 0, sparsity <= 1, epochs >= 0 else { throw ValidationError("--sparsity in [0, 1], --epochs ≥ 0") }
+        guard sparsity >= 0, sparsity <= 1, epochs >= 0 else { throw ValidationError("--sparsity in [0, 1], --mask-epochs ≥ 0") }
     }
 
     func run() throws {

@@ -44,7 +44,7 @@ struct TrainGates: ParsableCommand {
         abstract: "Train each layer's gate and pre-gate on real text; held-out perplexity (dense / gated / pre-gated / oracle top-k at each k) and the pre-gate's recall.",
         discussion: """
             Example:
-              pregated-moe train-gates --checkpoint moe.h5 --train-sequences 256 --eval-sequences 64
+              pregated-moe train-gates --weights moe.h5 --train-sequences 256 --eval-sequences 64
             Targets: each expert's share of the dense FFN output norm for the token (the top-k are the \
             k experts that best reproduce the dense output); gates minimise the soft cross-entropy to \
             them; the pre-gate of layer N predicts layer N+1's targets from layer N's FFN input, \
@@ -61,11 +61,15 @@ struct TrainGates: ParsableCommand {
     @Option(help: "Held-out sequences (perplexity, recall).")
     var evalSequences = 64
 
-    @Option(help: "Adam steps per router (full batch).")
-    var steps = 300
+    /// Adam on each router, full batch: `--steps` per router and `--learning-rate`.
+    enum GateDefaults: OptimizerDefaults {
+        static var learningRate: Double? { 0.01 }
+        static var steps: Int? { 300 }
+    }
 
-    @Option(help: "Adam learning rate.")
-    var learningRate: Float = 0.01
+    @OptionGroup var optimizer: OptimizerOptions<GateDefaults>
+    var steps: Int { optimizer.steps }
+    var learningRate: Float { Float(optimizer.learningRate) }
 
     @Option(help: "Experts per token evaluated, comma-separated.")
     var ks = "1,2,4"

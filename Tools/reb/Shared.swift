@@ -42,10 +42,15 @@ struct DataOptions: ParsableArguments {
     }
 }
 
+/// reb's default backbone (`--weights`): the ImageNet EfficientNet-Lite0.
+enum EfficientNetWeights: WeightsDefault {
+    static var weights: String? { "efficientnet-lite0" }
+}
+
 /// The backbone and the batch size of feature extraction.
 struct BackboneOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Backbone: a datasets.toml name or an EfficientNet-Lite checkpoint (.h5).", valueName: "name|file"))
-    var weights = "efficientnet-lite0"
+    @OptionGroup var model: ModelWeightsOption<EfficientNetWeights>
+    var weights: String { model.weights }
 
     @Option(help: "Images per forward pass.")
     var batchSize = 16
@@ -62,20 +67,6 @@ struct BackboneOptions: ParsableArguments {
         return (try EfficientNetLite(checkpoint: checkpoint), path, try SHA256.hexDigest(ofFile: path),
                 checkpoint.config["reb_ssl"] == nil ? "ImageNet" : "DefectMaker-SSL")
     }
-}
-
-/// Runs `body` over `indices` in batches of images, with progress on stderr.
-func forEachBatch(_ set: AnomalyDataset, _ indices: [Int], batchSize: Int, label: String, quiet: Bool,
-                  _ body: (_ batch: ArraySlice<Int>, _ images: [RGBImage]) throws -> Void) throws {
-    let bar = ProgressBar(label, total: indices.count, unit: "images", quiet: quiet)
-    var start = 0
-    while start < indices.count {
-        let batch = indices[start..<Swift.min(start + batchSize, indices.count)]
-        try body(batch, try set.images(Array(batch)))
-        bar.advance(by: batch.count)
-        start += batchSize
-    }
-    bar.finish()
 }
 
 /// Opens a bank and the backbone it must be scored with, checking they and the dataset agree (on the
