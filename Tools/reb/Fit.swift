@@ -56,7 +56,7 @@ struct Fit: ParsableCommand {
     }
 
     func run() throws {
-        try ToolRunner.run(tool: "reb", command: "fit", options: common) { context in
+        try ToolRunner.run(tool: "reb", command: "fit", options: common, reflecting: self) { context in
             let (set, split) = try context.timer.measure("data") { try data.load() }
             let (model, backbonePath, sha, featureSource) = try context.timer.measure("load") { try backbone.load() }
             let config = PatchFeatureConfig(inputSize: inputSize, stages: try parsedStages(), pretrainDimension: dimension, dimension: dimension)
@@ -91,12 +91,9 @@ struct Fit: ParsableCommand {
             report.inputs = ["backbone": try fileInput(backbonePath), "dataset": try fileInput(set.path),
                              "split_sizes": ["train": .int(split.train.count), "held_out_normal": .int(split.heldOutNormal.count),
                                              "test": .int(split.test.count)]]
-            report.config = data.config.merging([
-                "weights": .string(backbone.weights), "batch_size": .int(backbone.batchSize), "input_size": .int(inputSize),
-                "stages": JSONValue(config.stages), "dimension": .int(dimension), "pretrain_dimension": .int(dimension),
-                "patch_size": .int(config.patchSize), "coreset": .double(coreset), "max_k": .int(maxK), "save": .string(save),
-                "features": .string(featureSource),
-            ]) { a, _ in a }
+            // Every option is added by ToolRunner (reflecting); these are derived values.
+            report.config = ["stages": JSONValue(config.stages), "pretrain_dimension": .int(dimension), "patch_size": .int(config.patchSize),
+                             "features": .string(featureSource)]
             report.metrics = ["bank_size": .int(bank.count), "total_patches": .int(patches.shape[0]),
                               "patches_per_image": .int(extractor.patchesPerImage), "grid": JSONValue([extractor.gridHeight, extractor.gridWidth]),
                               "bank_mib": .double(Double(bank.features.count * 4) / 1_048_576),

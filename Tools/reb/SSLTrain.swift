@@ -88,7 +88,7 @@ struct SSLTrain: ParsableCommand {
     }
 
     func run() throws {
-        try ToolRunner.run(tool: "reb", command: "ssl-train", options: common) { context in
+        try ToolRunner.run(tool: "reb", command: "ssl-train", options: common, reflecting: self) { context in
             let (set, split) = try context.timer.measure("data") { try data.load() }
             guard normalsPerStep <= split.train.count else {
                 throw REBError.invalidArgument("--normals-per-step \(normalsPerStep) is more than the \(split.train.count) training normals")
@@ -187,14 +187,12 @@ struct SSLTrain: ParsableCommand {
             report.paper = paperCitation
             report.inputs = ["backbone": try fileInput(weightsPath), "dataset": try fileInput(set.path),
                              "split_sizes": ["train": .int(split.train.count), "held_out_normal": .int(split.heldOutNormal.count)]]
-            report.config = data.config.merging([
-                "weights": .string(backboneWeights.weights), "steps": .int(steps), "normals_per_step": .int(perStep),
-                "batch_images": .int(perStep * 7), "frozen_steps": .int(config.effectiveFrozenSteps), "lr": .double(lr),
-                "momentum": .double(momentum), "weight_decay": .double(weightDecay),
-                "restart_period": .int(config.effectiveRestartPeriod), "min_lr": .double(minLr),
-                "input_size": .int(inputSize), "eval_normals": .int(evalRows.count), "save": .string(save),
+            // Every option is added by ToolRunner (reflecting); these are the values in effect.
+            report.config = [
+                "batch_images": .int(perStep * 7), "frozen_steps": .int(config.effectiveFrozenSteps),
+                "restart_period": .int(config.effectiveRestartPeriod), "eval_normals": .int(evalRows.count),
                 "classes": JSONValue(DefectMakerSSL.classNames),
-            ]) { a, _ in a }
+            ]
             report.metrics = [
                 "final_train_loss": .double(losses.suffix(tail).reduce(0, +) / Double(tail)),
                 "final_train_accuracy": .double(accuracies.suffix(tail).reduce(0, +) / Double(tail)),

@@ -35,11 +35,6 @@ struct DataOptions: ParsableArguments {
     func test(_ split: AnomalySplit, _ set: AnomalyDataset) -> [Int] {
         testPerLabel.map { split.limitingTest(perLabel: $0, labels: set.labels) } ?? split.test
     }
-
-    var config: [String: JSONValue] {
-        ["dataset": .string(dataset), "train_normals": .int(trainNormals), "split_seed": .string(String(splitSeed)),
-         "test_per_label": testPerLabel.map(JSONValue.int) ?? .null]
-    }
 }
 
 /// reb's default backbone (`--weights`): the ImageNet EfficientNet-Lite0.
