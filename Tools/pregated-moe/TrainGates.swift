@@ -31,10 +31,6 @@ struct TextOptions: ParsableArguments {
                                                maxTokens: maxTokens, seed: seed)
         return (sequences, ["tweets": try fileInput(t), "corpora": try fileInput(c)])
     }
-
-    var config: [String: JSONValue] {
-        ["tweets": .string(tweets), "corpora": .string(corpora), "tweet_count": .int(tweetCount), "max_tokens": .int(maxTokens)]
-    }
 }
 
 /// `pregated-moe train-gates`: train the gates and pre-gates on real text, report perplexity and recall.
@@ -88,7 +84,7 @@ struct TrainGates: ParsableCommand {
     }
 
     func run() throws {
-        try ToolRunner.run(tool: "pregated-moe", command: "train-gates", options: common) { context in
+        try ToolRunner.run(tool: "pregated-moe", command: "train-gates", options: common, reflecting: self) { context in
             let checkpoint = try moe.open()
             let kValues = try parseList(ks, option: "--ks") { Int($0) }
             guard kValues.allSatisfy({ $0 <= checkpoint.experts }) else {
@@ -188,10 +184,8 @@ struct TrainGates: ParsableCommand {
             var report = Report(tool: "pregated-moe", command: "train-gates")
             report.paper = paperCitation
             report.inputs = inputs.merging(["checkpoint": try fileInput(checkpoint.path)]) { $1 }
-            report.config = text.config.merging([
-                "checkpoint": .string(moe.checkpoint), "train_sequences": .int(train.count), "eval_sequences": .int(held.count),
-                "steps": .int(steps), "learning_rate": .double(Double(learningRate)), "ks": .string(ks), "save": save.map(JSONValue.string) ?? .null, "eval_initial": .bool(evalInitial),
-            ]) { $1 }
+            // Every option is added by ToolRunner (reflecting); these are the counts in effect.
+            report.config = ["train_sequences": .int(train.count), "eval_sequences": .int(held.count)]
             report.metrics = [
                 "constructed": .string("routers of a MoE constructed from SmolLM2 (not a pre-trained MoE); MoE on all \(layers) layers"),
                 "train_tokens": .int(trainRows[0].inputs.shape[0]), "eval_tokens": .int(heldRows[0].inputs.shape[0]),
