@@ -34,7 +34,7 @@ public enum PregatedMoEError: CategorizedError, Equatable {
         case let .corruptExpert(file, layer, expert, reason):
             return "\(file): expert \(expert) of layer \(layer) (/experts/\(layer)/\(expert)) is corrupt: \(reason)"
         case let .budgetTooSmall(budget, needed, what):
-            return "fast-tier budget \(budget) B is smaller than \(what) (\(needed) B); raise --fast-tier-mib"
+            return "fast-tier budget \(budget) B is smaller than \(what) (\(needed) B); raise the fast-tier budget"
         case let .invalidSetting(message):
             return message
         case let .badTrace(file, reason):
