@@ -24,7 +24,7 @@ struct Continual: ParsableCommand {
 
     @OptionGroup var common: CommonOptions
     @OptionGroup var data: DataOptions
-    @OptionGroup var training: TrainingOptions
+    @OptionGroup var training: TrainingOptions<ContinualDefaults>
 
     @OptionGroup var base: ModelWeightsOption<MiniLMWeights>
     var pretrained: String { base.weights }
@@ -44,13 +44,12 @@ struct Continual: ParsableCommand {
     @Option(help: "Sparsity of each task's base patch.")
     var sparsity = 1e-4
 
-    @Option(help: "Mask-training epochs per task.")
-    var maskEpochs = 10
-    var epochs: Int { maskEpochs }
+    /// Mask-training epochs per task (`--epochs`, of the shared optimizer options).
+    var epochs: Int { training.optimizer.epochs }
 
     func validate() throws {
         _ = try parseShots(k)
-        guard sparsity >= 0, sparsity <= 1, epochs >= 0 else { throw ValidationError("--sparsity in [0, 1], --mask-epochs ≥ 0") }
+        guard sparsity >= 0, sparsity <= 1, epochs >= 0 else { throw ValidationError("--sparsity in [0, 1], --epochs ≥ 0") }
     }
 
     func run() throws {

@@ -35,7 +35,7 @@ struct Finetune: ParsableCommand {
     @Option(help: "Seed of the k-shot split (the paper's: 13, 21, 42, 87, 100).")
     var dataSeed: UInt64 = 13
 
-    @OptionGroup var training: TrainingOptions
+    @OptionGroup var training: TrainingOptions<FineTuneDefaults>
 
     @Option(help: ArgumentHelp("Where to write the fine-tuned checkpoint (HDF5).", valueName: "file"))
     var save: String

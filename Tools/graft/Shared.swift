@@ -72,19 +72,28 @@ extension MaskEpoch {
     }
 }
 
+/// Fine-tuning's SGD settings (`--steps`, `--learning-rate`, `--batch-size`, `--weight-decay`: not on
+/// biases and LayerNorm).
+enum FineTuneDefaults: OptimizerDefaults {
+    static var learningRate: Double? { 1e-3 }
+    static var weightDecay: Double? { 1e-4 }
+    static var steps: Int? { 1000 }
+    static var batchSize: Int? { 2 }
+}
+
+/// `graft continual`: fine-tuning's settings plus `--epochs`, the mask-training epochs per task.
+enum ContinualDefaults: OptimizerDefaults {
+    static var learningRate: Double? { FineTuneDefaults.learningRate }
+    static var weightDecay: Double? { FineTuneDefaults.weightDecay }
+    static var steps: Int? { FineTuneDefaults.steps }
+    static var batchSize: Int? { FineTuneDefaults.batchSize }
+    static var epochs: Int? { 10 }
+}
+
 /// The two-stage training of a task (Docs/graft.md): linear probe of the head on
 /// frozen features, then SGD on the encoder layers with the head fixed.
-struct TrainingOptions: ParsableArguments {
-    /// Fine-tuning's SGD settings (`--steps`, `--learning-rate`, `--batch-size`, `--weight-decay`:
-    /// not on biases and LayerNorm).
-    enum FineTuneDefaults: OptimizerDefaults {
-        static var learningRate: Double? { 1e-3 }
-        static var weightDecay: Double? { 1e-4 }
-        static var steps: Int? { 1000 }
-        static var batchSize: Int? { 2 }
-    }
-
-    @OptionGroup var optimizer: OptimizerOptions<FineTuneDefaults>
+struct TrainingOptions<Defaults: OptimizerDefaults>: ParsableArguments {
+    @OptionGroup var optimizer: OptimizerOptions<Defaults>
 
     var steps: Int { optimizer.steps }
     var learningRate: Float { Float(optimizer.learningRate) }
