@@ -1,5 +1,6 @@
 # MLCore toolkit: everything a fresh Debian machine needs, run as root.
-#   make reproduce   prepare the real models and data, build, inspect the models
+#   make reproduce   set up, prepare the real models and data, build, run every paper's QUICK
+#                    reproduction (FULL=1: the full ones) and write results/SUMMARY.md
 #   make test        set up, prepare data, build and run every test (what CI runs)
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -14,19 +15,21 @@ APT_PKGS  := libopenblas-dev libhdf5-dev zlib1g-dev libjpeg-dev libpng-dev libss
 RELEASE   := .build/release
 TEST_FLAGS := -c release -Xswiftc -enable-testing
 MODELS    := minilm-l6 smollm2 efficientnet-lite0
+# The papers with a reproduction: `make <paper>` runs Tools/reproduce/<paper>.py (QUICK=1: the few-minute run),
+# `make reproduce` runs them all. A new paper is one word here (and one line in Package.swift's `papers`).
+PAPERS    := graft reb pregated-moe
 
 TORCH_VENV := .venv-torch
 TORCH_PY  := $(TORCH_VENV)/bin/python
 
-.PHONY: help setup apt venv torch-venv data build test reproduce bench bench-models graft pregated-moe clean
+.PHONY: help setup apt venv torch-venv data build test reproduce inspect bench bench-models $(PAPERS) clean
 
 help:
-	@echo "make reproduce   prepare data, build, inspect the real models"
+	@echo "make reproduce   set up, prepare data, build, every paper's QUICK reproduction, results/SUMMARY.md"
+	@echo "                 (make reproduce FULL=1: the full reproductions)"
 	@echo "make test        setup + data + build + unit and end-to-end tests"
-	@echo "make graft       the graft sweep (Docs/graft.md); make graft QUICK=1 runs in a few minutes"
-	@echo "make reb         the REB reproduction (Docs/reb.md); make reb QUICK=1 runs in a few minutes"
-	@echo "make pregated-moe  the Pre-gated MoE reproduction (Docs/pregated-moe.md); QUICK=1 runs in a few minutes"
-	@echo "make setup | data | build | bench | bench-models | torch-venv | clean"
+	@for p in $(PAPERS); do printf 'make %-15s the %s reproduction (Docs/%s.md); QUICK=1 runs in a few minutes\n' $$p $$p $$p; done
+	@echo "make setup | data | build | inspect | bench | bench-knn | bench-models | torch-venv | clean"
 
 setup: apt venv
 
@@ -67,21 +70,27 @@ test: setup data
 	swift build $(TEST_FLAGS) --build-tests
 	swift test $(TEST_FLAGS) --skip-build --disable-swift-testing
 
+# Every paper's reproduction, then one summary row per paper (its verdict.json) in results/SUMMARY.md.
+# QUICK runs unless FULL=1; the plotting/summary module's tests run first (a fraction of a second).
+REPRO_MODE := $(if $(FULL),full,quick)
 reproduce: data build
+	$(PY) Tools/reproduce/test_plotkit.py
+	@set -e; for p in $(PAPERS); do echo "== $$p ($(REPRO_MODE))"; \
+	  $(PY) Tools/reproduce/$$p.py $(if $(FULL),,--quick); done
+	$(PY) Tools/reproduce/summary.py --mode $(REPRO_MODE) $(PAPERS)
+
+# What datasets.toml lists and a summary of each real model.
+inspect: data build
 	$(RELEASE)/mlcore datasets
 	@for m in $(MODELS); do echo; echo "== $$m"; $(RELEASE)/mlcore inspect --summary data/models/$$m.h5; done
 
-# The graft reproduction: fine-tune, localize, evaluate, compare masks (Tools/reproduce/graft.py);
-# writes results/graft/{full,quick}/*.json, table.md and sparsity.svg. QUICK=1: one seed, few steps.
-graft: data build
-	$(PY) Tools/reproduce/graft.py $(if $(QUICK),--quick)
+# One paper's reproduction, Tools/reproduce/<paper>.py: reports in results/<paper>/{full,quick}/, table.md
+# (the paper's numbers beside ours, the verdict), SVG plots and verdict.json (the summary row); existing
+# reports are reused, so an interrupted run resumes. QUICK=1: small settings, a few minutes (Docs/<paper>.md).
+$(PAPERS): %: data build
+	$(PY) Tools/reproduce/$@.py $(if $(QUICK),--quick)
 
-# The REB reproduction (Tools/reproduce/reb.py): memory banks at two coreset ratios, kNN vs LDKNN
-# for K in 3..11; writes results/reb/{full,quick}/*.json, table.md, auroc_vs_k.svg, heatmaps.png.
-# QUICK=1: 30 training normals, 30 test images per label.
-.PHONY: reb bench-knn
-reb: data build
-	$(PY) Tools/reproduce/reb.py $(if $(QUICK),--quick)
+.PHONY: bench-knn
 
 # Exact kNN (MLCore FlatL2Index) vs faiss-cpu IndexFlatL2 on REB's bank and query sizes, same threads;
 # faiss in its own venv (never needed by make test).
@@ -95,11 +104,6 @@ bench-knn: setup build $(FAISS_VENV)/.installed
 	$(RELEASE)/mlcore-bench --repeats 7 --filter knn --output results/bench/mlcore-knn.json
 	OMP_WAIT_POLICY=PASSIVE $(FAISS_VENV)/bin/python Benchmarks/peers/faiss_knn_bench.py --repeats 7 --threads $$(nproc) --output results/bench/faiss-knn.json
 	$(PY) Benchmarks/compare.py results/bench/mlcore-knn.json results/bench/faiss-knn.json
-# The Pre-gated MoE reproduction (Tools/reproduce/pregated-moe.py): moefy SmolLM2, train gates and
-# pre-gates, run the four policies and a fast-tier budget sweep, simulate the paper's GPU setting;
-# writes results/pregated-moe/{full,quick}/*.json, table.md and budget.svg. QUICK=1: small settings.
-pregated-moe: data build
-	$(PY) Tools/reproduce/pregated-moe.py $(if $(QUICK),--quick)
 
 bench: setup data build
 	mkdir -p results/bench

@@ -11,6 +11,42 @@ let numericFlags: [SwiftSetting] = targetCPU.isEmpty ? [] : [.unsafeFlags(["-tar
 let numericFlags: [SwiftSetting] = []
 #endif
 
+/// One paper of the toolkit: its method library `Sources/<library>` (MLCore only), its executable
+/// `Tools/<tool>` (the library, MLCore, MLCoreCLI, ArgumentParser) and its tests `Tests/<library>Tests`
+/// (MLCore and the library). `numeric` compiles the library with `numericFlags` (hot SIMD loops).
+/// Adding a paper is one line in `papers` below (and one word in the Makefile's PAPERS).
+struct Paper {
+    let library: String
+    let tool: String
+    var numeric = false
+
+    var products: [Product] {
+        [.library(name: library, targets: [library]), .executable(name: tool, targets: [tool])]
+    }
+
+    var targets: [Target] {
+        [
+            .target(name: library, dependencies: ["MLCore"], path: "Sources/\(library)",
+                    swiftSettings: numeric ? numericFlags : nil),
+            .executableTarget(
+                name: tool,
+                dependencies: [
+                    "MLCore", "MLCoreCLI", .byName(name: library),
+                    .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                ],
+                path: "Tools/\(tool)"),
+            .testTarget(name: "\(library)Tests", dependencies: ["MLCore", .byName(name: library)],
+                        path: "Tests/\(library)Tests"),
+        ]
+    }
+}
+
+let papers = [
+    Paper(library: "SkillLocalization", tool: "graft"),
+    Paper(library: "REB", tool: "reb", numeric: true),
+    Paper(library: "PregatedMoE", tool: "pregated-moe"),
+]
+
 let package = Package(
     name: "MLToolkit",
     platforms: [.macOS(.v15)],
@@ -18,13 +54,7 @@ let package = Package(
         .library(name: "MLCore", targets: ["MLCore"]),
         .library(name: "MLCoreCLI", targets: ["MLCoreCLI"]),
         .executable(name: "mlcore", targets: ["mlcore"]),
-        .library(name: "SkillLocalization", targets: ["SkillLocalization"]),
-        .executable(name: "graft", targets: ["graft"]),
-        .library(name: "REB", targets: ["REB"]),
-        .executable(name: "reb", targets: ["reb"]),
-        .library(name: "PregatedMoE", targets: ["PregatedMoE"]),
-        .executable(name: "pregated-moe", targets: ["pregated-moe"]),
-    ],
+    ] + papers.flatMap(\.products),
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
@@ -62,40 +92,6 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Tools/mlcore"),
-        .target(
-            name: "SkillLocalization",
-            dependencies: ["MLCore"],
-            path: "Sources/SkillLocalization"),
-        .executableTarget(
-            name: "graft",
-            dependencies: [
-                "MLCore", "MLCoreCLI", "SkillLocalization",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ],
-            path: "Tools/graft"),
-        .target(
-            name: "REB",
-            dependencies: ["MLCore"],
-            path: "Sources/REB",
-            swiftSettings: numericFlags),
-        .executableTarget(
-            name: "reb",
-            dependencies: [
-                "MLCore", "MLCoreCLI", "REB",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ],
-            path: "Tools/reb"),
-        .target(
-            name: "PregatedMoE",
-            dependencies: ["MLCore"],
-            path: "Sources/PregatedMoE"),
-        .executableTarget(
-            name: "pregated-moe",
-            dependencies: [
-                "MLCore", "MLCoreCLI", "PregatedMoE",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ],
-            path: "Tools/pregated-moe"),
         .executableTarget(
             name: "mlcore-bench",
             dependencies: ["MLCore", "MLCoreCLI", "REB",
@@ -112,20 +108,8 @@ let package = Package(
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Tests/MLCoreCLITests"),
         .testTarget(
-            name: "SkillLocalizationTests",
-            dependencies: ["MLCore", "SkillLocalization"],
-            path: "Tests/SkillLocalizationTests"),
-        .testTarget(
-            name: "REBTests",
-            dependencies: ["MLCore", "REB"],
-            path: "Tests/REBTests"),
-        .testTarget(
-            name: "PregatedMoETests",
-            dependencies: ["MLCore", "PregatedMoE"],
-            path: "Tests/PregatedMoETests"),
-        .testTarget(
             name: "ToolTests",
             dependencies: ["MLCore"],
             path: "Tests/ToolTests"),
-    ]
+    ] + papers.flatMap(\.targets)
 )

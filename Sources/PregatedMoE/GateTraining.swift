@@ -7,7 +7,7 @@ import MLCore
 /// t are "the k experts that best reproduce the dense output"; the gate W_N [E, D] minimises the
 /// cross-entropy −Σ_e t_e log softmax(W_N x_N)_e (soft labels; with one dominant expert this is the
 /// usual top-1 cross-entropy). The pre-gate of block N is trained the same way on block N+1's
-/// targets from x_N, starting from W_{N+1}. Plain full-batch Adam on the collected rows.
+/// targets from x_N, starting from W_{N+1}. Full-batch Adam on the collected rows.
 public enum GateTraining {
     /// Per-layer training rows: FFN inputs and expert contribution norms.
     public struct LayerRows: Sendable {
@@ -60,21 +60,19 @@ public enum GateTraining {
         return -Double((logp * targets).sum().item) / Double(inputs.shape[0])
     }
 
-    /// Trains router weights [E, D] from `initial` by full-batch Adam (β 0.9/0.999) on the soft
-    /// cross-entropy; gradient (softmax(x Wᵀ) − t)ᵀ x / N.
-    public static func train(initial: Tensor, inputs: Tensor, targets: Tensor, steps: Int, learningRate: Float) -> Tensor {
-        var w = initial.contiguous()
-        var m = Tensor.zeros(w.shape), v = Tensor.zeros(w.shape)
-        let n = Float(inputs.shape[0])
-        for step in 1...max(1, steps) {
-            let p = Tensor.matmul(inputs, w, transposeB: true).softmax(axis: -1)
-            let g = Tensor.matmul(p - targets, inputs, transposeA: true) * (1 / n)
-            m = m * 0.9 + g * 0.1
-            v = v * 0.999 + g * g * 0.001
-            let mh = m * (1 / (1 - Float(pow(0.9, Double(step))))), vh = v * (1 / (1 - Float(pow(0.999, Double(step)))))
-            w = w - mh * learningRate / (vh.sqrt() + 1e-8)
-        }
-        return w
+    /// Trains router weights [E, D] from `initial` by full-batch Adam (β 0.9/0.999, torch.optim.Adam)
+    /// on the soft cross-entropy, on MLCore's `TrainingLoop`; gradient (softmax(x Wᵀ) − t)ᵀ x / N.
+    /// - Throws: `TrainingError.nonFiniteLoss` when the loss becomes NaN or infinite.
+    public static func train(initial: Tensor, inputs: Tensor, targets: Tensor, steps: Int, learningRate: Float) throws -> Tensor {
+        let w = Parameter(initial.contiguous(), name: "router.weight")
+        let x = Variable(inputs), t = Variable(targets)
+        let scale = -1 / Float(inputs.shape[0])
+        let loop = try TrainingLoop(config: TrainingConfig(length: .steps(max(1, steps))),
+                                    optimizer: Adam([w], learningRate: learningRate))
+        _ = try loop.run(.stream { _, _ in () }, loss: { _, _ in
+            StepLoss((Variable.matmul(x, w, transposeB: true).logSoftmax(axis: -1) * t).sum() * scale)
+        })
+        return w.value
     }
 
     /// Mean over rows of |top-k(a) ∩ top-k(b)| / k for logits or scores a, b [N, E].

@@ -1,4 +1,3 @@
-import Foundation
 import MLCore
 
 /// Settings of encoder fine-tuning (the paper's few-shot recipe: SGD lr 1e-3 without momentum,
@@ -51,12 +50,15 @@ public struct FineTuningResult: Sendable {
 /// parameters (`encoder.layer.*`) are trained, so θ_ft − θ_pre is zero outside the graftable set
 /// and a full graft reproduces the fine-tuned model exactly (Docs/graft.md, "Adaptation to this project").
 public enum FineTuner {
-    /// Runs SGD over shuffled epochs of `train`; the parameters end at the best dev evaluation.
-    /// - Parameter onEvaluation: called after each dev evaluation (progress, logging).
+    /// Runs SGD over shuffled epochs of `train` on MLCore's `TrainingLoop`; the parameters end at the
+    /// best dev evaluation (on ties the earlier one: the reference trainers keep the later, `>=`, and
+    /// the graft fine-tuning issue changes this together with the rest of its recipe).
+    /// - Parameter onEvent: the loop's events (steps, dev evaluations) for progress and logging.
     /// - Precondition: non-empty train and dev splits, positive steps and batch size.
+    /// - Throws: `TrainingError.nonFiniteLoss` when a step's loss is NaN or infinite.
     public static func run(_ classifier: SentenceClassifier, train: LabelledTexts, dev: LabelledTexts,
                            config: FineTuningConfig, rng: inout RandomGenerator,
-                           onEvaluation: (FineTuningCheckpoint) -> Void = { _ in }) -> FineTuningResult {
+                           onEvent: (TrainingEvent) -> Void = { _ in }) throws -> FineTuningResult {
         require(!train.isEmpty && !dev.isEmpty && config.steps > 0 && config.batchSize > 0 && config.evalEvery > 0,
                 "FineTuner: empty split or non-positive steps/batch size/evaluation interval")
         let model = classifier.model
@@ -65,34 +67,20 @@ public enum FineTuner {
         let optimizer = SGD(ParameterGroup.decayAndNoDecay(trainable, learningRate: config.learningRate,
                                                            weightDecay: config.weightDecay))
         let context = ForwardContext(training: config.dropout, seed: rng.next())
-        var batches: [[Int]] = [], history: [FineTuningCheckpoint] = []
-        var best: FineTuningCheckpoint?, bestValues: [Tensor] = trainable.map(\.value)
-        var lossSum = 0.0, lossCount = 0, stepSeconds = 0.0
-        for step in 1...config.steps {
-            if batches.isEmpty { batches = rng.shuffledBatches(count: train.count, batchSize: config.batchSize).reversed() }
-            let batch = batches.removeLast()
-            let started = DispatchTime.now().uptimeNanoseconds
-            optimizer.zeroGradients()
-            let loss = classifier.loss(train, indices: batch, context: context)
-            lossSum += Double(loss.value.item)
-            lossCount += 1
-            loss.backward()
-            optimizer.step()
-            stepSeconds += Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
-            if step % config.evalEvery == 0 || step == config.steps {
-                let record = FineTuningCheckpoint(step: step, trainLoss: lossSum / Double(lossCount),
-                                                  devAccuracy: classifier.accuracy(dev))
-                lossSum = 0; lossCount = 0
-                history.append(record)
-                if best == nil || record.devAccuracy > best!.devAccuracy {
-                    best = record
-                    bestValues = trainable.map(\.value)
-                }
-                onEvaluation(record)
-            }
-        }
-        optimizer.zeroGradients()
-        for (p, v) in zip(trainable, bestValues) { p.value = v }
-        return FineTuningResult(best: best, history: history, secondsPerStep: stepSeconds / Double(config.steps))
+        let loop = try! TrainingLoop(
+            config: TrainingConfig(length: .steps(config.steps), evaluation: .everySteps(config.evalEvery),
+                                   keepBest: .init(.maximize, ties: .keepEarlier)),
+            optimizer: optimizer, parameters: trainable, context: context)
+        let batchSize = config.batchSize
+        let result = try loop.run(
+            .epochs { _, rng in rng.shuffledBatches(count: train.count, batchSize: batchSize) }, rng: &rng,
+            loss: { batch, _ in StepLoss(classifier.loss(train, indices: batch, context: context)) },
+            evaluate: { classifier.accuracy(dev) }, onEvent: onEvent)
+        return FineTuningResult(best: result.best.map(checkpoint), history: result.evaluations.map(checkpoint),
+                                secondsPerStep: result.secondsPerStep)
+    }
+
+    static func checkpoint(_ e: TrainingEvaluationRecord) -> FineTuningCheckpoint {
+        FineTuningCheckpoint(step: e.step, trainLoss: e.trainLoss, devAccuracy: e.score)
     }
 }

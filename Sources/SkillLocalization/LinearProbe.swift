@@ -22,10 +22,12 @@ public struct LinearProbeConfig: Sendable, Equatable {
 /// models share one head — the analogue of the paper's untrained LM head (Docs/graft.md,
 /// "Adaptation"). The head then stays fixed while the encoder is fine-tuned.
 public enum LinearProbe {
-    /// Trains `head` on `features` [N, D] with `labels` [N]; returns the final training loss (nats).
+    /// Trains `head` on `features` [N, D] with `labels` [N] by full-batch Adam on MLCore's
+    /// `TrainingLoop`; returns the final training loss (nats).
     /// - Precondition: N > 0, labels in 0..<C.
+    /// - Throws: `TrainingError.nonFiniteLoss` when the loss becomes NaN or infinite.
     @discardableResult
-    public static func train(head: Linear, features: Tensor, labels: [Int], config: LinearProbeConfig) -> Double {
+    public static func train(head: Linear, features: Tensor, labels: [Int], config: LinearProbeConfig) throws -> Double {
         require(features.rank == 2 && features.shape[0] == labels.count && !labels.isEmpty,
                 "LinearProbe: features \(features.shape) for \(labels.count) labels")
         let x = Variable(features), targets = NDArray(labels.map(Int32.init), shape: [labels.count])
@@ -35,12 +37,10 @@ public enum LinearProbe {
         let l2 = 1 / (config.inverseRegularization * Float(labels.count))
         let optimizer = Adam([ParameterGroup([head.weight], learningRate: config.learningRate, weightDecay: l2),
                               ParameterGroup(head.bias.map { [$0] } ?? [], learningRate: config.learningRate)])
-        for _ in 0..<config.steps {
-            optimizer.zeroGradients()
-            Variable.crossEntropy(head(x), targets: targets).backward()
-            optimizer.step()
+        if config.steps > 0 {  // 0 steps: the head as it is
+            let loop = try TrainingLoop(config: TrainingConfig(length: .steps(config.steps)), optimizer: optimizer)
+            _ = try loop.run(.stream { _, _ in () }, loss: { _, _ in StepLoss(Variable.crossEntropy(head(x), targets: targets)) })
         }
-        optimizer.zeroGradients()
         return withoutGradient { Double(Variable.crossEntropy(head(x), targets: targets).value.item) }
     }
 }

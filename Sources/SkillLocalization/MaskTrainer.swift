@@ -56,6 +56,12 @@ public struct MaskTrainingResult: Sendable {
 /// with the mean gradient (`MaskScores.step`); (4) evaluate the rounded mask on train and dev and
 /// keep S when train + dev accuracy is strictly higher than the best so far (starting from 0).
 /// Source: Docs/graft.md; Panigrahi et al. 2023; reference `src/graft_trainer.py`.
+///
+/// This trainer keeps its own loop instead of MLCore's `TrainingLoop`: what receives gradients (the
+/// graftable θ) is not what is updated (the scores S, through ∂θ(S)/∂S = Δ·σ'(S − b)); the parameters
+/// are overwritten from S before each epoch and with the rounded graft after it; the selection keeps S
+/// (not θ) against a baseline of 0 on train + dev accuracy; and one update spans an epoch of up to
+/// `maxBatches` micro-batches. Expressed on the loop, each of these would need a special case.
 public enum MaskTrainer {
     /// Trains the mask.
     /// - Parameters:

@@ -37,6 +37,19 @@ final class MLCoreCLITests: XCTestCase {
                        "fit [########################] 12/10 ETA 0s 4.0 images/s 3.0s")
     }
 
+    func testTrainingProgressLine() {
+        // Two steps: mean loss (1 + 0.5) / 2 = 0.75; accuracy only in the second, so its mean is 0.5;
+        // the last step's learning rate.
+        let records = [
+            TrainingStepRecord(step: 9, epoch: 0, loss: 1, learningRate: 0.1, gradientNorm: nil, seconds: 0, dataSeconds: 0, metrics: [:]),
+            TrainingStepRecord(step: 10, epoch: 0, loss: 0.5, learningRate: 0.05, gradientNorm: nil, seconds: 0, dataSeconds: 0,
+                               metrics: ["accuracy": 0.5, "a": 2]),
+        ]
+        XCTAssertEqual(TrainingProgress.stepLine("ssl", records, of: 20, annotate: "(frozen)"),
+                       "ssl: step 10/20  loss 0.7500  a 2.000  accuracy 0.500  lr 5.00e-02  (frozen)")
+        XCTAssertEqual(TrainingProgress.stepLine("ssl", [records[0]], of: 20, annotate: ""), "ssl: step 9/20  loss 1.0000  lr 1.00e-01")
+    }
+
     func testErrorsMapToExitCodesAndOneLine() {
         let cases: [(Error, Int32)] = [
             (DatasetError.unknownName("x", known: ["a", "b"]), 64),

@@ -183,7 +183,7 @@ final class MoETests: XCTestCase {
         XCTAssertEqual(rows[1].inputs.shape, [120, 16])
         let layer = 1, targets = GateTraining.targets(rows[layer].contributions)
         let start = Tensor(shape: [4, 16]) { _ in rng.normal() * 0.5 }
-        let trained = GateTraining.train(initial: start, inputs: rows[layer].inputs, targets: targets, steps: 300, learningRate: 0.05)
+        let trained = try GateTraining.train(initial: start, inputs: rows[layer].inputs, targets: targets, steps: 300, learningRate: 0.05)
         XCTAssertLessThan(GateTraining.loss(weights: trained, inputs: rows[layer].inputs, targets: targets),
                           GateTraining.loss(weights: start, inputs: rows[layer].inputs, targets: targets))
         let before = GateTraining.reconstructionLoss(router: start, inputs: rows[layer].inputs, experts: experts[layer], k: 1)

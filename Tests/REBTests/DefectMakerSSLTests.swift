@@ -114,19 +114,25 @@ final class DefectMakerSSLTests: XCTestCase {
         var rng = RandomGenerator(seed: 6)
         let batch = DefectMakerSSL.makeBatch([texture(seed: 7), texture(seed: 8)], donors: [texture(seed: 13)], rng: &rng)
         let stem = backbone.convStem.weight.value.scalars, head = trainer.head.output.weight.value.scalars
-        let first = trainer.step(batch)
-        XCTAssertTrue(first.frozen)
-        XCTAssertEqual(backbone.convStem.weight.value.scalars, stem, "frozen: the backbone does not move")
-        XCTAssertNotEqual(trainer.head.output.weight.value.scalars, head, "the head trains while the backbone is frozen")
-        XCTAssertEqual(backbone.bn0.numBatchesTracked.value.item, 0, "frozen: evaluation mode, no running-statistics update")
-        let second = trainer.step(batch), third = trainer.step(batch), fourth = trainer.step(batch)
-        XCTAssertTrue(second.frozen)
-        XCTAssertFalse(third.frozen)
+        var records: [TrainingStepRecord] = []
+        var afterFirst: (stem: [Float], head: [Float], tracked: Float)?
+        let result = try trainer.train(.stream { _, _ in batch }, rng: &rng, prepare: { b, _ in b }) { record in
+            records.append(record)
+            if record.step == 1 {
+                afterFirst = (backbone.convStem.weight.value.scalars, trainer.head.output.weight.value.scalars,
+                              backbone.bn0.numBatchesTracked.value.item)
+            }
+        }
+        XCTAssertEqual(result.steps.count, 4)
+        XCTAssertEqual(records.map { trainer.isFrozen(step: $0.step) }, [true, true, false, false])
+        XCTAssertEqual(afterFirst?.stem, stem, "frozen: the backbone does not move")
+        XCTAssertNotEqual(afterFirst?.head, head, "the head trains while the backbone is frozen")
+        XCTAssertEqual(afterFirst?.tracked, 0, "frozen: evaluation mode, no running-statistics update")
         XCTAssertNotEqual(backbone.convStem.weight.value.scalars, stem, "trained: the backbone moves")
         XCTAssertEqual(backbone.bn0.numBatchesTracked.value.item, 2, "trained: training-mode BatchNorm")
         // η_min + (η − η_min)·½(1 + cos(π t / 3)) for t = 0, 1, 2, then a restart.
         let expected: [Float] = [0.05, 0.001 + 0.049 * 0.75, 0.001 + 0.049 * 0.25, 0.05]
-        for (r, e) in zip([first, second, third, fourth], expected) { XCTAssertEqual(r.learningRate, e, accuracy: 1e-6) }
+        for (r, e) in zip(records, expected) { XCTAssertEqual(r.learningRate, e, accuracy: 1e-6) }
         XCTAssertEqual(config.effectiveFrozenSteps, 2)
         XCTAssertEqual(SSLTrainingConfig(steps: 300).effectiveFrozenSteps, 39, "the reference's 39 of 300 (epo < 40, from 1)")
         XCTAssertEqual(SSLTrainingConfig(steps: 300).effectiveRestartPeriod, 330, "the reference's T0 for 300 steps")
@@ -138,7 +144,7 @@ final class DefectMakerSSLTests: XCTestCase {
                                          config: SSLTrainingConfig(steps: 30, frozenSteps: 0, learningRate: 0.05, inputSize: 32), seed: 9)
         var rng = RandomGenerator(seed: 10)
         let batch = DefectMakerSSL.makeBatch([texture(seed: 11), texture(seed: 12)], donors: [texture(seed: 14)], rng: &rng)
-        let losses = (0..<30).map { _ in trainer.step(batch).loss }
+        let losses = try trainer.train(.stream { _, _ in batch }, rng: &rng, prepare: { b, _ in b }).steps.map(\.loss)
         XCTAssertTrue(losses.allSatisfy(\.isFinite))
         XCTAssertLessThan(losses.suffix(5).reduce(0, +) / 5, 0.6 * losses.prefix(3).reduce(0, +) / 3, "\(losses)")
         // The evaluation path runs in evaluation mode and reports one prediction per image.

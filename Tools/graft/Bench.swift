@@ -12,7 +12,9 @@ struct Bench: ParsableCommand {
         discussion: """
             Cases (median of --repeats after one warm-up; ids drawn from 1000..<29000, no padding):
             bert_graft_sgd_step_b2_t40: one fine-tuning step, batch 2 × 40 tokens: forward, CE, backward \
-            through the layers, SGD update (head and embeddings fixed).
+            through the layers, SGD update (head and embeddings fixed), as one step of MLCore's TrainingLoop.
+            bert_graft_sgd_step_b2_t40_without_loop: the same step written out by hand (the pair shows what \
+            the loop costs).
             bert_graft_mask_epoch_k16_t40: one mask epoch with k = 16 (32 examples): θ(S), 4 batches of 8 \
             forward + backward, the score update over the 10.6M graftable entries, the rounded graft, \
             accuracy on 32 + 128 examples (batches of 32).
@@ -60,9 +62,18 @@ struct Bench: ParsableCommand {
             let forward = ForwardContext(training: true, seed: 3)
             let stepIds = ids(2, t), stepMask = NDArray<Int32>(shape: [2, t], repeating: 1)
             let stepLabels = NDArray<Int32>([0, 1], shape: [2])
+            // Through MLCore's TrainingLoop (as FineTuner runs it), and written out by hand: the pair shows
+            // what the loop costs per step.
+            func stepLoss() -> Variable {
+                Variable.crossEntropy(model(inputIds: stepIds, attentionMask: stepMask, context: forward), targets: stepLabels)
+            }
             measure("bert_graft_sgd_step_b2_t40") {
+                let loop = try! TrainingLoop(config: TrainingConfig(length: .steps(1)), optimizer: sgd, parameters: trainable)
+                _ = try! loop.run(.stream { _, _ in () }, loss: { _, _ in StepLoss(stepLoss()) })
+            }
+            measure("bert_graft_sgd_step_b2_t40_without_loop") {
                 sgd.zeroGradients()
-                Variable.crossEntropy(model(inputIds: stepIds, attentionMask: stepMask, context: forward), targets: stepLabels).backward()
+                stepLoss().backward()
                 sgd.step()
             }
             sgd.zeroGradients()

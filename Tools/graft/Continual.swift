@@ -79,10 +79,10 @@ struct Continual: ParsableCommand {
             let thetaPre = snapshot()
             var rng = context.random
 
-            _ = training.train(a, train: trainA, dev: splitsA.dev, rng: &rng, timer: &context.timer, label: "graft continual A", quiet: common.quiet)
+            _ = try training.train(a, train: trainA, dev: splitsA.dev, rng: &rng, timer: &context.timer, label: "graft continual A", quiet: common.quiet)
             let thetaA = snapshot()
             let accAAfterA = a.accuracy(splitsA.test)
-            _ = training.train(b, train: trainB, dev: splitsB.dev, rng: &rng, timer: &context.timer, label: "graft continual B", quiet: common.quiet)
+            _ = try training.train(b, train: trainB, dev: splitsB.dev, rng: &rng, timer: &context.timer, label: "graft continual B", quiet: common.quiet)
             let thetaAB = snapshot()
             let accAAfterB = a.accuracy(splitsA.test), accBAfterB = b.accuracy(splitsB.test)
 

@@ -58,7 +58,7 @@ struct Finetune: ParsableCommand {
             let classifier = SentenceClassifier(model: model, tokenizer: try WordPieceTokenizer(checkpoint: checkpoint),
                                                 maxLength: data.maxLength)
             var rng = context.random
-            let trained = training.train(classifier, train: train, dev: splits.dev, rng: &rng, timer: &context.timer,
+            let trained = try training.train(classifier, train: train, dev: splits.dev, rng: &rng, timer: &context.timer,
                                          label: "graft finetune", quiet: common.quiet)
             let result = trained.result
             let finalTrain = classifier.accuracy(train)

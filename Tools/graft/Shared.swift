@@ -129,26 +129,21 @@ struct TrainingOptions<Defaults: OptimizerDefaults>: ParsableArguments {
 
     /// Probes the head on `train`, then fine-tunes the encoder layers; logs and shows progress.
     func train(_ classifier: SentenceClassifier, train: LabelledTexts, dev: LabelledTexts, rng: inout RandomGenerator,
-               timer: inout PhaseTimer, label: String, quiet: Bool)
+               timer: inout PhaseTimer, label: String, quiet: Bool) throws
         -> (probeLoss: Double, probeTrain: Double, probeDev: Double, result: FineTuningResult) {
-        let probeLoss = timer.measure("probe") {
-            LinearProbe.train(head: classifier.model.classifier, features: classifier.features(train.texts), labels: train.labels,
+        let probeLoss = try timer.measure("probe") {
+            try LinearProbe.train(head: classifier.model.classifier, features: classifier.features(train.texts), labels: train.labels,
                               config: LinearProbeConfig(steps: probeSteps, learningRate: probeLearningRate, inverseRegularization: probeC))
         }
         let probeTrain = classifier.accuracy(train), probeDev = classifier.accuracy(dev)
         log("\(label): linear probe train accuracy \(probeTrain), dev \(probeDev)", quiet: quiet)
-        let bar = ProgressBar("fine-tuning", total: steps, unit: "steps", quiet: quiet)
-        var lastStep = 0
+        let progress = TrainingProgress(label, steps: steps, logEvery: evalEvery, quiet: quiet, scoreName: "dev accuracy")
         let config = FineTuningConfig(steps: steps, learningRate: learningRate, batchSize: batchSize,
                                       weightDecay: weightDecay, evalEvery: evalEvery, dropout: dropout)
-        let result = timer.measure("finetune") {
-            FineTuner.run(classifier, train: train, dev: dev, config: config, rng: &rng) { record in
-                bar.advance(by: record.step - lastStep)
-                lastStep = record.step
-                log("\(label): step \(record.step) train loss \(String(format: "%.4f", record.trainLoss)) dev accuracy \(record.devAccuracy)", quiet: quiet)
-            }
+        let result = try timer.measure("finetune") {
+            try FineTuner.run(classifier, train: train, dev: dev, config: config, rng: &rng, onEvent: progress.handle)
         }
-        bar.finish()
+        progress.finish()
         return (probeLoss, probeTrain, probeDev, result)
     }
 }

@@ -110,16 +110,16 @@ struct TrainGates: ParsableCommand {
             var gates: [Tensor] = [], pregates = [Tensor?](repeating: nil, count: max(0, layers - 1))
             var perLayer: [JSONValue] = []
             let trainBar = ProgressBar("train", total: 2 * layers - 1, unit: "routers", quiet: common.quiet)
-            context.timer.measure("train") {
+            try context.timer.measure("train") {
                 for l in 0..<layers {
                     let t = GateTraining.targets(trainRows[l].contributions)
-                    gates.append(GateTraining.train(initial: initial.gates[l], inputs: trainRows[l].inputs, targets: t,
+                    gates.append(try GateTraining.train(initial: initial.gates[l], inputs: trainRows[l].inputs, targets: t,
                                                     steps: steps, learningRate: learningRate))
                     trainBar.advance()
                 }
                 for l in 0..<(layers - 1) {
                     let t = GateTraining.targets(trainRows[l + 1].contributions)
-                    pregates[l] = GateTraining.train(initial: gates[l + 1], inputs: trainRows[l].inputs, targets: t,
+                    pregates[l] = try GateTraining.train(initial: gates[l + 1], inputs: trainRows[l].inputs, targets: t,
                                                      steps: steps, learningRate: learningRate)
                     trainBar.advance()
                 }

@@ -109,37 +109,19 @@ struct SSLTrain: ParsableCommand {
 
             var losses: [Double] = [], accuracies: [Double] = [], rates: [Double] = []
             var frozenSeconds: [Double] = [], trainedSeconds: [Double] = [], batchSeconds: [Double] = []
-            let bar = ProgressBar("ssl-train", total: steps, unit: "steps", quiet: common.quiet)
-            var order: [Int] = []
-            for s in 0..<steps {
-                // Normal images drawn without replacement, a fresh shuffle when a pass over the training
-                // split has fewer left than a batch (the rest dropped, as the reference's drop_last).
-                if order.count < perStep { order = Array(trainImages.indices); rng.shuffle(&order) }
-                let rows = Array(order.prefix(perStep))
-                order.removeFirst(perStep)
-                let t0 = DispatchTime.now().uptimeNanoseconds
-                let batch = context.timer.measure("batches") {
-                    DefectMakerSSL.makeBatch(rows.map { trainImages[$0] }, donors: trainImages, rng: &rng)
-                }
-                let t1 = DispatchTime.now().uptimeNanoseconds
-                let result = context.timer.measure("steps") { trainer.step(batch) }
-                let t2 = DispatchTime.now().uptimeNanoseconds
-                guard result.loss.isFinite else {
-                    throw REBError.invalidArgument("the loss is \(result.loss) at step \(s + 1): lower --learning-rate")
-                }
-                batchSeconds.append(Double(t1 - t0) / 1e9)
-                if result.frozen { frozenSeconds.append(Double(t2 - t1) / 1e9) } else { trainedSeconds.append(Double(t2 - t1) / 1e9) }
-                losses.append(Double(result.loss)); accuracies.append(Double(result.accuracy)); rates.append(Double(result.learningRate))
-                bar.advance()
-                if (s + 1) % logEvery == 0 || s + 1 == steps {
-                    let window = Swift.min(logEvery, losses.count)
-                    let meanLoss = losses.suffix(window).reduce(0, +) / Double(window)
-                    let meanAccuracy = accuracies.suffix(window).reduce(0, +) / Double(window)
-                    log(String(format: "reb ssl-train: step %d/%d  loss %.4f  accuracy %.3f  lr %.2e%@", s + 1, steps, meanLoss,
-                               meanAccuracy, result.learningRate, result.frozen ? "  (backbone frozen)" : ""), quiet: common.quiet)
+            let progress = TrainingProgress("reb ssl-train", steps: steps, logEvery: logEvery, quiet: common.quiet) { record in
+                trainer.isFrozen(step: record.step) ? "(backbone frozen)" : ""
+            }
+            _ = try context.timer.measure("train") {
+                try trainer.train(images: trainImages, rng: &rng) { record in
+                    if trainer.isFrozen(step: record.step) { frozenSeconds.append(record.seconds) } else { trainedSeconds.append(record.seconds) }
+                    batchSeconds.append(record.dataSeconds)
+                    losses.append(record.loss); accuracies.append(record.metrics["accuracy"] ?? .nan)
+                    rates.append(Double(record.learningRate))
+                    progress.handle(.step(record))
                 }
             }
-            bar.finish()
+            progress.finish()
 
             // The 7-way task on held-out normal images (never trained on), in evaluation mode.
             var evalLoss = Double.nan, evalAccuracy = Double.nan, evalPerClass: [Float] = []

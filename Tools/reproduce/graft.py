@@ -15,6 +15,7 @@ import json
 import statistics
 from pathlib import Path
 
+from plotkit import beside_paper, line_plot, markdown_table, signed, t_interval, verdict_row, write_verdict
 from tool_reports import run_report
 
 GRAFT = Path(".build/release/graft")
@@ -32,6 +33,12 @@ PAPER_CLAIMS = [
     ("better OOD accuracy than fine-tuning", "OOD (movie reviews) accuracy, graft vs FT"),
     ("regions of different tasks are nearly disjoint", "Jaccard / overlap coefficient, polarity vs subjectivity"),
 ]
+
+
+# The headline claim (abstract) and where Docs/graft.md holds the reproduction tables.
+CLAIM = "grafting ~0.01% of the fine-tuned parameters (sparsity 1e-4) onto the pre-trained model keeps >95% of fine-tuned accuracy"
+HEADLINE_SPARSITY = 1e-4
+LINK = "Docs/graft.md#reproduction"
 
 
 def run(args, output):
@@ -136,21 +143,22 @@ def table(summary, overlaps, settings, quick):
     lines = [f"# graft reproduction ({'QUICK' if quick else 'full'} run)", "",
              f"MiniLM-L6, k = {settings['k']} per class, seeds {settings['seeds']}, {settings['steps']} SGD steps, "
              f"{settings['epochs']} mask epochs, test {2 * settings['test_per_class']} tweets per task "
-             f"(mean ± std over seeds). Accuracies and ECE on the held-out test split.", "",
-             "| task | sparsity | selected | pre acc | FT acc | graft acc | graft/FT | FT gain kept | pre ECE | FT ECE | graft ECE | ECE reduction | OOD acc pre / FT / graft |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             f"(mean ± std over seeds). Accuracies and ECE on the held-out test split.", ""]
+    rows = []
     for e in summary:
         ood = (f"{e['pretrained_ood'][0]:.3f} / {e['finetuned_ood'][0]:.3f} / {e['graft_ood'][0]:.3f}"
                if "graft_ood" in e else "–")
-        lines.append(f"| {e['task']} | {e['sparsity']:g} | {e['selected'][0]:.0f} | {fmt(e['pretrained_acc'])} | "
-                     f"{fmt(e['finetuned_acc'])} | {fmt(e['graft_acc'])} | {fmt(e['ratio'])} | {fmt(e['gain_recovered'])} | {fmt(e['pretrained_ece'])} | {fmt(e['finetuned_ece'])} | "
-                     f"{fmt(e['graft_ece'])} | {fmt(e['ece_reduction'], percent=True)}% | {ood} |")
-    lines += ["", "| masks | sparsity | seed | Jaccard | overlap coefficient |", "|---|---|---|---|---|"]
-    for o in overlaps:
-        lines.append(f"| {o['kind']} | {o['sparsity']:g} | {o['seed'] if o['seed'] is not None else '–'} | "
-                     f"{o['jaccard']:.4f} | {o['overlap_coefficient']:.4f} |")
-    lines += ["", "## Beside the paper's claims", "", "| paper (abstract) | measured here |", "|---|---|"]
+        rows.append([e["task"], f"{e['sparsity']:g}", f"{e['selected'][0]:.0f}", fmt(e["pretrained_acc"]), fmt(e["finetuned_acc"]),
+                     fmt(e["graft_acc"]), fmt(e["ratio"]), fmt(e["gain_recovered"]), fmt(e["pretrained_ece"]),
+                     fmt(e["finetuned_ece"]), fmt(e["graft_ece"]), f"{fmt(e['ece_reduction'], percent=True)}%", ood])
+    lines.append(markdown_table(["task", "sparsity", "selected", "pre acc", "FT acc", "graft acc", "graft/FT", "FT gain kept",
+                                 "pre ECE", "FT ECE", "graft ECE", "ECE reduction", "OOD acc pre / FT / graft"], rows))
+    lines.append(markdown_table(["masks", "sparsity", "seed", "Jaccard", "overlap coefficient"],
+                                [[o["kind"], f"{o['sparsity']:g}", o["seed"] if o["seed"] is not None else "–",
+                                  f"{o['jaccard']:.4f}", f"{o['overlap_coefficient']:.4f}"] for o in overlaps]))
+    lines += ["## Beside the paper's claims", ""]
     by = {(e["task"], e["sparsity"]): e for e in summary}
+    claims = []
     for claim, what in PAPER_CLAIMS:
         measured = []
         if what.startswith("graft/FT"):
@@ -171,49 +179,69 @@ def table(summary, overlaps, settings, quick):
             for o in overlaps:
                 if o["kind"] == "polarity vs subjectivity":
                     measured.append(f"{o['sparsity']:g} seed {o['seed']}: J {o['jaccard']:.4f}")
-        lines.append(f"| {claim} | {'; '.join(measured) or 'not measured'} |")
-    return "\n".join(lines) + "\n"
+        claims.append([claim, "; ".join(measured) or "not measured"])
+    lines.append(beside_paper(claims, headers=("paper (abstract)", "measured here")))
+    return "\n".join(lines)
 
 
-def svg(summary, settings):
-    """graft/FT accuracy ratio (mean, with ±std bars) against log10 sparsity, one line per task."""
-    width, height, left, bottom, top, right = 560, 360, 60, 50, 30, 130
-    sparsities = settings["sparsities"]
-    xs = {s: i for i, s in enumerate(sparsities)}
-    values = [e["ratio"][0] + d * e["ratio"][1] for e in summary for d in (-1, 1)] + [1.0]
-    lo, hi = min(values + [0.9]) - 0.02, max(values) + 0.02
-    def px(s):
-        return left + (width - left - right) * (xs[s] / max(1, len(sparsities) - 1))
-    def py(v):
-        return height - bottom - (height - top - bottom) * (v - lo) / (hi - lo)
-    colours = {"polarity": "#1f77b4", "subjectivity": "#d62728"}
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" font-size="12">',
-             f'<rect width="{width}" height="{height}" fill="white"/>',
-             f'<line x1="{left}" y1="{height - bottom}" x2="{width - right}" y2="{height - bottom}" stroke="black"/>',
-             f'<line x1="{left}" y1="{top}" x2="{left}" y2="{height - bottom}" stroke="black"/>',
-             f'<line x1="{left}" y1="{py(1.0):.1f}" x2="{width - right}" y2="{py(1.0):.1f}" stroke="#999" stroke-dasharray="4 3"/>',
-             f'<line x1="{left}" y1="{py(0.95):.1f}" x2="{width - right}" y2="{py(0.95):.1f}" stroke="#ccc" stroke-dasharray="2 3"/>',
-             f'<text x="{width - right + 4}" y="{py(0.95) + 4:.1f}" fill="#999">0.95</text>',
-             f'<text x="{(left + width - right) / 2}" y="{height - 12}" text-anchor="middle">sparsity (fraction of graftable parameters)</text>',
-             f'<text x="16" y="{(top + height - bottom) / 2}" transform="rotate(-90 16 {(top + height - bottom) / 2})" text-anchor="middle">graft / FT test accuracy</text>']
-    for s in sparsities:
-        parts.append(f'<text x="{px(s):.1f}" y="{height - bottom + 16}" text-anchor="middle">{s:g}</text>')
-    for k in range(5):
-        v = lo + (hi - lo) * k / 4
-        parts.append(f'<text x="{left - 6}" y="{py(v) + 4:.1f}" text-anchor="end">{v:.2f}</text>')
-    for i, task in enumerate(TASKS):
-        points = [(e["sparsity"], e["ratio"]) for e in summary if e["task"] == task]
-        if not points:
-            continue
-        c = colours[task]
-        parts.append(f'<polyline fill="none" stroke="{c}" stroke-width="2" points="' +
-                     " ".join(f"{px(s):.1f},{py(m):.1f}" for s, (m, _) in points) + '"/>')
-        for s, (m, sd) in points:
-            parts.append(f'<line x1="{px(s):.1f}" y1="{py(m - sd):.1f}" x2="{px(s):.1f}" y2="{py(m + sd):.1f}" stroke="{c}"/>')
-            parts.append(f'<circle cx="{px(s):.1f}" cy="{py(m):.1f}" r="3.5" fill="{c}"/>')
-        parts.append(f'<text x="{width - right + 10}" y="{top + 20 + 18 * i}" fill="{c}">{task}</text>')
-    parts.append("</svg>")
-    return "\n".join(parts) + "\n"
+def plot(summary, settings):
+    """graft/FT accuracy ratio (mean, with ±std bars) against sparsity (log axis), one line per task."""
+    series = []
+    for task in TASKS:
+        points = [(e["sparsity"], e["ratio"][0]) for e in summary if e["task"] == task]
+        if points:
+            series.append(dict(label=task, points=points, errors=[e["ratio"][1] for e in summary if e["task"] == task]))
+    return line_plot(series, title="graft / fine-tuned test accuracy (mean ± std over seeds)",
+                     x_label="sparsity (fraction of graftable parameters)", y_label="graft / FT test accuracy",
+                     x_log=True, x_ticks=[(s, f"{s:g}") for s in settings["sparsities"]],
+                     references=[(1.0, "1.0"), (0.95, "paper: > 0.95")])
+
+
+def verdict(rows, settings, quick, run):
+    """The headline claim's summary row. The ratio "graft keeps > 95% of FT accuracy" only tests
+    grafting when fine-tuning beat the pre-trained model beyond noise — with several (task, seed) runs
+    the 95% t-interval of the paired gain FT − pre over the runs, with one seed per task the binomial
+    noise of the two test accuracies (√(2p(1−p)/n) per task, 1.96σ of the mean gain) — and by enough
+    that the pre-trained model itself stays below 0.95 of FT accuracy (else the threshold passes
+    without any graft)."""
+    at = [r for r in rows if r["sparsity"] == HEADLINE_SPARSITY]
+    if not at:
+        return verdict_row("graft", CLAIM, ">95%", None, None, "not comparable",
+                           f"sparsity {HEADLINE_SPARSITY:g} not in this run", LINK, quick, run)
+    pre = [r["pretrained"]["test"]["accuracy"] for r in at]
+    ft = [r["finetuned"]["test"]["accuracy"] for r in at]
+    gains = [b - a for a, b in zip(pre, ft)]
+    ratios = [r["graft"]["graft_ft_accuracy_ratio"] for r in at]
+    seeds = len({r["seed"] for r in at})
+    if seeds >= 2:
+        gain, gain_lo, gain_hi = t_interval(gains)
+        noise = f"t-interval over {len(gains)} task × seed runs"
+    else:
+        n = 2 * settings["test_per_class"]
+        variance = statistics.fmean(2 * p * (1 - p) / n for p in pre) / len(gains)
+        gain = statistics.fmean(gains)
+        gain_lo, gain_hi = gain - 1.96 * variance ** 0.5, gain + 1.96 * variance ** 0.5
+        noise = f"binomial noise of {n} test tweets per task"
+    ratio, ratio_lo, ratio_hi = t_interval(ratios)
+    pre_ratio = statistics.fmean(a / b for a, b in zip(pre, ft))
+    gain_text = (f"FT − pre-trained test accuracy {signed(100 * gain)} points (95% {signed(100 * gain_lo)} to "
+                 f"{signed(100 * gain_hi)}, {noise})")
+    if gain_lo <= 0:
+        v = "not comparable"
+        why = (f"fine-tuning does not beat the pre-trained model beyond noise: {gain_text}; a graft/FT ratio "
+               f"near 1 (here {ratio:.3f}) cannot tell a graft from no fine-tuning")
+    elif pre_ratio >= 0.95:
+        v = "not comparable"
+        why = (f"the pre-trained model alone keeps {pre_ratio:.3f} of FT accuracy, so the 0.95 threshold passes without "
+               f"a graft (graft/FT {ratio:.3f}); {gain_text}")
+    elif ratio_lo >= 0.95:
+        v, why = "reproduced", f"graft/FT {ratio:.3f} ≥ 0.95 over its interval; {gain_text}"
+    elif ratio >= 0.95:
+        v, why = "partly", f"graft/FT {ratio:.3f} but its interval reaches {ratio_lo:.3f} < 0.95; {gain_text}"
+    else:
+        v, why = "not reproduced", f"graft/FT {ratio:.3f} < 0.95; {gain_text}"
+    return verdict_row("graft", CLAIM, ">95% of FT accuracy", ratio, (ratio_lo, ratio_hi) if len(ratios) > 1 else None,
+                       v, why, LINK, quick, run)
 
 
 def main():
@@ -232,7 +260,11 @@ def main():
     (out / "summary.json").write_text(json.dumps(dict(settings=settings, summary=summary, overlaps=overlaps),
                                                  indent=1, sort_keys=True) + "\n")
     (out / "table.md").write_text(table(summary, overlaps, settings, args.quick))
-    (out / "sparsity.svg").write_text(svg(summary, settings))
+    (out / "sparsity.svg").write_text(plot(summary, settings))
+    row = verdict(rows, settings, args.quick, "make graft" + (" QUICK=1" if args.quick else ""))
+    write_verdict(out, row)
+    with open(out / "table.md", "a") as f:
+        f.write(f"\n## Verdict\n\n**{row['verdict']}**: {row['why']}.\n")
     print((out / "table.md").read_text())
 
 

@@ -19,6 +19,8 @@ import os
 import sys
 from pathlib import Path
 
+from plotkit import (PALETTE, auroc_standard_error, beside_paper, combine_verdicts, line_plot, markdown_table, signed,
+                     verdict_row, write_verdict)
 from tool_reports import run_report
 
 REB = Path(os.environ.get("REB_BINARY", ".build/release/reb"))
@@ -33,6 +35,11 @@ PAPER = [
     ("REB, MVTec LOCO AD", "image AUROC 88.0%"),
     ("PatchCore WideResNet-50 (kNN), MVTec AD", "image AUROC 99.2%, pixel AUROC 98.1%, PRO 94.4%"),
 ]
+
+# The headline claim (abstract) and where Docs/reb.md holds the reproduction table.
+CLAIM = "REB's local-density kNN (LDKNN) over DefectMaker-SSL features beats PatchCore's kNN and reaches 99.5% image AUROC on MVTec AD"
+PAPER_K, PAPER_AUROC = 9, 0.995
+LINK = "Docs/reb.md#reproduction-make-reb"
 
 
 def run(args, output):
@@ -95,9 +102,8 @@ def table(evals, settings, quick, ssl=None, ssl_evals=None):
              f"after DefectMaker self-supervision (`reb ssl-train`); "
              f"{settings['train_normals']} training normals; "
              f"test = {'at most ' + str(settings['test_per_label']) + ' images per label' if settings['test_per_label'] else 'all 800 held-out normals + 500 local + 500 global defects'}; "
-             "image score = max of the 3×3 stride-3 average pool (REB), λ = 1.", "",
-             "| features | coreset | bank | scoring | image AUROC | local defects | global defects | plain-max image score |",
-             "|---|---|---|---|---|---|---|---|"]
+             "image score = max of the 3×3 stride-3 average pool (REB), λ = 1.", ""]
+    rows = []
     for features, runs in (("ImageNet", evals), ("DefectMaker-SSL", ssl_evals or {})):
         for ratio, (fit, evaluation) in runs.items():
             methods = evaluation["metrics"]["methods"]
@@ -105,9 +111,10 @@ def table(evals, settings, quick, ssl=None, ssl_evals=None):
                 m = methods[name]
                 label = "kNN (k = 1, PatchCore)" if name == "knn" else f"LDKNN K = {name.split('_k')[1]}"
                 per = m["image_auroc_per_type"]
-                lines.append(f"| {features} | {ratio:g} | {fit['metrics']['bank_size']} | {label} | {100 * m['image_auroc']:.1f} | "
-                             f"{100 * per['local defect']:.1f} | {100 * per['global defect']:.1f} | {100 * m['image_auroc_plain_max']:.1f} |")
-    lines.append("")
+                rows.append([features, f"{ratio:g}", fit["metrics"]["bank_size"], label, f"{100 * m['image_auroc']:.1f}",
+                             f"{100 * per['local defect']:.1f}", f"{100 * per['global defect']:.1f}", f"{100 * m['image_auroc_plain_max']:.1f}"])
+    lines.append(markdown_table(["features", "coreset", "bank", "scoring", "image AUROC", "local defects", "global defects",
+                                 "plain-max image score"], rows))
     if ssl:
         c, m = ssl["config"], ssl["metrics"]
         lines += [f"DefectMaker-SSL: {c['steps']} SGD steps of {c['batch_images']} images ({c['normals_per_step']} normals × 7 versions), "
@@ -120,52 +127,69 @@ def table(evals, settings, quick, ssl=None, ssl_evals=None):
         synthetic = evaluation["metrics"].get("synthetic_defects")
         if synthetic:
             lines += [f"Pixel AUROC (the textile images have no masks): DefectMaker defects on {synthetic['images']} held-out normals, "
-                      f"coreset {ratio:g}, {100 * synthetic['defective_pixel_fraction']:.2f}% defective pixels:", "",
-                      "| scoring | pixel AUROC | image AUROC, synthetic vs held-out normals |", "|---|---|---|"]
-            for name, label in (("knn", "kNN (k = 1)"), ("ldknn_k9", "LDKNN K = 9")):
-                m = synthetic[name]
-                lines.append(f"| {label} | {100 * m['pixel_auroc']:.1f} | {100 * m.get('image_auroc_vs_held_out_normals', float('nan')):.1f} |")
-            lines.append("")
-    lines += ["## The paper's numbers (other data and backbones)", "", "| method | claim |", "|---|---|"]
-    lines += [f"| {a} | {b} |" for a, b in PAPER]
-    return "\n".join(lines) + "\n"
+                      f"coreset {ratio:g}, {100 * synthetic['defective_pixel_fraction']:.2f}% defective pixels:", ""]
+            lines.append(markdown_table(["scoring", "pixel AUROC", "image AUROC, synthetic vs held-out normals"],
+                                        [[label, f"{100 * synthetic[name]['pixel_auroc']:.1f}",
+                                          f"{100 * synthetic[name].get('image_auroc_vs_held_out_normals', float('nan')):.1f}"]
+                                         for name, label in (("knn", "kNN (k = 1)"), ("ldknn_k9", "LDKNN K = 9"))]))
+    lines += ["## The paper's numbers (other data and backbones)", ""]
+    lines.append(beside_paper(PAPER, headers=("method", "claim")))
+    return "\n".join(lines)
 
 
-def svg(evals):
-    """Image AUROC against K (LDKNN) with the kNN level as a dashed line, one colour per coreset ratio."""
-    width, height, left, top, plot_w, plot_h = 520, 320, 60, 30, 420, 230
+def plot(evals, ssl_evals):
+    """Image AUROC against LDKNN's K, one line per feature set and coreset ratio, with kNN's level
+    (k = 1, no K) as a dashed line of the same colour."""
     series = []
-    for ratio, (_, evaluation) in evals.items():
-        m = evaluation["metrics"]["methods"]
-        series.append((ratio, [m[f"ldknn_k{k}"]["image_auroc"] for k in KS], m["knn"]["image_auroc"]))
-    values = [v for _, ys, knn in series for v in ys + [knn]]
-    lo, hi = min(values) - 0.01, max(values) + 0.01
+    for features, runs in (("ImageNet", evals), ("SSL", ssl_evals)):
+        for ratio, (_, evaluation) in runs.items():
+            m = evaluation["metrics"]["methods"]
+            name = f"{features}, coreset {ratio:g}"
+            series.append(dict(label=f"LDKNN {name}", points=[(k, 100 * m[f"ldknn_k{k}"]["image_auroc"]) for k in KS]))
+            series.append(dict(label=f"kNN {name}", points=[(KS[0], 100 * m["knn"]["image_auroc"]), (KS[-1], 100 * m["knn"]["image_auroc"])],
+                               dashed=True))
+    for i, s in enumerate(series):
+        s["colour"] = PALETTE[(i // 2) % len(PALETTE)]
+    return line_plot(series, title="Image AUROC vs LDKNN K (dashed: kNN, k = 1)", x_label="K (LDKNN neighbours for the density)",
+                     y_label="image AUROC (%)", x_ticks=KS)
 
-    def px(k):
-        return left + plot_w * (k - KS[0]) / (KS[-1] - KS[0])
 
-    def py(v):
-        return top + plot_h * (hi - v) / (hi - lo)
-
-    colours = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"]
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" font-size="12">',
-             f'<text x="{left}" y="18">Image AUROC vs LDKNN K (dashed: kNN, k = 1)</text>',
-             f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" stroke="black"/>',
-             f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + plot_h}" stroke="black"/>']
-    for k in KS:
-        parts.append(f'<text x="{px(k):.1f}" y="{top + plot_h + 16}" text-anchor="middle">{k}</text>')
-    for i in range(5):
-        v = lo + (hi - lo) * i / 4
-        parts.append(f'<text x="{left - 6}" y="{py(v) + 4:.1f}" text-anchor="end">{v:.3f}</text>')
-    for i, (ratio, ys, knn) in enumerate(series):
-        c = colours[i % len(colours)]
-        points = " ".join(f"{px(k):.1f},{py(v):.1f}" for k, v in zip(KS, ys))
-        parts.append(f'<polyline points="{points}" fill="none" stroke="{c}" stroke-width="2"/>')
-        parts.append(f'<line x1="{left}" y1="{py(knn):.1f}" x2="{left + plot_w}" y2="{py(knn):.1f}" stroke="{c}" stroke-dasharray="5,4"/>')
-        parts.append(f'<text x="{left + plot_w - 4}" y="{top + 16 + 16 * i}" text-anchor="end" fill="{c}">coreset {ratio:g}</text>')
-    parts.append(f'<text x="{left + plot_w / 2}" y="{height - 8}" text-anchor="middle">K</text>')
-    parts.append("</svg>")
-    return "\n".join(parts) + "\n"
+def verdict(evals, ssl_evals, quick, run):
+    """The headline claim's summary row, from the SSL-feature evaluation at the paper's MVTec AD K:
+    the direction (LDKNN above kNN beyond noise) and the level (99.5% image AUROC). Intervals are
+    Hanley–McNeil 95% intervals of each AUROC (n anomalous, n normal test images); the difference's
+    standard error treats the two AUROCs as independent (conservative: they share the test images)."""
+    features, runs = ("DefectMaker-SSL", ssl_evals) if ssl_evals else ("ImageNet", evals)
+    ratio, (_, evaluation) = next(iter(runs.items()))
+    methods = evaluation["metrics"]["methods"]
+    counts = evaluation["inputs"]["split_sizes"]["test_per_label"]
+    types = methods["knn"]["image_auroc_per_type"]
+    positives = sum(n for name, n in counts.items() if name in types)
+    negatives = sum(n for name, n in counts.items() if name not in types)
+    ld, knn = methods[f"ldknn_k{PAPER_K}"]["image_auroc"], methods["knn"]["image_auroc"]
+    se_ld, se_knn = (auroc_standard_error(a, positives, negatives) for a in (ld, knn))
+    diff, se_diff = ld - knn, (se_ld ** 2 + se_knn ** 2) ** 0.5
+    lo, hi = ld - 1.96 * se_ld, min(ld + 1.96 * se_ld, 1.0)
+    diff_text = (f"LDKNN K = {PAPER_K} − kNN {signed(100 * diff)} points, 95% {signed(100 * (diff - 1.96 * se_diff))} to "
+                 f"{signed(100 * (diff + 1.96 * se_diff))} ({features} features, coreset {ratio:g}, {positives} defective / "
+                 f"{negatives} normal test images)")
+    if diff - 1.96 * se_diff > 0:
+        direction, said = "reproduced", "LDKNN beats kNN beyond noise"
+    elif diff + 1.96 * se_diff < 0:
+        direction, said = "not reproduced", "LDKNN is below kNN beyond noise"
+    else:
+        direction, said = "not comparable", "LDKNN vs kNN is within noise"
+    level_text = f"image AUROC {100 * ld:.1f}% (95% {100 * lo:.1f}–{100 * hi:.1f}) vs the paper's 99.5%"
+    if hi >= PAPER_AUROC:
+        level = "reproduced"
+    else:
+        level = "not comparable"
+        level_text += " on MVTec AD with VGG11/ResNet18 (here simulated textile, EfficientNet-Lite0, CPU-scale SSL)"
+    parts = [dict(claim="LDKNN beats kNN (PatchCore)", verdict=direction, why=diff_text),
+             dict(claim="99.5% image AUROC", verdict=level, why=level_text)]
+    v = combine_verdicts(p["verdict"] for p in parts)
+    why = f"{said}: {diff_text}; level {level}: {level_text}"
+    return verdict_row("reb", CLAIM, "99.5% (MVTec AD)", 100 * ld, (100 * lo, 100 * hi), v, why, LINK, quick, run, parts, unit="%")
 
 
 def heatmaps(maps_file: Path, output: Path):
@@ -209,8 +233,12 @@ def main():
     if accuracy is None or not 0 <= accuracy <= 1 or not ssl["metrics"]["final_train_loss"] > 0:
         problems.append(f"ssl-train: held-out accuracy {accuracy}, final loss {ssl['metrics']['final_train_loss']}")
     (out / "table.md").write_text(table(evals, settings, args.quick, ssl, ssl_evals))
-    (out / "auroc_vs_k.svg").write_text(svg(evals))
+    (out / "auroc_vs_k.svg").write_text(plot(evals, ssl_evals))
     heatmaps(out / "maps.h5", out / "heatmaps.png")
+    row = verdict(evals, ssl_evals, args.quick, "make reb" + (" QUICK=1" if args.quick else ""))
+    write_verdict(out, row)
+    with open(out / "table.md", "a") as f:
+        f.write(f"\n## Verdict\n\n**{row['verdict']}**: {row['why']}.\n")
     print((out / "table.md").read_text())
     if problems:
         print("report check failed:\n  " + "\n  ".join(problems), file=sys.stderr)

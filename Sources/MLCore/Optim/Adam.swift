@@ -45,6 +45,17 @@ public class Adam: Optimizer {
                   beta1: beta1, beta2: beta2, epsilon: epsilon, amsgrad: amsgrad)
     }
 
+    /// torch's names of the moment buffers, in buffer order.
+    var bufferNames: [String] { amsgrad ? ["exp_avg", "exp_avg_sq", "max_exp_avg_sq"] : ["exp_avg", "exp_avg_sq"] }
+
+    public func stateDict() -> [String: OptimizerParameterState] {
+        exportOptimizerState(state, groups: groups, names: bufferNames)
+    }
+
+    public func loadStateDict(_ saved: [String: OptimizerParameterState]) throws {
+        try importOptimizerState(saved, into: &state, groups: groups, names: bufferNames)
+    }
+
     public func step() {
         for group in groups {
             for p in updatable(group) {

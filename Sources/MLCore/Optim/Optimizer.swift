@@ -61,6 +61,29 @@ public protocol Optimizer: AnyObject {
     func step()
     /// Forgets every parameter's gradient (torch's `zero_grad(set_to_none=True)`).
     func zeroGradients()
+    /// The per-parameter state (step count and moment buffers, under torch's buffer names) keyed by
+    /// parameter name, for saving a run (torch's `optimizer.state_dict()["state"]`); parameters that
+    /// have not been updated yet have no entry.
+    func stateDict() -> [String: OptimizerParameterState]
+    /// Restores state saved by `stateDict()` into the parameters of the same names.
+    /// - Throws: `TrainingError.optimizerStateMismatch` for a name that no group holds, a buffer
+    ///   missing or unexpected, or a buffer whose element count differs from its parameter's.
+    func loadStateDict(_ state: [String: OptimizerParameterState]) throws
+}
+
+/// The saved optimizer state of one parameter.
+public struct OptimizerParameterState: Sendable {
+    /// Updates applied to the parameter so far (Adam's bias-correction t; SGD: whether the momentum
+    /// buffer exists yet).
+    public var step: Int
+    /// Moment buffers by torch's names (`exp_avg`, `exp_avg_sq`, `max_exp_avg_sq`, `momentum_buffer`),
+    /// each of the parameter's shape.
+    public var buffers: [String: Tensor]
+
+    public init(step: Int, buffers: [String: Tensor]) {
+        self.step = step
+        self.buffers = buffers
+    }
 }
 
 extension Optimizer {
@@ -88,6 +111,50 @@ extension Optimizer {
             return true
         }
     }
+}
+
+/// `Optimizer.stateDict()` over a state table whose buffers are named `names` (in buffer order).
+func exportOptimizerState(_ state: [ObjectIdentifier: OptimizerState], groups: [ParameterGroup],
+                          names: [String]) -> [String: OptimizerParameterState] {
+    var result: [String: OptimizerParameterState] = [:]
+    for p in groups.flatMap(\.parameters) {
+        guard let s = state[ObjectIdentifier(p)] else { continue }
+        var buffers: [String: Tensor] = [:]
+        for (name, buffer) in zip(names, s.buffers) {
+            buffers[name] = Tensor(Array(UnsafeBufferPointer(start: buffer, count: s.count)), shape: p.value.shape)
+        }
+        result[p.name] = OptimizerParameterState(step: s.step, buffers: buffers)
+    }
+    return result
+}
+
+/// `Optimizer.loadStateDict(_:)` into a state table whose buffers are named `names`.
+func importOptimizerState(_ saved: [String: OptimizerParameterState], into state: inout [ObjectIdentifier: OptimizerState],
+                          groups: [ParameterGroup], names: [String]) throws {
+    let byName = Dictionary(groups.flatMap(\.parameters).map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+    var problems: [String] = []
+    var restored: [(Parameter, OptimizerState)] = []
+    for (name, entry) in saved.sorted(by: { $0.key < $1.key }) {
+        guard let p = byName[name] else { problems.append("no parameter '\(name)'"); continue }
+        let missing = names.filter { entry.buffers[$0] == nil }, unexpected = entry.buffers.keys.filter { !names.contains($0) }
+        if !missing.isEmpty || !unexpected.isEmpty {
+            problems.append("'\(name)': buffers \(entry.buffers.keys.sorted()), expected \(names)")
+            continue
+        }
+        if let bad = names.first(where: { entry.buffers[$0]!.count != p.value.count }) {
+            problems.append("'\(name)': \(bad) has \(entry.buffers[bad]!.count) values for a parameter of \(p.value.count)")
+            continue
+        }
+        let s = OptimizerState(count: p.value.count, buffers: names.count)
+        s.step = entry.step
+        for (i, n) in names.enumerated() {
+            let t = entry.buffers[n]!.contiguous()
+            t.withUnsafeBufferPointer { s.buffers[i].update(from: $0.baseAddress!, count: t.count) }
+        }
+        restored.append((p, s))
+    }
+    guard problems.isEmpty else { throw TrainingError.optimizerStateMismatch(problems) }
+    for (p, s) in restored { state[ObjectIdentifier(p)] = s }
 }
 
 /// Per-parameter optimizer state (moment buffers), created on a parameter's first update.

@@ -34,6 +34,14 @@ public final class SGD: Optimizer {
                   momentum: momentum, dampening: dampening, nesterov: nesterov)
     }
 
+    public func stateDict() -> [String: OptimizerParameterState] {
+        exportOptimizerState(state, groups: groups, names: ["momentum_buffer"])
+    }
+
+    public func loadStateDict(_ saved: [String: OptimizerParameterState]) throws {
+        try importOptimizerState(saved, into: &state, groups: groups, names: ["momentum_buffer"])
+    }
+
     public func step() {
         for group in groups {
             for p in updatable(group) {

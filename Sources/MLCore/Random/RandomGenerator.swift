@@ -8,7 +8,7 @@ import Foundation
 /// C implementation): 64-bit LCG state, XSH-RR output. `stream` selects one of 2^63 independent
 /// sequences for the same seed (e.g. one per worker or per shard).
 public struct RandomGenerator: RandomNumberGenerator, Sendable {
-    private var state: UInt64 = 0
+    private var stateBits: UInt64 = 0
     private let increment: UInt64
     /// A spare standard normal from the last Box–Muller pair.
     private var spareNormal: Double?
@@ -19,14 +19,69 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable {
     public init(seed: UInt64, stream: UInt64 = 54) {
         increment = (stream << 1) | 1
         _ = nextUInt32()
-        state &+= seed
+        stateBits &+= seed
         _ = nextUInt32()
+    }
+
+    /// Everything that determines the generator's future output: the PCG32 state, its stream
+    /// increment and the spare Box–Muller normal. Saved with a training run so that a resumed run
+    /// draws what the uninterrupted run would have drawn (`TrainingLoop`).
+    public struct State: Codable, Sendable, Equatable {
+        /// The 64-bit LCG state.
+        public var state: UInt64
+        /// The LCG increment (2·stream + 1).
+        public var increment: UInt64
+        /// The spare normal of the last Box–Muller pair, if one is pending.
+        public var spareNormal: Double?
+
+        public init(state: UInt64, increment: UInt64, spareNormal: Double?) {
+            self.state = state
+            self.increment = increment
+            self.spareNormal = spareNormal
+        }
+
+        enum CodingKeys: String, CodingKey { case state, increment, spareNormal = "spare_normal" }
+
+        // The 64-bit words are written as decimal strings: JSON readers (and JSONValue) hold numbers
+        // as Double or Int, which cannot carry every UInt64.
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            func word(_ key: CodingKeys) throws -> UInt64 {
+                let text = try c.decode(String.self, forKey: key)
+                guard let value = UInt64(text) else {
+                    throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: "'\(text)' is not a 64-bit unsigned integer")
+                }
+                return value
+            }
+            state = try word(.state)
+            increment = try word(.increment)
+            spareNormal = try c.decodeIfPresent(Double.self, forKey: .spareNormal)
+        }
+
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(String(state), forKey: .state)
+            try c.encode(String(increment), forKey: .increment)
+            try c.encodeIfPresent(spareNormal, forKey: .spareNormal)
+        }
+    }
+
+    /// The generator's current state (see `init(state:)`).
+    public var state: State {
+        State(state: stateBits, increment: increment, spareNormal: spareNormal)
+    }
+
+    /// A generator that continues exactly where the one that produced `state` was.
+    public init(state: State) {
+        stateBits = state.state
+        increment = state.increment
+        spareNormal = state.spareNormal
     }
 
     /// The next 32 uniformly distributed bits.
     public mutating func nextUInt32() -> UInt32 {
-        let old = state
-        state = old &* RandomGenerator.multiplier &+ increment
+        let old = stateBits
+        stateBits = old &* RandomGenerator.multiplier &+ increment
         let xorShifted = UInt32(truncatingIfNeeded: ((old >> 18) ^ old) >> 27)
         let rotation = UInt32(truncatingIfNeeded: old >> 59)
         return (xorShifted >> rotation) | (xorShifted << ((~rotation &+ 1) & 31))

@@ -75,18 +75,6 @@ public struct SSLBatch: Sendable {
     public var labels: [Int]
 }
 
-/// What one step did.
-public struct SSLStepResult: Sendable {
-    /// The mean sigmoid binary cross-entropy over the batch and the 7 outputs.
-    public var loss: Float
-    /// Fraction of the batch whose largest logit is its class.
-    public var accuracy: Float
-    /// The learning rate of the step.
-    public var learningRate: Float
-    /// Whether the backbone was frozen.
-    public var frozen: Bool
-}
-
 /// REB's DefectMaker self-supervision (Lyu et al. 2023, §3.1; reference src/module.py `train_SSL`,
 /// src/ADModels/ad_network.py `AdNetworkSSL`, src/ce_loss.py `SigCELoss`): the backbone's last stage
 /// is global-average-pooled and classified by `SSLHead` into the normal image and its six DefectMaker
@@ -106,10 +94,7 @@ public final class DefectMakerSSL {
     public let head: SSLHead
     /// The settings.
     public let config: SSLTrainingConfig
-    /// Steps taken so far.
-    public private(set) var stepsTaken = 0
     let optimizer: SGD
-    let schedule: LearningRateSchedule
     let context: ForwardContext
     let lastStage: Int
 
@@ -127,7 +112,6 @@ public final class DefectMakerSSL {
                        factory: ParameterFactory(seed: seed))
         optimizer = SGD(backbone.trainableParameters + head.trainableParameters, learningRate: config.learningRate,
                         momentum: config.momentum, weightDecay: config.weightDecay)
-        schedule = .cosineWarmRestarts(period: config.effectiveRestartPeriod, periodMultiplier: 1, minimum: config.minimumLearningRate)
         context = ForwardContext(training: true, seed: seed &+ 1)
     }
 
@@ -174,34 +158,62 @@ public final class DefectMakerSSL {
         return backbone.normalize(images.map { $0.width == s && $0.height == s ? $0 : $0.resized(width: s, height: s) })
     }
 
-    /// One SGD step on `batch` (the learning rate of step `stepsTaken` of the schedule; the backbone
-    /// frozen while `stepsTaken` < the frozen steps).
+    /// Trains on `images` for the configured steps: each step takes the next `normalsPerStep` images of
+    /// a shuffled pass (a fresh shuffle when fewer are left than a step needs; the rest dropped, as
+    /// the reference's `drop_last`) and makes their 7-way batch (`makeBatch`, donors from `images`).
+    /// - Parameter onStep: called after each step with its record (`metrics["accuracy"]`: the batch's
+    ///   accuracy; frozen when `isFrozen(step:)`).
+    /// - Throws: `TrainingError.nonFiniteLoss` for a NaN or infinite loss.
+    /// - Precondition: at least `normalsPerStep` images, all of one square size.
+    public func train(images: [RGBImage], rng: inout RandomGenerator,
+                      onStep: (TrainingStepRecord) -> Void = { _ in }) throws -> TrainingResult {
+        require(images.count >= config.normalsPerStep,
+                "DefectMakerSSL.train: \(images.count) images for batches of \(config.normalsPerStep) normal images")
+        let perStep = config.normalsPerStep
+        return try train(.epochs { _, rng in rng.shuffledBatches(count: images.count, batchSize: perStep, dropLast: true) },
+                         rng: &rng, prepare: { rows, rng in Self.makeBatch(rows.map { images[$0] }, donors: images, rng: &rng) },
+                         onStep: onStep)
+    }
+
+    /// Trains on batches of `data` (indices or anything `prepare` turns into a batch) for the
+    /// configured steps on MLCore's `TrainingLoop`: SGD at the learning rate of the warm-restart
+    /// schedule for the step, the backbone frozen for the first `effectiveFrozenSteps` steps.
+    /// - Throws: `TrainingError.nonFiniteLoss` for a NaN or infinite loss.
+    public func train<Batch>(_ data: TrainingData<Batch>, rng: inout RandomGenerator,
+                             prepare: (Batch, inout RandomGenerator) throws -> SSLBatch,
+                             onStep: (TrainingStepRecord) -> Void = { _ in }) throws -> TrainingResult {
+        let schedule = LearningRateSchedule.cosineWarmRestarts(period: config.effectiveRestartPeriod, periodMultiplier: 1,
+                                                                minimum: config.minimumLearningRate)
+        let loop = try TrainingLoop(config: TrainingConfig(length: .steps(config.steps), schedule: schedule),
+                                    optimizer: optimizer, parameters: backbone.parameters + head.parameters, context: context)
+        defer { backbone.invalidateInferenceCache() }
+        return try loop.run(data, rng: &rng, prepare: prepare, loss: { batch, position in
+            loss(batch, frozen: isFrozen(step: position.step))
+        }, onEvent: { event in
+            if case .step(let record) = event { onStep(record) }
+        })
+    }
+
+    /// Whether the backbone is frozen at 1-based `step` (the reference's `epo < 40` with 39 of 300).
+    public func isFrozen(step: Int) -> Bool { step <= config.effectiveFrozenSteps }
+
+    /// The mean sigmoid BCE of `batch` over its images and the 7 outputs, with the batch's accuracy as
+    /// `metrics["accuracy"]`. Frozen: the backbone in evaluation mode without a graph (the reference
+    /// sets requires_grad False and calls backbone.eval()); otherwise in training mode up to its last
+    /// stage (the ImageNet classifier head is not part of this model: its statistics stay as loaded).
     /// - Precondition: at least 2 images (the head's BatchNorm needs batch statistics).
-    public func step(_ batch: SSLBatch) -> SSLStepResult {
-        require(batch.images.count >= 2, "DefectMakerSSL.step: a batch needs at least 2 images, got \(batch.images.count)")
-        let frozen = stepsTaken < config.effectiveFrozenSteps
-        optimizer.setLearningRates(schedule, step: stepsTaken)
-        optimizer.zeroGradients()
+    func loss(_ batch: SSLBatch, frozen: Bool) -> StepLoss {
+        require(batch.images.count >= 2, "DefectMakerSSL: a batch needs at least 2 images, got \(batch.images.count)")
         let x = input(batch.images)
         let pooled: Variable
         if frozen {
-            // Evaluation mode and no graph through the backbone (the reference sets requires_grad
-            // False and calls backbone.eval()).
             pooled = Variable(backbone.predict(x, taps: [lastStage]).taps[lastStage]!.mean(axes: [2, 3]))
         } else {
-            // Training mode up to the last stage only (the classifier head of the ImageNet network
-            // is not part of this model: its BatchNorm statistics stay as loaded).
             pooled = backbone.stageOutputs(Variable(x), context: context, stages: [lastStage])[lastStage]!.mean(axes: [2, 3])
         }
         let logits = head(pooled, context: context)
         let loss = Variable.binaryCrossEntropyWithLogits(logits, targets: Variable(Self.oneHot(batch.labels)))
-        loss.backward()
-        optimizer.step()
-        if !frozen { backbone.invalidateInferenceCache() }
-        let learningRate = optimizer.groups[0].learningRate
-        stepsTaken += 1
-        return SSLStepResult(loss: loss.value.item, accuracy: Self.accuracy(logits.value, batch.labels),
-                             learningRate: learningRate, frozen: frozen)
+        return StepLoss(loss, metrics: ["accuracy": Double(Self.accuracy(logits.value, batch.labels))])
     }
 
     /// The mean loss and the predicted classes of `batch` in evaluation mode (the backbone's and the
