@@ -11,7 +11,7 @@ export OPENBLAS_CORETYPE ?= Haswell
 
 VENV      := .venv
 PY        := $(VENV)/bin/python
-APT_PKGS  := libopenblas-dev libhdf5-dev zlib1g-dev libjpeg-dev libpng-dev libssl-dev pkg-config
+APT_PKGS  := libopenblas-dev libhdf5-dev zlib1g-dev libjpeg-dev libpng-dev libssl-dev pkg-config parallel
 RELEASE   := .build/release
 TEST_FLAGS := -c release -Xswiftc -enable-testing
 MODELS    := minilm-l6 smollm2 efficientnet-lite0

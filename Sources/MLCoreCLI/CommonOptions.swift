@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import MLCore
 
 /// Options every tool command takes: where the report goes, the seed, threads and verbosity.
@@ -27,16 +28,68 @@ public struct CommonOptions: ParsableArguments {
     }
 }
 
-/// `--weights NAME|FILE`: a model from datasets.toml by name, or an HDF5 checkpoint path.
-public struct WeightsOption: ParsableArguments {
-    @Option(help: ArgumentHelp("Model checkpoint: a datasets.toml model name or an .h5 path.", valueName: "name|file"))
-    public var weights: String
+/// A command's default model for `--weights` (nil: the option is required). Option groups cannot
+/// take arguments in ArgumentParser, so a command picks its default through a type:
+/// `@OptionGroup var weights: ModelWeightsOption<MiniLMWeights>`.
+public protocol WeightsDefault {
+    /// The datasets.toml name or path used when `--weights` is not given.
+    static var weights: String? { get }
+    /// Whether parsing fails without a model (default: when there is no default). A command whose
+    /// subcommands need no model (`mlcore score auroc`) checks `value` itself.
+    static var isRequired: Bool { get }
+}
+
+extension WeightsDefault {
+    public static var isRequired: Bool { weights == nil }
+}
+
+/// `--weights` without a default: it must be given.
+public enum RequiredWeights: WeightsDefault {
+    public static var weights: String? { nil }
+}
+
+/// Prints the one deprecation line of an old option spelling on stderr: `tool: --old is deprecated; use --new`.
+public func warnDeprecated(_ old: String, use new: String) {
+    let tool = URL(fileURLWithPath: CommandLine.arguments.first ?? "tool").lastPathComponent
+    FileHandle.standardError.write(Data("\(tool): --\(old) is deprecated; use --\(new)\n".utf8))
+}
+
+/// `--weights NAME|FILE`: a model from datasets.toml by name, or an HDF5 checkpoint path; the one
+/// spelling of every tool's model input. The old spellings `--model`, `--pretrained` and
+/// `--checkpoint` are hidden aliases that print one deprecation line.
+public struct ModelWeightsOption<Default: WeightsDefault>: ParsableArguments {
+    @Option(name: .customLong("weights"),
+            help: ArgumentHelp("Model checkpoint: a datasets.toml model name or an .h5 path" + (Default.weights.map { " (default: \($0))" } ?? "") + ".",
+                               valueName: "name|file"))
+    var given: String?
+
+    @Option(name: .customLong("model"), help: .private) var legacyModel: String?
+    @Option(name: .customLong("pretrained"), help: .private) var legacyPretrained: String?
+    @Option(name: .customLong("checkpoint"), help: .private) var legacyCheckpoint: String?
 
     public init() {}
+
+    var aliases: [(String, String?)] { [("model", legacyModel), ("pretrained", legacyPretrained), ("checkpoint", legacyCheckpoint)] }
+
+    public func validate() throws {
+        let used = aliases.filter { $0.1 != nil }
+        if used.count + (given == nil ? 0 : 1) > 1 { throw ValidationError("give the model once, as --weights") }
+        if value == nil && Default.isRequired { throw ValidationError("Missing expected argument '--weights <name|file>'") }
+        for (name, _) in used { warnDeprecated(name, use: "weights") }
+    }
+
+    /// The value given (under any spelling), else the command's default; nil when neither.
+    public var value: String? { given ?? aliases.lazy.compactMap(\.1).first ?? Default.weights }
+
+    /// The value given or the default ("" only for an optional model that was not given).
+    public var weights: String { value ?? "" }
 
     /// The checkpoint file. - Throws: `DatasetError` for an unknown or unprepared name.
     public func resolve() throws -> String { try resolveNameOrPath(weights) }
 }
+
+/// `--weights` required (no default model).
+public typealias WeightsOption = ModelWeightsOption<RequiredWeights>
 
 /// `--dataset NAME|FILE`: a dataset from datasets.toml by name, or an HDF5 path.
 public struct DatasetOption: ParsableArguments {

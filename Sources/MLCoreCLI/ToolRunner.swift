@@ -4,7 +4,7 @@ import MLCore
 
 /// Runs a tool command: applies the common options (threads, seed), times the run, writes the report,
 /// and turns any error into one line on stderr and the exit code of its category
-/// (64 usage, 65 bad data, 66 missing input, 70 internal; DESIGN.md).
+/// (64 usage, 65 bad data, 66 missing input, 70 internal; README.md, Docs/ARCHITECTURE.md).
 public enum ToolRunner {
     /// State a command body receives: the seeded generator and the phase timer.
     public struct Context {
@@ -14,8 +14,11 @@ public enum ToolRunner {
     }
 
     /// Runs `body` and writes the report it returns (to `--output` or stdout), adding config, timing
-    /// and environment (with the run's peak resident set size). Never returns on failure: exits with the error's code.
-    public static func run(tool: String, command: String, options: CommonOptions,
+    /// and environment (with the run's peak resident set size). With `reflecting`, the parsed
+    /// command, every one of its options is added to the config under its snake_case name
+    /// (`OptionReflection`), unless `body` set that key (derived values, e.g. parsed lists).
+    /// Never returns on failure: exits with the error's code.
+    public static func run(tool: String, command: String, options: CommonOptions, reflecting parsed: Any? = nil,
                            _ body: (inout Context) throws -> Report) throws {
         if let threads = options.threads { Threading.count = threads }
         var context = Context(random: RandomGenerator(seed: options.seed), options: options)
@@ -24,6 +27,9 @@ public enum ToolRunner {
             report.tool = tool
             report.command = command
             for (k, v) in options.reportConfig where report.config[k] == nil { report.config[k] = v }
+            if let parsed {
+                for (k, v) in OptionReflection.config(of: parsed) where report.config[k] == nil { report.config[k] = v }
+            }
             report.timing = context.timer.report.merging(report.timing) { $1 }
             report.environment["peak_rss_mib"] = .double(ResourceUsage.peakResidentMiB)
             try report.write(to: options.output)
@@ -55,7 +61,7 @@ public enum ToolRunner {
 
 extension ParsableCommand {
     /// Like ArgumentParser's `main()`, but a usage error is one line on stderr
-    /// (`tool: message (see tool --help)`) with exit code 64, as DESIGN.md asks of every error;
+    /// (`tool: message (see tool --help)`) with exit code 64, as README.md states for every error;
     /// `--help` and `--version` print as usual.
     public static func mainWithOneLineErrors() {
         do {

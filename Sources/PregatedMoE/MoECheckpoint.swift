@@ -53,7 +53,7 @@ public final class MoECheckpoint: @unchecked Sendable {
         if routersPath != nil {
             let a = file.root.attributes
             guard try a.contains("format"), try a.string("format") == "pregated-moe-routers" else {
-                throw PregatedMoEError.notAMoECheckpoint(file: source, reason: "not a routers file (format pregated-moe-routers, written by `train-gates --save`)")
+                throw PregatedMoEError.notAMoECheckpoint(file: source, reason: "not a routers file (format pregated-moe-routers, written by the gate training)")
             }
         }
         func read(_ p: String) throws -> Tensor {

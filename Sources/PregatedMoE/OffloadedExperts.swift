@@ -113,7 +113,7 @@ public final class OffloadedExperts: ExpertSource, @unchecked Sendable {
                                                   what: "one block's \(store.experts) experts of \(store.expertBytes) B")
         }
         if let g = linkGigabytesPerSecond, !(g > 0) {
-            throw PregatedMoEError.invalidSetting("--link-gbps must be positive, got \(g)")
+            throw PregatedMoEError.invalidSetting("the link bandwidth must be positive, got \(g) GB/s")
         }
         self.store = store
         self.policy = policy

@@ -1,7 +1,7 @@
 import MLCore
 
 /// The errors of the pre-gated MoE method, each one line naming the file, the place and what was
-/// expected; the category decides the tool's exit code (DESIGN.md).
+/// expected; the category decides the tool's exit code (README.md).
 public enum PregatedMoEError: CategorizedError, Equatable {
     /// The number of experts does not divide the FFN width (exit 64).
     case expertsDoNotDivide(experts: Int, width: Int)
@@ -34,7 +34,7 @@ public enum PregatedMoEError: CategorizedError, Equatable {
         case let .corruptExpert(file, layer, expert, reason):
             return "\(file): expert \(expert) of layer \(layer) (/experts/\(layer)/\(expert)) is corrupt: \(reason)"
         case let .budgetTooSmall(budget, needed, what):
-            return "fast-tier budget \(budget) B is smaller than \(what) (\(needed) B); raise --fast-tier-mib"
+            return "fast-tier budget \(budget) B is smaller than \(what) (\(needed) B); raise the fast-tier budget"
         case let .invalidSetting(message):
             return message
         case let .badTrace(file, reason):

@@ -69,7 +69,7 @@ public enum RoutingTrace {
         let attributes = file.root.attributes
         guard try attributes.contains("format"), try attributes.string("format") == "pregated-moe-trace",
               try file.root.contains("routes") else {
-            throw PregatedMoEError.badTrace(file: path, reason: "no pregated-moe-trace format attribute or routes dataset (write one with `pregated-moe run --save-trace`)")
+            throw PregatedMoEError.badTrace(file: path, reason: "no pregated-moe-trace format attribute or routes dataset (a routing trace records one per inference run)")
         }
         let ds = try file.dataset("routes")
         guard ds.rank == 3 else { throw PregatedMoEError.badTrace(file: path, reason: "routes has shape \(ds.shape), expected [steps, layers, E]") }

@@ -61,7 +61,7 @@ public struct AnomalyDataset: Sendable {
     }
 }
 
-/// The deterministic split of an anomaly dataset (papers/reb.md, "Adaptation"): the normal images are
+/// The deterministic split of an anomaly dataset (Docs/reb.md, "Adaptation and deviations"): the normal images are
 /// shuffled with a seeded generator; the first `trainCount` are the training set (the memory bank's
 /// images), the rest the held-out normal images; the test set is the held-out normals plus every
 /// defect image, in dataset order.
@@ -85,7 +85,7 @@ public struct AnomalySplit: Sendable, Equatable {
             throw REBError.emptySet(what: "the training set", reason: "\(normals.count) normal images, \(trainCount) asked for (expected at least 1)")
         }
         guard trainCount < normals.count else {
-            throw REBError.invalidArgument("--train-normals \(trainCount) leaves no held-out normal image (the dataset has \(normals.count) normal images)")
+            throw REBError.invalidArgument("\(trainCount) training normal images leave no held-out normal image (the dataset has \(normals.count) normal images)")
         }
         var rng = RandomGenerator(seed: seed)
         // Sorted positions in the ascending `normals` map to sorted image indices.

@@ -1,7 +1,7 @@
 import Foundation
 import MLCore
 
-/// From a patch-score map to the image score and the pixel anomaly map (papers/reb.md, "Stage 2";
+/// From a patch-score map to the image score and the pixel anomaly map (Docs/reb.md; Lyu et al. 2023;
 /// the REB reference's image score and PatchCore's `RescaleSegmentor`).
 public enum AnomalyMaps {
     /// The image score: the maximum of a 3×3 average pool with stride 3 (no padding; the last rows or

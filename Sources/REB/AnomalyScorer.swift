@@ -1,6 +1,6 @@
 import MLCore
 
-/// How a test patch is scored against the memory bank (papers/reb.md, "Stage 2").
+/// How a test patch is scored against the memory bank (Docs/reb.md; Lyu et al. 2023).
 public enum ScoringMethod: Sendable, Equatable, CustomStringConvertible {
     /// PatchCore: d²(q, m*), the squared distance to the nearest bank feature (k = 1).
     case knn

@@ -14,7 +14,7 @@ public enum GreedyCoreset {
     /// - Throws: `REBError.invalidArgument` for a ratio outside (0, 1], `.emptySet` for no row.
     public static func select(_ features: Tensor, ratio: Double, projectionDimension: Int = 128, startPoints: Int = 10,
                               rng: inout RandomGenerator) throws -> [Int] {
-        guard ratio > 0, ratio <= 1 else { throw REBError.invalidArgument("--coreset \(ratio) must be in (0, 1]") }
+        guard ratio > 0, ratio <= 1 else { throw REBError.invalidArgument("the coreset ratio \(ratio) must be in (0, 1]") }
         let n = features.shape[0], d = features.shape[1]
         guard n > 0 else { throw REBError.emptySet(what: "the memory bank", reason: "no patch features") }
         let target = Swift.min(n, Int((ratio * Double(n)).rounded(.up)))

@@ -14,7 +14,7 @@ public enum LocalDensityKNN {
     /// - Throws: `REBError.invalidArgument` when K is outside 1...stored.
     public static func densities(neighborDistances: [Float], stored: Int, k: Int) throws -> [Float] {
         guard k >= 1, k <= stored else {
-            throw REBError.invalidArgument("K = \(k) is outside 1...\(stored), the neighbour distances the memory bank stores (refit with a larger --max-k, at most the bank size − 1)")
+            throw REBError.invalidArgument("K = \(k) is outside 1...\(stored), the neighbour distances the memory bank stores (rebuild the bank with more stored neighbours, at most the bank size − 1)")
         }
         let m = neighborDistances.count / stored
         return (0..<m).map { i in

@@ -32,7 +32,7 @@ public struct BankProvenance: Sendable, Equatable {
 
 /// The memory bank of REB/PatchCore: training patch features (optionally a greedy coreset of them)
 /// and, for LDKNN, the squared distances of every bank feature to its `storedNeighbors` nearest other
-/// bank features, from which ρ is computed for any K ≤ `storedNeighbors` (papers/reb.md, "Stage 2").
+/// bank features, from which ρ is computed for any K ≤ `storedNeighbors` (Docs/reb.md; Lyu et al. 2023).
 public struct MemoryBank: Sendable {
     /// Features [M, D] row-major.
     public let features: [Float]
@@ -71,7 +71,7 @@ public struct MemoryBank: Sendable {
         var features = [Float](repeating: 0, count: kept.count * d)
         for (r, i) in kept.enumerated() { features[(r * d)..<((r + 1) * d)] = all[(i * d)..<((i + 1) * d)] }
         guard maxK >= 1, maxK < kept.count else {
-            throw REBError.invalidArgument("--max-k \(maxK) must be in 1..<\(kept.count), the memory bank's size (more training images or a larger --coreset)")
+            throw REBError.invalidArgument("the stored neighbour count \(maxK) must be in 1..<\(kept.count), the memory bank's size (more training images or a larger coreset ratio)")
         }
         let index = try FlatL2Index(vectors: features, dimension: d)
         let neighbors = try index.selfNeighbors(k: maxK)

@@ -1,6 +1,6 @@
 import MLCore
 
-/// Settings of the patch features (papers/reb.md, "Stage 2"; PatchCore's `_embed`).
+/// Settings of the patch features (Docs/reb.md; Lyu et al. 2023; PatchCore's `_embed`).
 public struct PatchFeatureConfig: Sendable, Equatable {
     /// Square network input side: every image is resized (bicubic, whole image, no crop) to this.
     public var inputSize: Int
@@ -49,12 +49,12 @@ public final class PatchFeatureExtractor {
         let stageCount = model.stageCount
         guard !config.stages.isEmpty, config.stages.allSatisfy({ (0..<stageCount).contains($0) }),
               zip(config.stages, config.stages.dropFirst()).allSatisfy({ $0 < $1 }) else {
-            throw REBError.invalidArgument("--stages \(config.stages.map(String.init).joined(separator: ",")) must be increasing stage indices in 0..<\(stageCount)")
+            throw REBError.invalidArgument("the tapped stages \(config.stages.map(String.init).joined(separator: ",")) must be increasing stage indices in 0..<\(stageCount)")
         }
-        guard config.inputSize >= 32 else { throw REBError.invalidArgument("--input-size \(config.inputSize) must be at least 32") }
+        guard config.inputSize >= 32 else { throw REBError.invalidArgument("the input size \(config.inputSize) must be at least 32 pixels") }
         guard config.dimension >= 1, config.pretrainDimension >= 1 else { throw REBError.invalidArgument("feature widths must be positive") }
         guard config.patchSize >= 1, config.patchSize % 2 == 1 else {
-            throw REBError.invalidArgument("--patch-size \(config.patchSize) must be a positive odd number")
+            throw REBError.invalidArgument("the patch size \(config.patchSize) must be a positive odd number")
         }
         self.model = model
         self.config = config

@@ -11,7 +11,7 @@ public enum BasePatchRule: String, CaseIterable, Sendable {
 }
 
 /// The base patch: the initial region of the mask, from the parameters that moved most in
-/// fine-tuning. Source: papers/graft.md ("Base patch"); reference `create_basepatch`.
+/// fine-tuning. Source: Docs/graft.md; Panigrahi et al. 2023; reference `create_basepatch`.
 public enum BasePatch {
     /// s = ⌊sparsity · N⌋ (Python's `int()` of the product, as the reference).
     /// - Throws: `SkillLocalizationError.invalidArgument` for a sparsity outside [0, 1] or NaN.

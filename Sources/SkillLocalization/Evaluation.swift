@@ -21,7 +21,9 @@ public struct ClassifierEvaluation: Sendable, Equatable {
     public init(logits: Tensor, labels: [Int], binCount: Int = 10) throws {
         require(logits.rank == 2 && logits.shape[0] == labels.count, "ClassifierEvaluation: logits \(logits.shape) for \(labels.count) labels")
         let c = logits.shape[1], values = logits.contiguous().scalars
-        var probabilities: [[Double]] = [], predictions: [Int] = []
+        var probabilities: [[Double]] = []
+        // The arg-max of the logits is the arg-max of their softmax (exp is monotonic).
+        let predictions = logits.argmax(axis: 1).elements.map(Int.init)
         for i in 0..<labels.count {
             let row = values[(i * c)..<((i + 1) * c)].map(Double.init)
             let m = row.max() ?? 0
@@ -29,9 +31,6 @@ public struct ClassifierEvaluation: Sendable, Equatable {
             let z = e.reduce(0, +)
             let p = e.map { $0 / z }
             probabilities.append(p)
-            var best = 0
-            for k in 1..<c where p[k] > p[best] { best = k }
-            predictions.append(best)
         }
         count = labels.count
         accuracy = try Classification.accuracy(predictions: predictions, labels: labels)

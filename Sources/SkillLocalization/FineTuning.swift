@@ -1,7 +1,7 @@
 import MLCore
 
 /// Settings of encoder fine-tuning (the paper's few-shot recipe: SGD lr 1e-3 without momentum,
-/// batch 2, weight decay 1e-4, 1000 steps, evaluation every 100 steps; papers/graft.md).
+/// batch 2, weight decay 1e-4, 1000 steps, evaluation every 100 steps; Docs/graft.md).
 public struct FineTuningConfig: Sendable, Equatable {
     /// SGD steps.
     public var steps = 1000
@@ -48,7 +48,7 @@ public struct FineTuningResult: Sendable {
 
 /// Fine-tunes the encoder layers of a sentence classifier with the head fixed: only the graftable
 /// parameters (`encoder.layer.*`) are trained, so θ_ft − θ_pre is zero outside the graftable set
-/// and a full graft reproduces the fine-tuned model exactly (papers/graft.md, "Adaptation").
+/// and a full graft reproduces the fine-tuned model exactly (Docs/graft.md, "Adaptation to this project").
 public enum FineTuner {
     /// Runs SGD over shuffled epochs of `train` on MLCore's `TrainingLoop`; the parameters end at the
     /// best dev evaluation (on ties the earlier one: the reference trainers keep the later, `>=`, and

@@ -1,7 +1,7 @@
 import Foundation
 import MLCore
 
-/// Mask files: one HDF5 file per mask (DESIGN.md: artifacts are HDF5 with provenance).
+/// Mask files: one HDF5 file per mask (Docs/CHECKPOINT_FORMAT.md: artifacts are HDF5 with provenance).
 ///
 /// Layout: root attributes `format` = "mlcore-graft-mask", `format_version` = 1, `names` (the
 /// parameter names in order), `parameter_count` (N), `selected` (Σγ̂), `sparsity` (Σγ̂/N), plus the

@@ -19,7 +19,7 @@ public struct LinearProbeConfig: Sendable, Equatable {
 /// The adaptation's first stage: L2-regularised logistic regression of the head on frozen encoder
 /// features (scikit-learn's objective with C = 1, minimised by full-batch Adam with the penalty's
 /// gradient ‖W‖/(C·N) as coupled weight decay), so that pre-trained, fine-tuned and grafted
-/// models share one head — the analogue of the paper's untrained LM head (papers/graft.md,
+/// models share one head — the analogue of the paper's untrained LM head (Docs/graft.md,
 /// "Adaptation"). The head then stays fixed while the encoder is fine-tuned.
 public enum LinearProbe {
     /// Trains `head` on `features` [N, D] with `labels` [N] by full-batch Adam on MLCore's

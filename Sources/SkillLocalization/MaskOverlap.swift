@@ -2,7 +2,7 @@ import MLCore
 
 /// Overlap of two binary masks over the same parameters: |a ∧ b|, |a ∨ b|, Jaccard |a∧b|/|a∨b| and
 /// the overlap coefficient |a∧b| / min(|a|, |b|). Both are 0 when their denominator is 0 (two empty
-/// masks share nothing). Source: papers/graft.md ("Mask overlap"); the reference has no overlap code.
+/// masks share nothing). Source: Docs/graft.md; Panigrahi et al. 2023; the reference has no overlap code.
 public struct MaskOverlap: Sendable, Equatable {
     /// |a|, |b|, |a ∧ b|, |a ∨ b|, and the parameter count.
     public var sizeA: Int, sizeB: Int, intersection: Int, union: Int, total: Int

@@ -6,7 +6,7 @@ import MLCore
 ///
 /// so γ starts near γ_base (S ~ U[0, 1), b = 10: σ ∈ [4.54e-5, 1.23e-4]) and moving S up flips an
 /// entry away from its base value. The binary mask is round(γ) (torch.round: γ > 0.5 → 1; 0.5
-/// rounds to even, 0). Source: papers/graft.md; reference `graft_trainer.py` (`interpolate_model`,
+/// rounds to even, 0). Source: Docs/graft.md; reference `graft_trainer.py` (`interpolate_model`,
 /// `train_graft`).
 public struct MaskScores: Sendable {
     /// Parameter names, in the space's order.

@@ -55,7 +55,7 @@ public struct MaskTrainingResult: Sendable {
 /// cross-entropy per batch) over up to `maxBatches` shuffled batches of `batchSize`; (3) step S
 /// with the mean gradient (`MaskScores.step`); (4) evaluate the rounded mask on train and dev and
 /// keep S when train + dev accuracy is strictly higher than the best so far (starting from 0).
-/// Source: papers/graft.md ("One mask-training epoch"); reference `src/graft_trainer.py`.
+/// Source: Docs/graft.md; Panigrahi et al. 2023; reference `src/graft_trainer.py`.
 ///
 /// This trainer keeps its own loop instead of MLCore's `TrainingLoop`: what receives gradients (the
 /// graftable θ) is not what is updated (the scores S, through ∂θ(S)/∂S = Δ·σ'(S − b)); the parameters

@@ -40,7 +40,7 @@ public struct FineTuneProvenance: Sendable, Equatable {
 /// A pre-trained checkpoint and its fine-tuned classifier, loaded and checked against each other:
 /// one model (`classifier`) whose graftable parameters can be set to the pre-trained, fine-tuned
 /// or any grafted values; everything else is the pre-trained encoder's (embeddings, pooler) and the
-/// fine-tuned head, shared by all three models (papers/graft.md, "Adaptation").
+/// fine-tuned head, shared by all three models (Docs/graft.md, "Adaptation to this project").
 public final class ModelPair {
     /// The two checkpoint files, as given.
     public let pretrainedPath: String, finetunedPath: String

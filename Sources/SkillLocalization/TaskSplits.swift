@@ -9,7 +9,7 @@ import MLCore
 /// test, the next `devPerClass` to dev and the rest to the training pool. The k-shot set of a seed
 /// takes the first k of each class's pool after shuffling it with that seed (LM-BFF's
 /// generate_k_shot_data.py draws k per class per seed the same way), so different seeds give
-/// different, overlapping sets. Source: papers/graft.md ("Adaptation"); LM-BFF (Gao et al. 2021).
+/// different, overlapping sets. Source: Docs/graft.md, "Adaptation to this project"; LM-BFF (Gao et al. 2021).
 public struct TaskSplits: Sendable {
     /// The seed of the fixed test/dev partition.
     public static let splitSeed: UInt64 = 2023

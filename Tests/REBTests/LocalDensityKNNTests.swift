@@ -2,7 +2,7 @@ import XCTest
 import MLCore
 @testable import REB
 
-/// The brief's LDKNN and AUROC vectors (papers/reb.md, "Vectors").
+/// Hand-computed LDKNN and AUROC vectors (LDKNN as in Docs/reb.md).
 final class LocalDensityKNNTests: XCTestCase {
     /// 1-D bank {0, 1, 2, 10, 14, 18}, K = 2, squared distances:
     /// ρ(0) = (1 + 4)/2 = 2.5 (neighbours 1, 2); ρ(1) = (1 + 1)/2 = 1; ρ(2) = (1 + 4)/2 = 2.5;

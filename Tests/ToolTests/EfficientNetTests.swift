@@ -96,7 +96,7 @@ final class EfficientNetTests: XCTestCase {
     func testClassifyImageEndToEnd() throws {
         let checkpoint = try preparedFile("data/models/efficientnet-lite0.h5")
         let jpeg = Self.fixturePath("textile_nominal_0001.jpg"), png = Self.fixturePath("textile_nominal_224.png")
-        let result = try runTool("mlcore", ["classify-image", "--model", "efficientnet-lite0", jpeg, png])
+        let result = try runTool("mlcore", ["classify-image", "--weights", "efficientnet-lite0", jpeg, png])
         XCTAssertEqual(result.status, 0, result.stderr)
         let lines = result.stdout.split(separator: "\n").map(String.init)
         XCTAssertEqual(lines.count, 12, result.stdout)
@@ -111,7 +111,7 @@ final class EfficientNetTests: XCTestCase {
         let best = probabilities.indices.max { probabilities[$0] < probabilities[$1] }!
         XCTAssertEqual(lines[1], String(format: "  1  %.4f  %4d  %@", probabilities[best], best, names[best] as NSString))
 
-        let json = try runTool("mlcore", ["classify-image", "--model", checkpoint, "--json", "--top", "2", jpeg])
+        let json = try runTool("mlcore", ["classify-image", "--weights", checkpoint, "--json", "--top", "2", jpeg])
         XCTAssertEqual(json.status, 0, json.stderr)
         let doc = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
         let top = try XCTUnwrap(doc["top"] as? [[String: Any]])
@@ -120,16 +120,16 @@ final class EfficientNetTests: XCTestCase {
         XCTAssertEqual(top[0]["name"] as? String, names[best])
         XCTAssertEqual((top[0]["probability"] as? Double) ?? 0, Double(probabilities[best]), accuracy: 1e-6)
 
-        let missing = try runTool("mlcore", ["classify-image", "--model", "efficientnet-lite0", "/nonexistent/x.jpg"])
+        let missing = try runTool("mlcore", ["classify-image", "--weights", "efficientnet-lite0", "/nonexistent/x.jpg"])
         XCTAssertEqual(missing.status, 66)
         XCTAssertEqual(missing.stderr.split(separator: "\n").count, 1, missing.stderr)
-        let notImage = try runTool("mlcore", ["classify-image", "--model", "efficientnet-lite0", Self.fixture])
+        let notImage = try runTool("mlcore", ["classify-image", "--weights", "efficientnet-lite0", Self.fixture])
         XCTAssertEqual(notImage.status, 65)
         XCTAssertTrue(notImage.stderr.contains("not a JPEG or PNG"), notImage.stderr)
-        let wrongModel = try runTool("mlcore", ["classify-image", "--model", "minilm-l6", png])
+        let wrongModel = try runTool("mlcore", ["classify-image", "--weights", "minilm-l6", png])
         XCTAssertEqual(wrongModel.status, 65, wrongModel.stderr)
         XCTAssertEqual(wrongModel.stderr.split(separator: "\n").count, 1, wrongModel.stderr)
-        let usage = try runTool("mlcore", ["classify-image", "--model", "efficientnet-lite0"])
+        let usage = try runTool("mlcore", ["classify-image", "--weights", "efficientnet-lite0"])
         XCTAssertEqual(usage.status, 64, usage.stderr)
     }
 }

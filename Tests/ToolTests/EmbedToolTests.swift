@@ -15,7 +15,7 @@ final class EmbedToolTests: XCTestCase {
         let sentences = Array(try fixtureSentences().prefix(3))
         // Texts are single lines; an empty line in the middle must still give one output line.
         let texts = [sentences[0]["text"] as! String, "", sentences[1]["text"] as! String, sentences[2]["text"] as! String]
-        let result = try runTool("mlcore", ["embed", "--model", "minilm-l6", "--batch-size", "2", "--quiet"],
+        let result = try runTool("mlcore", ["embed", "--weights", "minilm-l6", "--batch-size", "2", "--quiet"],
                                  stdin: texts.joined(separator: "\n") + "\n")
         XCTAssertEqual(result.status, 0, result.stderr)
         let lines = result.stdout.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
@@ -36,7 +36,7 @@ final class EmbedToolTests: XCTestCase {
 
     func testEmbedRejectsANonBertModelAndBadOptions() throws {
         _ = try preparedFile("data/models/efficientnet-lite0.h5")
-        let wrong = try runTool("mlcore", ["embed", "--model", "efficientnet-lite0"], stdin: "x\n")
+        let wrong = try runTool("mlcore", ["embed", "--weights", "efficientnet-lite0"], stdin: "x\n")
         XCTAssertEqual(wrong.status, 65, wrong.stderr)
         XCTAssertTrue(wrong.stderr.contains("architecture"), wrong.stderr)
         let usage = try runTool("mlcore", ["embed", "--pooling", "max"], stdin: "")

@@ -5,7 +5,7 @@ import XCTest
 final class GenerateToolTests: XCTestCase {
     func testGreedyGenerationKnowsTheCapitalOfFrance() throws {
         _ = try preparedFile("data/models/smollm2.h5")
-        let result = try runTool("mlcore", ["generate", "--model", "smollm2", "--prompt", "The capital of France is",
+        let result = try runTool("mlcore", ["generate", "--weights", "smollm2", "--prompt", "The capital of France is",
                                             "--max-tokens", "6", "--threads", "2"])
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertTrue(result.stdout.hasPrefix(" Paris"), result.stdout)
@@ -14,7 +14,7 @@ final class GenerateToolTests: XCTestCase {
 
     func testSampledChatIsReproducibleAndStopsAtTheEndOfTurn() throws {
         _ = try preparedFile("data/models/smollm2.h5")
-        let arguments = ["generate", "--model", "smollm2", "--chat", "--prompt", "Say hello.", "--max-tokens", "40",
+        let arguments = ["generate", "--weights", "smollm2", "--chat", "--prompt", "Say hello.", "--max-tokens", "40",
                          "--temperature", "0.8", "--top-k", "40", "--top-p", "0.9", "--seed", "7", "--quiet"]
         let first = try runTool("mlcore", arguments)
         XCTAssertEqual(first.status, 0, first.stderr)
@@ -28,7 +28,7 @@ final class GenerateToolTests: XCTestCase {
 
     func testScoreWritesPerTokenLogProbabilities() throws {
         _ = try preparedFile("data/models/smollm2.h5")
-        let result = try runTool("mlcore", ["score", "--model", "smollm2", "--batch", "2"],
+        let result = try runTool("mlcore", ["score", "--weights", "smollm2", "--batch", "2"],
                                  stdin: "The capital of France is Paris.\nThe capital of France is a banana.\nHi\n")
         XCTAssertEqual(result.status, 0, result.stderr)
         let rows = try result.stdout.split(separator: "\n").map {
@@ -50,8 +50,8 @@ final class GenerateToolTests: XCTestCase {
     }
 
     func testGenerateUsageErrorsAreOneLine() throws {
-        for arguments in [["generate", "--model", "smollm2"], ["generate", "--model", "smollm2", "--prompt", "x", "--top-p", "0"],
-                          ["generate", "--model", "smollm2", "--prompt", "x", "--temperature", "-1"]] {
+        for arguments in [["generate", "--weights", "smollm2"], ["generate", "--weights", "smollm2", "--prompt", "x", "--top-p", "0"],
+                          ["generate", "--weights", "smollm2", "--prompt", "x", "--temperature", "-1"]] {
             let result = try runTool("mlcore", arguments)
             XCTAssertEqual(result.status, 64, "\(arguments): \(result.stderr)")
             XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, "\(arguments): \(result.stderr)")

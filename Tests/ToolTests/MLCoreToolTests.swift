@@ -72,16 +72,16 @@ final class MLCoreToolTests: XCTestCase {
     func testTokenizeRoundTripsThroughAPipeline() throws {
         _ = try preparedFile("data/models/smollm2.h5")
         let text = "The capital of France is\nnaïve café 123 🙂\n"
-        let encoded = try runTool("mlcore", ["tokenize", "--model", "smollm2"], stdin: text)
+        let encoded = try runTool("mlcore", ["tokenize", "--weights", "smollm2"], stdin: text)
         XCTAssertEqual(encoded.status, 0, encoded.stderr)
         XCTAssertEqual(encoded.stdout.split(separator: "\n").count, 2)
-        let decoded = try runTool("mlcore", ["tokenize", "--model", "smollm2", "--decode"], stdin: encoded.stdout)
+        let decoded = try runTool("mlcore", ["tokenize", "--weights", "smollm2", "--decode"], stdin: encoded.stdout)
         XCTAssertEqual(decoded.status, 0, decoded.stderr)
         XCTAssertEqual(decoded.stdout, text)
         // BERT with special tokens: [CLS] hello world [SEP] (ids from the MiniLM vocabulary).
-        let bert = try runTool("mlcore", ["tokenize", "--model", "minilm-l6", "--special"], stdin: "Hello world\n")
+        let bert = try runTool("mlcore", ["tokenize", "--weights", "minilm-l6", "--special"], stdin: "Hello world\n")
         XCTAssertEqual(bert.stdout, "[101,7592,2088,102]\n")
-        let bad = try runTool("mlcore", ["tokenize", "--model", "smollm2", "--decode"], stdin: "[1,x]\n")
+        let bad = try runTool("mlcore", ["tokenize", "--weights", "smollm2", "--decode"], stdin: "[1,x]\n")
         XCTAssertEqual(bad.status, 65)
         XCTAssertTrue(bad.stderr.contains("stdin line 1"), bad.stderr)
     }

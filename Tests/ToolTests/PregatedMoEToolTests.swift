@@ -39,7 +39,7 @@ final class PregatedMoEToolTests: XCTestCase {
         XCTAssertEqual(try file.dataset("/experts/29/7").storageInfo().chunkShape, [3, 192, 576])
         XCTAssertEqual(try file.root.attributes.string("architecture"), "llama-moe")
 
-        let gates = try metrics(try runTool("pregated-moe", ["train-gates", "--checkpoint", moe, "--train-sequences", "6",
+        let gates = try metrics(try runTool("pregated-moe", ["train-gates", "--weights", moe, "--train-sequences", "6",
                                                              "--eval-sequences", "3", "--tweet-count", "50", "--steps", "10",
                                                              "--ks", "1,8", "--max-tokens", "16", "--save", routers, "--quiet"]))
         let perplexity = try XCTUnwrap(gates["perplexity"] as? [String: Double])
@@ -52,7 +52,7 @@ final class PregatedMoEToolTests: XCTestCase {
         XCTAssertGreaterThan(try XCTUnwrap(recall["k1"]), 0.125, "better than chance")
         XCTAssertEqual((gates["per_layer"] as? [Any])?.count, 30)
 
-        let run = try metrics(try runTool("pregated-moe", ["run", "--checkpoint", moe, "--routers", routers, "--prompts", "1",
+        let run = try metrics(try runTool("pregated-moe", ["run", "--weights", moe, "--routers", routers, "--prompts", "1",
                                                            "--prompt-tokens", "8", "--max-new-tokens", "4", "--score", "--threads", "1",
                                                            "--save-trace", trace, "--quiet"]))
         XCTAssertEqual(run["identical_outputs"] as? Bool, true)
@@ -66,7 +66,7 @@ final class PregatedMoEToolTests: XCTestCase {
         XCTAssertLessThanOrEqual(try XCTUnwrap(policies["pregated"]?["peak_fast_tier_bytes"] as? Int), 2 * 8 * 3 * 192 * 576 * 4)
         XCTAssertEqual(try HDF5File(path: trace).dataset("routes").shape, [5, 30, 8], "prefill + 3 decode steps + the scoring pass")
 
-        let small = try runTool("pregated-moe", ["run", "--checkpoint", moe, "--policy", "pregated", "--fast-tier-mib", "1", "--quiet"])
+        let small = try runTool("pregated-moe", ["run", "--weights", moe, "--policy", "pregated", "--fast-tier-mib", "1", "--quiet"])
         XCTAssertEqual(small.status, 64, small.stderr)
         XCTAssertTrue(small.stderr.contains("smaller than one block's 8 experts"), small.stderr)
 
@@ -92,11 +92,11 @@ final class PregatedMoEToolTests: XCTestCase {
     func testBadInputs() throws {
         let cases: [([String], Int32, String)] = [
             (["moefy", "--weights", "smollm2", "--experts", "7", "--save", directory + "x.h5"], 64, "7 experts do not divide the FFN width 1536"),
-            (["run", "--checkpoint", "data/models/smollm2.h5", "--quiet"], 65, "not a MoE checkpoint"),
-            (["run", "--checkpoint", directory + "missing.h5"], 66, "does not exist"),
+            (["run", "--weights", "data/models/smollm2.h5", "--quiet"], 65, "not a MoE checkpoint"),
+            (["run", "--weights", directory + "missing.h5"], 66, "does not exist"),
             (["simulate", "--model", "base-9"], 64, "--model"),
             (["simulate", "--batch", "0"], 64, "--batch"),
-            (["run", "--checkpoint", "x.h5", "--policy", "sometimes"], 64, "--policy"),
+            (["run", "--weights", "x.h5", "--policy", "sometimes"], 64, "--policy"),
         ]
         for (arguments, code, message) in cases {
             let result = try runTool("pregated-moe", arguments)

@@ -37,6 +37,11 @@ func runTool(_ name: String, _ arguments: [String], stdin: String? = nil) throws
         XCTFail("\(executable.path) is not built (swift build -c release)")
         throw CocoaError(.fileNoSuchFile)
     }
+    return try runProcess(executable, arguments, stdin: stdin)
+}
+
+/// Runs any executable with `arguments` from the repository root and captures its output.
+func runProcess(_ executable: URL, _ arguments: [String], stdin: String? = nil) throws -> ToolResult {
     let process = Process()
     process.executableURL = executable
     process.arguments = arguments

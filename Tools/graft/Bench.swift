@@ -24,8 +24,8 @@ struct Bench: ParsableCommand {
 
     @OptionGroup var common: CommonOptions
 
-    @Option(help: ArgumentHelp("Pre-trained checkpoint: a datasets.toml name or an .h5 path.", valueName: "name|file"))
-    var pretrained = "minilm-l6"
+    @OptionGroup var base: ModelWeightsOption<MiniLMWeights>
+    var pretrained: String { base.weights }
 
     @Option(help: "Timed repetitions per case.")
     var repeats = 5
@@ -117,7 +117,7 @@ struct Bench: ParsableCommand {
             var report = Report(tool: "graft", command: "bench")
             report.paper = paperCitation
             report.config = ["repeats": .int(repeats), "pretrained": .string(pretrained), "tokens": .int(t)]
-            report.metrics = ["results": .array(results), "peak_rss_mb": .double(peakResidentMegabytes())]
+            report.metrics = ["results": .array(results), "peak_rss_mb": .double(ResourceUsage.peakResidentMiB)]
             report.units = ["median_s": "s", "peak_rss_mb": "MB"]
             return report
         }

@@ -24,10 +24,10 @@ struct Continual: ParsableCommand {
 
     @OptionGroup var common: CommonOptions
     @OptionGroup var data: DataOptions
-    @OptionGroup var training: TrainingOptions
+    @OptionGroup var training: TrainingOptions<ContinualDefaults>
 
-    @Option(help: ArgumentHelp("Pre-trained checkpoint: a datasets.toml name or an .h5 path.", valueName: "name|file"))
-    var pretrained = "minilm-l6"
+    @OptionGroup var base: ModelWeightsOption<MiniLMWeights>
+    var pretrained: String { base.weights }
 
     @Option(help: "First task.")
     var taskA = "polarity"
@@ -44,8 +44,8 @@ struct Continual: ParsableCommand {
     @Option(help: "Sparsity of each task's base patch.")
     var sparsity = 1e-4
 
-    @Option(help: "Mask-training epochs per task.")
-    var epochs = 10
+    /// Mask-training epochs per task (`--epochs`, of the shared optimizer options).
+    var epochs: Int { training.optimizer.epochs }
 
     func validate() throws {
         _ = try parseShots(k)

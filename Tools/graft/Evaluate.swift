@@ -120,7 +120,7 @@ struct Evaluate: ParsableCommand {
             ]) { a, _ in a }
             report.metrics = ["pretrained": pre, "finetuned": ft, "grafts": .array(grafts),
                               "graftable_parameters": .int(models.space.parameterCount),
-                              "peak_rss_mb": .double(peakResidentMegabytes())]
+                              "peak_rss_mb": .double(ResourceUsage.peakResidentMiB)]
             report.units = ["accuracy": "fraction", "ece": "fraction", "nll": "nats", "selected": "count",
                             "sparsity": "fraction", "sparsity_percent": "%", "graft_ft_accuracy_ratio": "ratio",
                             "ece_reduction_vs_ft": "fraction", "graftable_parameters": "count", "peak_rss_mb": "MB"]

@@ -23,8 +23,8 @@ struct Finetune: ParsableCommand {
     @OptionGroup var common: CommonOptions
     @OptionGroup var data: DataOptions
 
-    @Option(help: ArgumentHelp("Pre-trained checkpoint: a datasets.toml name or an .h5 path.", valueName: "name|file"))
-    var pretrained = "minilm-l6"
+    @OptionGroup var base: ModelWeightsOption<MiniLMWeights>
+    var pretrained: String { base.weights }
 
     @Option(help: "Task: polarity or subjectivity.")
     var task: String
@@ -35,7 +35,7 @@ struct Finetune: ParsableCommand {
     @Option(help: "Seed of the k-shot split (the paper's: 13, 21, 42, 87, 100).")
     var dataSeed: UInt64 = 13
 
-    @OptionGroup var training: TrainingOptions
+    @OptionGroup var training: TrainingOptions<FineTuneDefaults>
 
     @Option(help: ArgumentHelp("Where to write the fine-tuned checkpoint (HDF5).", valueName: "file"))
     var save: String
@@ -90,7 +90,7 @@ struct Finetune: ParsableCommand {
                 "probe_train_loss": .double(trained.probeLoss), "probe_train_accuracy": .double(trained.probeTrain),
                 "probe_dev_accuracy": .double(trained.probeDev), "train_accuracy": .double(finalTrain),
                 "dev_accuracy": .double(result.best?.devAccuracy ?? 0), "best_step": .int(result.best?.step ?? 0),
-                "seconds_per_step": .double(result.secondsPerStep), "peak_rss_mb": .double(peakResidentMegabytes()),
+                "seconds_per_step": .double(result.secondsPerStep), "peak_rss_mb": .double(ResourceUsage.peakResidentMiB),
                 "history": .array(result.history.map {
                     ["step": .int($0.step), "train_loss": .double($0.trainLoss), "dev_accuracy": .double($0.devAccuracy)]
                 }),

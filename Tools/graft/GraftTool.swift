@@ -16,7 +16,7 @@ struct GraftTool: ParsableCommand {
               graft overlap polarity-mask.h5 subjectivity-mask.h5
             """,
         version: MLCoreVersion.string,
-        subcommands: [Finetune.self, Localize.self, Evaluate.self, Overlap.self, Continual.self, Bench.self])
+        subcommands: [Finetune.self, Localize.self, Evaluate.self, Overlap.self, Continual.self, Bench.self, MergeCommand.self])
 
     static func main() { mainWithOneLineErrors() }
 }

@@ -115,7 +115,7 @@ struct Localize: ParsableCommand {
                 "best_epoch": .int(result.bestEpoch ?? 0), "train_accuracy": .double(graftTrain), "dev_accuracy": .double(graftDev),
                 "non_graftable_max_abs_delta": .double(Double(models.nonGraftableMaxChange)),
                 "seconds_per_epoch": .double(epochSeconds.isEmpty ? 0 : epochSeconds.reduce(0, +) / Double(epochSeconds.count)),
-                "peak_rss_mb": .double(peakResidentMegabytes()),
+                "peak_rss_mb": .double(ResourceUsage.peakResidentMiB),
                 "per_layer_selected": .object(Dictionary(uniqueKeysWithValues: mask.perLayer().map { ("\($0.layer)", JSONValue.int($0.selected)) })),
                 "history": .array(result.history.map(\.json)),
             ]

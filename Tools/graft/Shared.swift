@@ -38,10 +38,15 @@ struct DataOptions: ParsableArguments {
     }
 }
 
-/// `--pretrained` and `--finetuned` checkpoints.
+/// graft's default pre-trained model.
+enum MiniLMWeights: WeightsDefault {
+    static var weights: String? { "minilm-l6" }
+}
+
+/// `--weights` (pre-trained) and `--finetuned` checkpoints.
 struct PairOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Pre-trained checkpoint: a datasets.toml name or an .h5 path.", valueName: "name|file"))
-    var pretrained = "minilm-l6"
+    @OptionGroup var base: ModelWeightsOption<MiniLMWeights>
+    var pretrained: String { base.weights }
 
     @Option(help: ArgumentHelp("Fine-tuned checkpoint written by `graft finetune`.", valueName: "file"))
     var finetuned: String
@@ -67,27 +72,33 @@ extension MaskEpoch {
     }
 }
 
-/// Peak resident set size of this process so far (getrusage ru_maxrss, KiB on Linux), in MB.
-func peakResidentMegabytes() -> Double {
-    var usage = rusage()
-    getrusage(RUSAGE_SELF.rawValue, &usage)
-    return Double(usage.ru_maxrss) / 1024
+/// Fine-tuning's SGD settings (`--steps`, `--learning-rate`, `--batch-size`, `--weight-decay`: not on
+/// biases and LayerNorm).
+enum FineTuneDefaults: OptimizerDefaults {
+    static var learningRate: Double? { 1e-3 }
+    static var weightDecay: Double? { 1e-4 }
+    static var steps: Int? { 1000 }
+    static var batchSize: Int? { 2 }
 }
 
-/// The two-stage training of a task (papers/graft.md, "Adaptation"): linear probe of the head on
+/// `graft continual`: fine-tuning's settings plus `--epochs`, the mask-training epochs per task.
+enum ContinualDefaults: OptimizerDefaults {
+    static var learningRate: Double? { FineTuneDefaults.learningRate }
+    static var weightDecay: Double? { FineTuneDefaults.weightDecay }
+    static var steps: Int? { FineTuneDefaults.steps }
+    static var batchSize: Int? { FineTuneDefaults.batchSize }
+    static var epochs: Int? { 10 }
+}
+
+/// The two-stage training of a task (Docs/graft.md): linear probe of the head on
 /// frozen features, then SGD on the encoder layers with the head fixed.
-struct TrainingOptions: ParsableArguments {
-    @Option(help: "SGD steps.")
-    var steps = 1000
+struct TrainingOptions<Defaults: OptimizerDefaults>: ParsableArguments {
+    @OptionGroup var optimizer: OptimizerOptions<Defaults>
 
-    @Option(help: "SGD learning rate.")
-    var learningRate: Float = 1e-3
-
-    @Option(help: "Examples per SGD step.")
-    var batchSize = 2
-
-    @Option(help: "SGD weight decay (not on biases and LayerNorm).")
-    var weightDecay: Float = 1e-4
+    var steps: Int { optimizer.steps }
+    var learningRate: Float { Float(optimizer.learningRate) }
+    var batchSize: Int { optimizer.batchSize }
+    var weightDecay: Float { Float(optimizer.weightDecay) }
 
     @Option(help: "Dev evaluation every this many steps (the best is kept).")
     var evalEvery = 100
@@ -105,12 +116,8 @@ struct TrainingOptions: ParsableArguments {
     var dropout = true
 
     func validate() throws {
-        guard steps > 0, batchSize > 0, evalEvery > 0, probeSteps >= 0 else {
-            throw ValidationError("--steps, --batch-size and --eval-every must be positive, --probe-steps ≥ 0")
-        }
-        guard learningRate > 0, weightDecay >= 0, probeC > 0 else {
-            throw ValidationError("--learning-rate and --probe-c must be > 0, --weight-decay ≥ 0")
-        }
+        guard evalEvery > 0, probeSteps >= 0 else { throw ValidationError("--eval-every must be positive, --probe-steps ≥ 0") }
+        guard probeC > 0 else { throw ValidationError("--probe-c must be > 0") }
     }
 
     var config: [String: JSONValue] {

@@ -3,23 +3,23 @@ import Foundation
 import MLCore
 import MLCoreCLI
 
-/// `mlcore classify-image --model efficientnet-lite0 FILE...`: top-k ImageNet classes per image.
+/// `mlcore classify-image --weights efficientnet-lite0 FILE...`: top-k ImageNet classes per image.
 struct ClassifyImage: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "classify-image",
         abstract: "Classify JPEG/PNG images with an ImageNet classifier and print the top classes with probabilities.",
         discussion: """
             Examples:
-              mlcore classify-image --model efficientnet-lite0 photo.jpg
-              mlcore classify-image --model efficientnet-lite0 --top 3 --json a.png b.jpg
+              mlcore classify-image --weights efficientnet-lite0 photo.jpg
+              mlcore classify-image --weights efficientnet-lite0 --top 3 --json a.png b.jpg
             Each image is centre-cropped, resized and normalised as the checkpoint's config records
             (EfficientNet-Lite0: 224/256 centre crop, bicubic resize to 224×224, (x − 127)/128), then
             classified in batches on all cores. Text output: per file a line with the path, then one line
             per class "rank  probability  id  name". Exit 66 for a missing file, 65 for an undecodable image.
             """)
 
-    @Option(help: ArgumentHelp("The classifier: a datasets.toml name (efficientnet-lite0) or a checkpoint path.", valueName: "name|file"))
-    var model: String
+    @OptionGroup var weights: WeightsOption
+    var model: String { weights.weights }
 
     @Argument(help: ArgumentHelp("JPEG or PNG images.", valueName: "file"))
     var files: [String]

@@ -3,22 +3,26 @@ import Foundation
 import MLCore
 import MLCoreCLI
 
-/// `mlcore embed --model minilm-l6`: UTF-8 lines on stdin → one JSON object per line with the
+/// `mlcore embed --weights minilm-l6`: UTF-8 lines on stdin → one JSON object per line with the
 /// sentence embedding, as sentence-transformers computes it.
 struct Embed: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Embed UTF-8 lines from stdin with a BERT encoder; one JSON object {\"text\", \"embedding\"} per line.",
         discussion: """
             Examples:
-              echo "A happy tweet" | mlcore embed --model minilm-l6
-              mlcore embed --model minilm-l6 --pooling cls --no-normalize < sentences.txt > embeddings.jsonl
+              echo "A happy tweet" | mlcore embed --weights minilm-l6
+              mlcore embed --weights minilm-l6 --pooling cls --no-normalize < sentences.txt > embeddings.jsonl
             Defaults follow sentence-transformers for all-MiniLM-L6-v2: mean pooling over real tokens
             ([CLS] and [SEP] included), L2 normalisation, at most 256 tokens per line (longer lines are
             truncated). Lines are batched by length; output order is input order.
             """)
 
-    @Option(help: ArgumentHelp("BERT checkpoint: a datasets.toml name or a checkpoint path.", valueName: "name|file"))
-    var model = "minilm-l6"
+    enum MiniLMWeights: WeightsDefault {
+        static var weights: String? { "minilm-l6" }
+    }
+
+    @OptionGroup var weights: ModelWeightsOption<MiniLMWeights>
+    var model: String { weights.weights }
 
     @Option(help: "Pooling: mean (over attention-mask tokens) or cls.")
     var pooling: Pooling = .mean

@@ -4,15 +4,15 @@ import Foundation
 import MLCore
 import MLCoreCLI
 
-/// `mlcore generate --model NAME --prompt TEXT`: a continuation from a causal language model,
+/// `mlcore generate --weights NAME --prompt TEXT`: a continuation from a causal language model,
 /// streamed to stdout as it is generated.
 struct Generate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Continue a prompt with a causal language model (SmolLM2); the text streams to stdout.",
         discussion: """
             Examples:
-              mlcore generate --model smollm2 --prompt "The capital of France is" --max-tokens 8
-              mlcore generate --model smollm2 --chat --prompt "What is 2+2?" --temperature 0.7 --top-p 0.9 --seed 1
+              mlcore generate --weights smollm2 --prompt "The capital of France is" --max-tokens 8
+              mlcore generate --weights smollm2 --chat --prompt "What is 2+2?" --temperature 0.7 --top-p 0.9 --seed 1
             Greedy unless --temperature > 0; sampling applies temperature, then top-k, then top-p
             (Hugging Face semantics). Generation stops after --max-tokens, or at <|im_end|> or
             <|endoftext|> (not printed). With --chat the prompt is the user message of the model's chat
@@ -20,8 +20,8 @@ struct Generate: ParsableCommand {
             unless --quiet.
             """)
 
-    @Option(help: ArgumentHelp("Model: a datasets.toml name (smollm2) or a checkpoint path.", valueName: "name|file"))
-    var model: String
+    @OptionGroup var weights: WeightsOption
+    var model: String { weights.weights }
 
     @Option(help: "The prompt text.")
     var prompt: String

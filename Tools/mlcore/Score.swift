@@ -3,13 +3,13 @@ import Foundation
 import MLCore
 import MLCoreCLI
 
-/// `mlcore score --model NAME`: per-token log-probabilities of each stdin line under a causal LM.
+/// `mlcore score --weights NAME`: per-token log-probabilities of each stdin line under a causal LM.
 struct Score: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Score UTF-8 lines from stdin with a causal language model: one JSON object per line.",
         discussion: """
             Example:
-              printf 'The capital of France is Paris.\\n' | mlcore score --model smollm2
+              printf 'The capital of France is Paris.\\n' | mlcore score --weights smollm2
             Each output line is {"line": n, "ids": [...], "log_probs": [...], "total": Σ, "count": T − 1}:
             log_probs[t − 1] = ln p(ids[t] | ids[<t]) for t ≥ 1 (the first token has no context and no
             score; no BOS token is added, as SmolLM2's tokenizer adds none). Lines run in padded
@@ -19,9 +19,14 @@ struct Score: ParsableCommand {
             """,
         subcommands: [ScoreAUROC.self])
 
-    /// Optional to the parser only so that `mlcore score auroc` needs no model; required by `run`.
-    @Option(help: ArgumentHelp("Model (required): a datasets.toml name (smollm2) or a checkpoint path.", valueName: "name|file"))
-    var model: String?
+    /// A language model `run` requires; `mlcore score auroc` needs none.
+    enum LanguageModelWeights: WeightsDefault {
+        static var weights: String? { nil }
+        static var isRequired: Bool { false }
+    }
+
+    @OptionGroup var weights: ModelWeightsOption<LanguageModelWeights>
+    var model: String? { weights.value }
 
     @Option(help: "Lines per forward pass.")
     var batch = 8
@@ -37,7 +42,7 @@ struct Score: ParsableCommand {
     func run() throws {
         do {
             if let threads { Threading.count = threads }
-            guard let model else { throw ValidationError("Missing expected argument '--model <name|file>'") }
+            guard let model else { throw ValidationError("Missing expected argument '--weights <name|file>'") }
             let loaded = try LanguageModel(nameOrPath: model)
             let limit = loaded.decoder.config.maximumPositions
             var lineNumber = 0

@@ -3,20 +3,20 @@ import Foundation
 import MLCore
 import MLCoreCLI
 
-/// `mlcore tokenize --model NAME`: UTF-8 lines on stdin → one JSON array of ids per line (or back).
+/// `mlcore tokenize --weights NAME`: UTF-8 lines on stdin → one JSON array of ids per line (or back).
 struct Tokenize: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Turn UTF-8 lines from stdin into JSON arrays of token ids, one per line (--decode: the reverse).",
         discussion: """
             Examples:
-              echo "Hello world" | mlcore tokenize --model minilm-l6            # [7592,2088]
-              echo "Hello world" | mlcore tokenize --model minilm-l6 --special  # [101,7592,2088,102]
-              echo "[7592,2088]" | mlcore tokenize --model minilm-l6 --decode
+              echo "Hello world" | mlcore tokenize --weights minilm-l6            # [7592,2088]
+              echo "Hello world" | mlcore tokenize --weights minilm-l6 --special  # [101,7592,2088,102]
+              echo "[7592,2088]" | mlcore tokenize --weights minilm-l6 --decode
             Lines are processed in blocks on all cores; output order is input order.
             """)
 
-    @Option(help: ArgumentHelp("Model whose tokenizer to use: a datasets.toml name (minilm-l6, smollm2) or a checkpoint path.", valueName: "name|file"))
-    var model: String
+    @OptionGroup var weights: WeightsOption
+    var model: String { weights.weights }
 
     @Flag(help: "Add the model's special tokens ([CLS] … [SEP] for BERT; SmolLM2 adds none). With --decode: keep special tokens in the text.")
     var special = false

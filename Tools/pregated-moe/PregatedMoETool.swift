@@ -11,14 +11,14 @@ struct PregatedMoETool: ParsableCommand {
         discussion: """
             A pipeline (Docs/pregated-moe.md):
               pregated-moe moefy --weights smollm2 --experts 8 --save moe.h5 -o moefy.json
-              pregated-moe train-gates --checkpoint moe.h5 --save routers.h5 -o gates.json
-              pregated-moe run --checkpoint moe.h5 --routers routers.h5 --threads 1 \\
+              pregated-moe train-gates --weights moe.h5 --save routers.h5 -o gates.json
+              pregated-moe run --weights moe.h5 --routers routers.h5 --threads 1 \\
                   --save-trace trace.h5 -o run.json
               pregated-moe simulate --model all --link pcie -o simulate.json
             The MoE is constructed (SmolLM2-135M's FFNs split into experts), not a pre-trained MoE.
             """,
         version: MLCoreVersion.string,
-        subcommands: [Moefy.self, TrainGates.self, Run.self, Simulate.self])
+        subcommands: [Moefy.self, TrainGates.self, Run.self, Simulate.self, MergeCommand.self])
 
     static func main() { mainWithOneLineErrors() }
 }

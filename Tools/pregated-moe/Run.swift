@@ -10,8 +10,8 @@ struct Run: ParsableCommand {
         abstract: "Generate and score real text with experts in the HDF5 slow tier and a bounded fast tier, under each policy.",
         discussion: """
             Example:
-              pregated-moe run --checkpoint moe.h5 --routers routers.h5 --threads 1
-              pregated-moe run --checkpoint moe.h5 --policy pregated,on-demand \\
+              pregated-moe run --weights moe.h5 --routers routers.h5 --threads 1
+              pregated-moe run --weights moe.h5 --policy pregated,on-demand \\
                   --fast-tier-mib 40 --eviction lfu --link-gbps 1
             Policies: gpu-only (all experts resident), on-demand, prefetch-all (next block's E experts), \
             pregated (next block's pre-gated experts fetched by the copy thread while this block computes). \
@@ -136,8 +136,8 @@ struct Run: ParsableCommand {
                 let ms = decode.map { $0 * 1000 }
                 var entry: [String: JSONValue] = [
                     "paper_name": .string(p.paperName), "fast_tier_budget_bytes": .int(budget),
-                    "decode_latency_ms_mean": .double(mean(ms)), "decode_latency_ms_p50": .double(percentile(ms, 0.5)),
-                    "decode_latency_ms_p99": .double(percentile(ms, 0.99)), "prefill_latency_ms_mean": .double(mean(prefill.map { $0 * 1000 })),
+                    "decode_latency_ms_mean": .double(mean(ms)), "decode_latency_ms_p50": .double(((try? Statistics.quantile(ms, 0.5)) ?? .nan)),
+                    "decode_latency_ms_p99": .double(((try? Statistics.quantile(ms, 0.99)) ?? .nan)), "prefill_latency_ms_mean": .double(mean(prefill.map { $0 * 1000 })),
                     "tokens_per_second": .double(Double(decode.count) / max(decode.reduce(0, +), 1e-12)),
                     "peak_fast_tier_bytes": .int(inference.tiers.peakResidentBytes), "bytes_migrated": .int(s.bytesMigrated),
                     "preload_bytes": .int(s.preloadBytes), "transfers": .int(s.transfers), "stall_seconds": .double(s.stallSeconds),
@@ -150,7 +150,7 @@ struct Run: ParsableCommand {
                     entry["score_seconds"] = .double(scoreSeconds)
                 }
                 log(String(format: "pregated-moe run: %@ decode %.1f ms/token (p99 %.1f), %.1f tokens/s, migrated %.1f MB, stall %.2f s, overlap %.2f, hit rate %.2f",
-                           p.rawValue, mean(ms), percentile(ms, 0.99), Double(decode.count) / max(decode.reduce(0, +), 1e-12),
+                           p.rawValue, mean(ms), ((try? Statistics.quantile(ms, 0.99)) ?? .nan), Double(decode.count) / max(decode.reduce(0, +), 1e-12),
                            Double(s.bytesMigrated) / 1e6, s.stallSeconds, s.overlapRatio, s.hitRate), quiet: common.quiet)
                 results[p.rawValue] = .object(entry)
                 outputs.append(generated)

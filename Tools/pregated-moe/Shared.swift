@@ -7,12 +7,6 @@ import PregatedMoE
 /// The reproduced paper, for reports.
 let paperCitation = "Hwang, Wei, Jeong, Kim, Kim, Rhu. Pre-gated MoE: An Algorithm-System Co-Design for Fast and Scalable Mixture-of-Expert Inference. ISCA 2024 (arXiv 2308.12066)"
 
-/// `{"path", "sha256"}` of an input file.
-/// - Throws: `SHA256.FileError` (exit 66) when it cannot be read.
-func fileInput(_ path: String) throws -> JSONValue {
-    ["path": .string(path), "sha256": .string(try SHA256.hexDigest(ofFile: path))]
-}
-
 /// Fails with exit 66 when `path` does not exist (before HDF5 reports it less clearly).
 func requireFile(_ path: String, _ what: String) throws {
     guard FileManager.default.fileExists(atPath: path) else { throw MissingInput(path: path, what: what) }
@@ -26,10 +20,10 @@ struct MissingInput: CategorizedError {
     var description: String { "\(what) \(path) does not exist" }
 }
 
-/// `--checkpoint FILE`: a MoE checkpoint written by `moefy`.
+/// `--weights FILE`: a MoE checkpoint written by `moefy` (`--checkpoint` is a hidden, deprecated alias).
 struct MoECheckpointOption: ParsableArguments {
-    @Option(help: ArgumentHelp("MoE checkpoint written by `pregated-moe moefy`.", valueName: "file"))
-    var checkpoint: String
+    @OptionGroup var weights: WeightsOption
+    var checkpoint: String { weights.weights }
 
     /// Opens it. - Throws: `MissingInput` (66), `PregatedMoEError.notAMoECheckpoint` (65).
     func open() throws -> MoECheckpoint {
@@ -44,14 +38,6 @@ func parseList<T>(_ text: String, option: String, _ parse: (String) -> T?) throw
     let values = items.compactMap(parse)
     guard !items.isEmpty, values.count == items.count else { throw ValidationError("\(option): cannot parse '\(text)'") }
     return values
-}
-
-/// Nearest-rank percentile (q in 0...1) of non-empty values.
-func percentile(_ values: [Double], _ q: Double) -> Double {
-    guard !values.isEmpty else { return .nan }
-    let sorted = values.sorted()
-    let rank = Int((q * Double(sorted.count)).rounded(.up))
-    return sorted[max(0, min(sorted.count - 1, rank - 1))]
 }
 
 /// Arithmetic mean (NaN for none).

@@ -31,10 +31,6 @@ struct TextOptions: ParsableArguments {
                                                maxTokens: maxTokens, seed: seed)
         return (sequences, ["tweets": try fileInput(t), "corpora": try fileInput(c)])
     }
-
-    var config: [String: JSONValue] {
-        ["tweets": .string(tweets), "corpora": .string(corpora), "tweet_count": .int(tweetCount), "max_tokens": .int(maxTokens)]
-    }
 }
 
 /// `pregated-moe train-gates`: train the gates and pre-gates on real text, report perplexity and recall.
@@ -44,7 +40,7 @@ struct TrainGates: ParsableCommand {
         abstract: "Train each layer's gate and pre-gate on real text; held-out perplexity (dense / gated / pre-gated / oracle top-k at each k) and the pre-gate's recall.",
         discussion: """
             Example:
-              pregated-moe train-gates --checkpoint moe.h5 --train-sequences 256 --eval-sequences 64
+              pregated-moe train-gates --weights moe.h5 --train-sequences 256 --eval-sequences 64
             Targets: each expert's share of the dense FFN output norm for the token (the top-k are the \
             k experts that best reproduce the dense output); gates minimise the soft cross-entropy to \
             them; the pre-gate of layer N predicts layer N+1's targets from layer N's FFN input, \
@@ -61,11 +57,15 @@ struct TrainGates: ParsableCommand {
     @Option(help: "Held-out sequences (perplexity, recall).")
     var evalSequences = 64
 
-    @Option(help: "Adam steps per router (full batch).")
-    var steps = 300
+    /// Adam on each router, full batch: `--steps` per router and `--learning-rate`.
+    enum GateDefaults: OptimizerDefaults {
+        static var learningRate: Double? { 0.01 }
+        static var steps: Int? { 300 }
+    }
 
-    @Option(help: "Adam learning rate.")
-    var learningRate: Float = 0.01
+    @OptionGroup var optimizer: OptimizerOptions<GateDefaults>
+    var steps: Int { optimizer.steps }
+    var learningRate: Float { Float(optimizer.learningRate) }
 
     @Option(help: "Experts per token evaluated, comma-separated.")
     var ks = "1,2,4"
@@ -84,7 +84,7 @@ struct TrainGates: ParsableCommand {
     }
 
     func run() throws {
-        try ToolRunner.run(tool: "pregated-moe", command: "train-gates", options: common) { context in
+        try ToolRunner.run(tool: "pregated-moe", command: "train-gates", options: common, reflecting: self) { context in
             let checkpoint = try moe.open()
             let kValues = try parseList(ks, option: "--ks") { Int($0) }
             guard kValues.allSatisfy({ $0 <= checkpoint.experts }) else {
@@ -184,10 +184,8 @@ struct TrainGates: ParsableCommand {
             var report = Report(tool: "pregated-moe", command: "train-gates")
             report.paper = paperCitation
             report.inputs = inputs.merging(["checkpoint": try fileInput(checkpoint.path)]) { $1 }
-            report.config = text.config.merging([
-                "checkpoint": .string(moe.checkpoint), "train_sequences": .int(train.count), "eval_sequences": .int(held.count),
-                "steps": .int(steps), "learning_rate": .double(Double(learningRate)), "ks": .string(ks), "save": save.map(JSONValue.string) ?? .null, "eval_initial": .bool(evalInitial),
-            ]) { $1 }
+            // Every option is added by ToolRunner (reflecting); these are the counts in effect.
+            report.config = ["train_sequences": .int(train.count), "eval_sequences": .int(held.count)]
             report.metrics = [
                 "constructed": .string("routers of a MoE constructed from SmolLM2 (not a pre-trained MoE); MoE on all \(layers) layers"),
                 "train_tokens": .int(trainRows[0].inputs.shape[0]), "eval_tokens": .int(heldRows[0].inputs.shape[0]),

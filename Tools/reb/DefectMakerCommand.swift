@@ -36,7 +36,7 @@ struct DefectMakerCommand: ParsableCommand {
     }
 
     func run() throws {
-        try ToolRunner.run(tool: "reb", command: "defectmaker", options: common) { context in
+        try ToolRunner.run(tool: "reb", command: "defectmaker", options: common, reflecting: self) { context in
             let (set, split) = try context.timer.measure("data") { try data.load() }
             guard split.train.count >= 2 else {
                 throw REBError.emptySet(what: "the donor images", reason: "--train-normals \(data.trainNormals) gives no second image to cut fills from")
@@ -81,8 +81,7 @@ struct DefectMakerCommand: ParsableCommand {
             var report = Report(tool: "reb", command: "defectmaker")
             report.paper = paperCitation
             report.inputs = ["dataset": try fileInput(set.path), "rows": JSONValue(rows)]
-            report.config = data.config.merging(["count": .int(count), "save": .string(save), "sheet": sheet.map(JSONValue.string) ?? .null,
-                                                 "edge_blur_probability": .double(maker.edgeBlurProbability)]) { a, _ in a }
+            report.config = ["edge_blur_probability": .double(maker.edgeBlurProbability)]  // options: ToolRunner (reflecting)
             report.metrics = ["versions": JSONValue(["normal"] + DefectKind.all.map(\.description)),
                               "mean_defect_area": .object(areas.mapValues { .double($0.reduce(0, +) / Double($0.count)) })]
             report.units = ["mean_defect_area": "fraction of the image"]

@@ -20,11 +20,17 @@ struct Evaluate: ParsableCommand {
             image score: the plain maximum of the patch scores instead of the pooled one. --save-maps writes the resized input \
             images and their pixel anomaly maps (bilinear upsampling, Gaussian σ = 4) of the first \
             --maps-per-label test images of each label.
+            Sharded (Docs/reb.md, "Sharding"): with --shard i/n only the i-th contiguous block of the \
+            test images is scored and, instead of metrics, their scores go to stdout as JSON lines \
+            (after a header line; --save-maps writes that block's maps); `reb merge` joins the shards, \
+            and `reb eval --scores merged.jsonl` (same options) computes the metrics from them, \
+            --synthetic included, equal to the unsharded run's.
             """)
 
     @OptionGroup var common: CommonOptions
     @OptionGroup var data: DataOptions
     @OptionGroup var backbone: BackboneOptions
+    @OptionGroup var sharding: ShardOption
 
     @Option(help: ArgumentHelp("Memory bank written by `reb fit`.", valueName: "file"))
     var bank: String
@@ -47,6 +53,10 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Held-out normal images to put DefectMaker defects on for pixel AUROC (0: none).")
     var synthetic = 0
 
+    @Option(help: ArgumentHelp("Compute the metrics from these per-image scores (merged `eval --shard` outputs) instead of scoring.",
+                               valueName: "file"))
+    var scores: String?
+
     func parsedKs() throws -> [Int] {
         let parts = ks.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
         guard !parts.isEmpty, parts.allSatisfy({ ($0 ?? 0) >= 1 }) else { throw ValidationError("--ks must be comma-separated positive integers, got '\(ks)'") }
@@ -57,139 +67,177 @@ struct Evaluate: ParsableCommand {
         _ = try parsedKs()
         guard mapsPerLabel >= 1 else { throw ValidationError("--maps-per-label must be at least 1") }
         guard synthetic >= 0 else { throw ValidationError("--synthetic must be ≥ 0") }
+        if sharding.shard != nil {
+            guard synthetic == 0 else { throw ValidationError("--synthetic runs in the final `reb eval --scores` step, not in a shard") }
+            guard scores == nil else { throw ValidationError("--scores and --shard exclude each other") }
+        }
+        if scores != nil, saveMaps != nil { throw ValidationError("--save-maps needs the scoring run (merge the shards' maps with `reb merge`)") }
+    }
+
+    /// The per-image JSON line of a sharded run: index, label, and each method's pooled and plain-max image score.
+    static func scoreLine(index: Int, label: Int, labelName: String, methods: [ScoringMethod], scores: [Float], plainMax: [Float]) -> JSONValue {
+        ["index": .int(index), "label": .int(label), "label_name": .string(labelName),
+         "scores": .object(Dictionary(uniqueKeysWithValues: zip(methods.map(\.description), scores.map(JSONValue.init)))),
+         "scores_plain_max": .object(Dictionary(uniqueKeysWithValues: zip(methods.map(\.description), plainMax.map(JSONValue.init))))]
+    }
+
+    /// Reads merged score lines; checks they are the test images, in order, scored by every method.
+    /// - Throws: `REBError.badDataset` naming the file and line.
+    static func readScores(_ path: String, test: [Int], methods: [ScoringMethod]) throws -> (image: [[Float]], plainMax: [[Float]]) {
+        guard let data = FileManager.default.contents(atPath: path) else { throw REBError.badDataset(file: path, key: "scores", expected: "a readable JSON-lines file") }
+        let lines = String(decoding: data, as: UTF8.self).split(separator: "\n")
+        guard lines.count == test.count else {
+            throw REBError.badDataset(file: path, key: "lines", expected: "\(test.count) score lines (the test split), found \(lines.count)")
+        }
+        var image = [[Float]](repeating: [], count: methods.count), plainMax = image
+        for (n, (line, index)) in zip(lines, test).enumerated() {
+            let value = try? JSONValue.parse(String(line))
+            guard let value, value["index"]?.intValue == index else {
+                throw REBError.badDataset(file: path, key: "line \(n + 1)", expected: "the scores of test image \(index)")
+            }
+            for (m, method) in methods.enumerated() {
+                guard let s = value["scores"]?[method.description]?.doubleValue, let p = value["scores_plain_max"]?[method.description]?.doubleValue else {
+                    throw REBError.badDataset(file: path, key: "line \(n + 1)", expected: "scores of \(method)")
+                }
+                image[m].append(Float(s))
+                plainMax[m].append(Float(p))
+            }
+        }
+        return (image, plainMax)
     }
 
     func run() throws {
-        try ToolRunner.run(tool: "reb", command: "eval", options: common) { context in
+        var options = common
+        if sharding.shard != nil && common.output == nil { options.output = "/dev/null" }  // stdout carries the score lines
+        try ToolRunner.run(tool: "reb", command: "eval", options: options, reflecting: self) { context in
             let (set, split) = try context.timer.measure("data") { try data.load() }
-            let (scorer, backbonePath) = try context.timer.measure("load") { try loadScorer(bankPath: bank, backbone: backbone, dataset: set, data: data) }
             let methods: [ScoringMethod] = [.knn] + (try parsedKs()).map { .ldknn(k: $0, lambda: lambda) }
-            for case .ldknn(let k, _) in methods { _ = try scorer.bank.densities(k: k) }  // K checked before any work
-            if saveMaps != nil || synthetic > 0 { _ = try scorer.bank.densities(k: mapsK) }
             let test = data.test(split, set)
             let labels = test.map { set.labels[$0] }
             guard labels.contains(0), labels.contains(where: { $0 > 0 }) else {
                 throw REBError.emptySet(what: "the test split", reason: "it needs normal and defect images for AUROC")
             }
-            var mapIndices: Set<Int> = []
-            if saveMaps != nil {
-                for label in Set(labels) { mapIndices.formUnion(test.filter { set.labels[$0] == label }.prefix(mapsPerLabel)) }
+            let needsScorer = scores == nil || synthetic > 0
+            var scorer: AnomalyScorer? = nil, backbonePath: String? = nil
+            if needsScorer {
+                let loaded = try context.timer.measure("load") { try loadScorer(bankPath: bank, backbone: backbone, dataset: set, data: data) }
+                scorer = loaded.0
+                backbonePath = loaded.backbonePath
+                for case .ldknn(let k, _) in methods { _ = try loaded.0.bank.densities(k: k) }  // K checked before any work
+                if saveMaps != nil || synthetic > 0 { _ = try loaded.0.bank.densities(k: mapsK) }
             }
+            var inputs: [String: JSONValue] = ["bank": try fileInput(bank), "dataset": try fileInput(set.path)]
+            if let backbonePath { inputs["backbone"] = try fileInput(backbonePath) }
+            if let scores { inputs["scores"] = try fileInput(scores) }
+            var counts: [String: JSONValue] = [:]
+            for t in Set(labels) { counts[set.labelNames[t]] = .int(labels.filter { $0 == t }.count) }
+            inputs["split_sizes"] = ["train": .int(split.train.count), "test": .int(test.count), "test_per_label": .object(counts)]
+            let derived: [String: JSONValue] = ["ks": JSONValue(try parsedKs())]
+            var report = Report(tool: "reb", command: "eval")
+            report.paper = paperCitation
+            report.config = derived  // every option is added by ToolRunner (reflecting)
+
             var imageScores = [[Float]](repeating: [], count: methods.count)
             var plainMaxScores = [[Float]](repeating: [], count: methods.count)
-            var maps: [(index: Int, input: RGBImage, knn: [Float], ldknn: [Float])] = []
-            try context.timer.measure("score") {
-                try forEachBatch(set, test, batchSize: backbone.batchSize, label: "scoring", quiet: common.quiet) { batch, images in
-                    let matches = try scorer.match(images)
-                    for (m, method) in methods.enumerated() {
-                        let patch = try scorer.patchScores(matches, method: method)
-                        imageScores[m] += scorer.imageScores(patch)
-                        plainMaxScores[m] += scorer.imageScores(patch, window: 1)
+            if let scores {
+                (imageScores, plainMaxScores) = try context.timer.measure("read") { try Self.readScores(scores, test: test, methods: methods) }
+            } else if let scorer {
+                // The maps' images are chosen from the whole test split, so a shard writes exactly its part of them.
+                var mapIndices: Set<Int> = []
+                if saveMaps != nil {
+                    for label in Set(labels) { mapIndices.formUnion(test.filter { set.labels[$0] == label }.prefix(mapsPerLabel)) }
+                }
+                let records = sharding.select(test, alignment: backbone.batchSize)
+                var header: ShardHeader? = nil
+                if let shard = sharding.shard {
+                    header = ShardHeader(shard: shard, records: test.count, alignment: backbone.batchSize,
+                                         job: ["tool": "reb", "command": "eval", "config": ShardOption.jobConfig(of: self, derived: derived),
+                                               "inputs": .object(inputs)])
+                    FileHandle.standardOutput.write(Data((try header!.line() + "\n").utf8))
+                }
+                var maps: [AnomalyMapRecord] = []
+                let bar = ProgressBar("scoring", total: records.count, unit: "images", quiet: common.quiet)
+                try context.timer.measure("score") {
+                    try set.forEachBatch(records, batchSize: backbone.batchSize, progress: { bar.advance(by: $0) }) { batch, images in
+                        let matches = try scorer.match(images)
+                        var batchScores: [[Float]] = [], batchPlain: [[Float]] = []
+                        for (m, method) in methods.enumerated() {
+                            let patch = try scorer.patchScores(matches, method: method)
+                            batchScores.append(scorer.imageScores(patch))
+                            batchPlain.append(scorer.imageScores(patch, window: 1))
+                            imageScores[m] += batchScores[m]
+                            plainMaxScores[m] += batchPlain[m]
+                        }
+                        for (j, i) in batch.enumerated() where mapIndices.contains(i) {
+                            let s = scorer.extractor.config.inputSize
+                            maps.append(AnomalyMapRecord(index: i, label: set.labels[i], input: images[j].resized(width: s, height: s),
+                                                         knn: scorer.pixelMap(matches.distances, image: j),
+                                                         ldknn: scorer.pixelMap(try scorer.patchScores(matches, method: .ldknn(k: mapsK, lambda: lambda)), image: j)))
+                        }
+                        if header != nil {
+                            var text = ""
+                            for (j, i) in batch.enumerated() {
+                                text += try Self.scoreLine(index: i, label: set.labels[i], labelName: set.labelNames[set.labels[i]], methods: methods,
+                                                           scores: batchScores.map { $0[j] }, plainMax: batchPlain.map { $0[j] }).jsonText() + "\n"
+                            }
+                            FileHandle.standardOutput.write(Data(text.utf8))
+                        }
                     }
-                    for (j, i) in batch.enumerated() where mapIndices.contains(i) {
-                        let s = scorer.extractor.config.inputSize
-                        maps.append((i, images[j].resized(width: s, height: s),
-                                     scorer.pixelMap(matches.distances, image: j),
-                                     scorer.pixelMap(try scorer.patchScores(matches, method: .ldknn(k: mapsK, lambda: lambda)), image: j)))
+                }
+                bar.finish()
+                if let saveMaps {
+                    var attributes: [String: HDF5AttributeValue] = [:]
+                    if let header { attributes[ShardHeader.key] = .string(try header.json.jsonText()) }
+                    try context.timer.measure("save") {
+                        try AnomalyMapRecord.write(maps.sorted { $0.index < $1.index }, size: scorer.extractor.config.inputSize,
+                                                   labelNames: set.labelNames, mapsK: mapsK, attributes: attributes, to: saveMaps)
                     }
+                }
+                if sharding.shard != nil {
+                    report.inputs = inputs
+                    report.metrics = ["images": .int(records.count), "bank": scorer.bank.provenance.json, "bank_size": .int(scorer.bank.count)]
+                    return report
                 }
             }
             var results: [String: JSONValue] = [:]
             for (m, method) in methods.enumerated() {
-                let scores = imageScores[m].map(Double.init)
-                var perType: [String: JSONValue] = [:]
-                for t in Set(labels).sorted() where t > 0 {
-                    let keep = labels.indices.filter { labels[$0] == 0 || labels[$0] == t }
-                    perType[set.labelNames[t]] = .double(try ROC.auroc(scores: keep.map { scores[$0] }, labels: keep.map { labels[$0] > 0 ? 1 : 0 }))
-                }
-                let binary = labels.map { $0 > 0 ? 1 : 0 }
-                results[method.description] = ["image_auroc": .double(try ROC.auroc(scores: scores, labels: binary)),
-                                               "image_auroc_per_type": .object(perType),
-                                               "image_auroc_plain_max": .double(try ROC.auroc(scores: plainMaxScores[m].map(Double.init), labels: binary))]
-                log("reb eval: \(method) image AUROC \(String(format: "%.4f", results[method.description]!["image_auroc"]!.doubleValue!))", quiet: common.quiet)
+                let auroc = try ImageAUROC(scores: imageScores[m].map(Double.init), labels: labels, labelNames: set.labelNames)
+                let plainMax = try ImageAUROC(scores: plainMaxScores[m].map(Double.init), labels: labels, labelNames: set.labelNames)
+                results[method.description] = ["image_auroc": .double(auroc.overall), "image_auroc_per_type": .object(auroc.perType.mapValues(JSONValue.double)),
+                                               "image_auroc_plain_max": .double(plainMax.overall)]
+                log("reb eval: \(method) image AUROC \(String(format: "%.4f", auroc.overall))", quiet: common.quiet)
             }
             var syntheticMetrics: JSONValue = .null
-            if synthetic > 0 {
-                let normalScores = methods.indices.map { m in labels.indices.filter { labels[$0] == 0 }.map { imageScores[m][$0] } }
-                syntheticMetrics = try context.timer.measure("synthetic") {
-                    try syntheticDefects(scorer: scorer, set: set, split: split, normalScores: normalScores, rng: &context.random)
+            if synthetic > 0, let scorer {
+                let normalRows = labels.indices.filter { labels[$0] == 0 }
+                // kNN and LDKNN at K = --maps-k; the latter's normal scores only when that K was evaluated.
+                let syntheticMethods: [ScoringMethod] = [.knn, .ldknn(k: mapsK, lambda: lambda)]
+                let ldknnIndex = (try parsedKs()).firstIndex(of: mapsK).map { $0 + 1 }
+                let normalScores = [normalRows.map { imageScores[0][$0] }, ldknnIndex.map { m in normalRows.map { imageScores[m][$0] } } ?? []]
+                let sources = Array(split.heldOutNormal.prefix(synthetic))
+                let bar = ProgressBar("synthetic defects", total: sources.count, unit: "images", quiet: common.quiet)
+                let evaluation = try context.timer.measure("synthetic") {
+                    try SyntheticDefectEvaluation(scorer: scorer, dataset: set, sources: sources, donors: try set.images(Array(split.train.prefix(8))),
+                                                  methods: syntheticMethods, normalScores: normalScores, batchSize: backbone.batchSize,
+                                                  rng: &context.random, progress: { bar.advance(by: $0) })
                 }
-            }
-            if let saveMaps {
-                try context.timer.measure("save") {
-                    try writeMaps(maps.sorted { $0.index < $1.index }, set: set, size: scorer.extractor.config.inputSize, to: saveMaps)
+                bar.finish()
+                var out: [String: JSONValue] = ["images": .int(evaluation.images), "defective_pixel_fraction": .double(evaluation.defectivePixelFraction)]
+                for (method, result) in zip(syntheticMethods, evaluation.results) {
+                    var entry: [String: JSONValue] = ["pixel_auroc": .double(result.pixelAUROC)]
+                    if let a = result.imageAUROCAgainstNormals { entry["image_auroc_vs_held_out_normals"] = .double(a) }
+                    out[method.description] = .object(entry)
                 }
+                syntheticMetrics = .object(out)
             }
-            var report = Report(tool: "reb", command: "eval")
-            report.paper = paperCitation
-            var counts: [String: JSONValue] = [:]
-            for t in Set(labels) { counts[set.labelNames[t]] = .int(labels.filter { $0 == t }.count) }
-            report.inputs = ["bank": try fileInput(bank), "backbone": try fileInput(backbonePath), "dataset": try fileInput(set.path),
-                             "split_sizes": ["train": .int(split.train.count), "test": .int(test.count), "test_per_label": .object(counts)]]
-            report.config = data.config.merging(["bank": .string(bank), "ks": JSONValue(try parsedKs()), "lambda": JSONValue(lambda),
-                                                 "batch_size": .int(backbone.batchSize), "save_maps": saveMaps.map(JSONValue.string) ?? .null,
-                                                 "maps_per_label": .int(mapsPerLabel), "maps_k": .int(mapsK),
-                                                 "synthetic": .int(synthetic)]) { a, _ in a }
-            report.metrics = ["methods": .object(results), "bank": scorer.bank.provenance.json, "bank_size": .int(scorer.bank.count),
+            report.inputs = inputs
+            let provenance = try scorer.map { $0.bank.provenance } ?? MemoryBank.read(from: bank).provenance
+            let bankSize = try scorer.map { $0.bank.count } ?? MemoryBank.read(from: bank).count
+            report.metrics = ["methods": .object(results), "bank": provenance.json, "bank_size": .int(bankSize),
                               "synthetic_defects": syntheticMetrics,
                               "pixel_auroc_note": "the textile dataset has no pixel masks: pixel AUROC only on DefectMaker defects (synthetic_defects)"]
             report.units = ["image_auroc": "fraction", "bank_size": "features"]
             return report
-        }
-    }
-
-    /// DefectMaker defects (one per image, the six kinds in turn, cut fills from training images) on
-    /// the first `synthetic` held-out normals: pixel AUROC over all their pixels at the input size
-    /// (masks resized by nearest neighbour) for kNN and LDKNN (K = --maps-k), and the image AUROC of
-    /// the defective images against the held-out normals' scores (`normalScores`, per method).
-    func syntheticDefects(scorer: AnomalyScorer, set: AnomalyDataset, split: AnomalySplit, normalScores: [[Float]],
-                          rng: inout RandomGenerator) throws -> JSONValue {
-        let sources = Array(split.heldOutNormal.prefix(synthetic))
-        let donors = try set.images(Array(split.train.prefix(8)))
-        let methods: [ScoringMethod] = [.knn, .ldknn(k: mapsK, lambda: lambda)]
-        var pixelScores = [[Float]](repeating: [], count: 2), imageScores = [[Float]](repeating: [], count: 2)
-        var pixelLabels: [Int] = []
-        let size = scorer.extractor.config.inputSize
-        try forEachBatch(set, sources, batchSize: backbone.batchSize, label: "synthetic defects", quiet: common.quiet) { _, images in
-            let made = DefectMaker().synthesize(images, donors: donors, rng: &rng)
-            let matches = try scorer.match(made.map(\.image))
-            for (m, method) in methods.enumerated() {
-                let patch = try scorer.patchScores(matches, method: method)
-                imageScores[m] += scorer.imageScores(patch)
-                for j in made.indices { pixelScores[m] += scorer.pixelMap(patch, image: j) }
-            }
-            for item in made {
-                pixelLabels += DefectMaker.resizeMask(item.mask, width: set.width, height: set.height, size: size).map(Int.init)
-            }
-        }
-        var out: [String: JSONValue] = ["images": .int(sources.count), "defective_pixel_fraction": .double(Double(pixelLabels.reduce(0, +)) / Double(pixelLabels.count))]
-        // Index of LDKNN K = --maps-k among eval's methods (knn first), when it was evaluated.
-        let position = (try? parsedKs())?.firstIndex(of: mapsK)
-        let ldknnIndex = position.map { $0 + 1 } ?? -1
-        for (m, method) in methods.enumerated() {
-            var entry: [String: JSONValue] = ["pixel_auroc": .double(try ROC.auroc(scores: pixelScores[m].map(Double.init), labels: pixelLabels))]
-            let normals = m == 0 ? normalScores[0] : (ldknnIndex > 0 ? normalScores[ldknnIndex] : [])
-            if !normals.isEmpty {
-                entry["image_auroc_vs_held_out_normals"] = .double(try ROC.auroc(scores: (normals + imageScores[m]).map(Double.init),
-                                                                                 labels: normals.map { _ in 0 } + imageScores[m].map { _ in 1 }))
-            }
-            out[method.description] = .object(entry)
-        }
-        return .object(out)
-    }
-
-    /// Writes `/images` uint8 [N, S, S, 3], `/maps_knn` and `/maps_ldknn` float32 [N, S, S], `/index` and `/label`.
-    func writeMaps(_ maps: [(index: Int, input: RGBImage, knn: [Float], ldknn: [Float])], set: AnomalyDataset, size: Int,
-                   to path: String) throws {
-        try HDF5File.createAtomically(path) { file in
-            let n = maps.count
-            try file.root.createDataset("images", shape: [n, size, size, 3], data: maps.flatMap(\.input.pixels))
-            try file.root.createDataset("maps_knn", shape: [n, size, size], data: maps.flatMap(\.knn))
-            try file.root.createDataset("maps_ldknn", shape: [n, size, size], data: maps.flatMap(\.ldknn))
-            try file.root.createDataset("index", shape: [n], data: maps.map { Int32($0.index) })
-            try file.root.createDataset("label", shape: [n], data: maps.map { Int32(set.labels[$0.index]) })
-            try file.root.attributes.set("label_names", .strings(set.labelNames))
-            try file.root.attributes.set("maps_k", .int(mapsK))
         }
     }
 }

@@ -56,18 +56,20 @@ struct Fit: ParsableCommand {
     }
 
     func run() throws {
-        try ToolRunner.run(tool: "reb", command: "fit", options: common) { context in
+        try ToolRunner.run(tool: "reb", command: "fit", options: common, reflecting: self) { context in
             let (set, split) = try context.timer.measure("data") { try data.load() }
             let (model, backbonePath, sha, featureSource) = try context.timer.measure("load") { try backbone.load() }
             let config = PatchFeatureConfig(inputSize: inputSize, stages: try parsedStages(), pretrainDimension: dimension, dimension: dimension)
             let extractor = try PatchFeatureExtractor(model: model, config: config)
             log("reb fit: \(split.train.count) training images → \(split.train.count * extractor.patchesPerImage) patches of \(dimension) features (\(extractor.gridHeight)×\(extractor.gridWidth) grid)", quiet: common.quiet)
             var chunks: [Tensor] = []
+            let bar = ProgressBar("features", total: split.train.count, unit: "images", quiet: common.quiet)
             try context.timer.measure("features") {
-                try forEachBatch(set, split.train, batchSize: backbone.batchSize, label: "features", quiet: common.quiet) { _, images in
+                try set.forEachBatch(split.train, batchSize: backbone.batchSize, progress: { bar.advance(by: $0) }) { _, images in
                     chunks.append(extractor(images))
                 }
             }
+            bar.finish()
             let patches = Tensor.concatenate(chunks, axis: 0)
             chunks.removeAll()
             let provenance = BankProvenance(backbone: backbonePath, backboneSHA256: sha, features: config, imageHeight: set.height,
@@ -75,7 +77,11 @@ struct Fit: ParsableCommand {
                                             coresetRatio: coreset, totalPatches: patches.shape[0])
             var rng = context.random
             let bank = try context.timer.measure("bank") {
-                try MemoryBank.build(patches: patches, maxK: maxK, provenance: provenance, rng: &rng)
+                do {
+                    return try MemoryBank.build(patches: patches, maxK: maxK, provenance: provenance, rng: &rng)
+                } catch REBError.invalidArgument(let reason) {
+                    throw REBError.invalidArgument("--max-k \(maxK) with --coreset \(coreset): \(reason)")
+                }
             }
             log("reb fit: memory bank of \(bank.count) features (coreset \(coreset) of \(patches.shape[0]))", quiet: common.quiet)
             try context.timer.measure("save") { try bank.write(to: save) }
@@ -85,12 +91,9 @@ struct Fit: ParsableCommand {
             report.inputs = ["backbone": try fileInput(backbonePath), "dataset": try fileInput(set.path),
                              "split_sizes": ["train": .int(split.train.count), "held_out_normal": .int(split.heldOutNormal.count),
                                              "test": .int(split.test.count)]]
-            report.config = data.config.merging([
-                "weights": .string(backbone.weights), "batch_size": .int(backbone.batchSize), "input_size": .int(inputSize),
-                "stages": JSONValue(config.stages), "dimension": .int(dimension), "pretrain_dimension": .int(dimension),
-                "patch_size": .int(config.patchSize), "coreset": .double(coreset), "max_k": .int(maxK), "save": .string(save),
-                "features": .string(featureSource),
-            ]) { a, _ in a }
+            // Every option is added by ToolRunner (reflecting); these are derived values.
+            report.config = ["stages": JSONValue(config.stages), "pretrain_dimension": .int(dimension), "patch_size": .int(config.patchSize),
+                             "features": .string(featureSource)]
             report.metrics = ["bank_size": .int(bank.count), "total_patches": .int(patches.shape[0]),
                               "patches_per_image": .int(extractor.patchesPerImage), "grid": JSONValue([extractor.gridHeight, extractor.gridWidth]),
                               "bank_mib": .double(Double(bank.features.count * 4) / 1_048_576),

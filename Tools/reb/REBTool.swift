@@ -21,7 +21,7 @@ struct REBTool: ParsableCommand {
             read the bank's dataset, so that no training image is tested; a different split is refused.
             """,
         version: MLCoreVersion.string,
-        subcommands: [SSLTrain.self, Fit.self, Score.self, Evaluate.self, DefectMakerCommand.self])
+        subcommands: [SSLTrain.self, Fit.self, Score.self, Evaluate.self, DefectMakerCommand.self, MergeCommand.self])
 
     static func main() { mainWithOneLineErrors() }
 }

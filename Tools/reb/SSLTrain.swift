@@ -30,10 +30,22 @@ struct SSLTrain: ParsableCommand {
 
     @OptionGroup var common: CommonOptions
     @OptionGroup var data: DataOptions
-    @OptionGroup var backbone: BackboneOptions
+    @OptionGroup var backboneWeights: ModelWeightsOption<EfficientNetWeights>
 
-    @Option(help: "Optimiser steps.")
-    var steps = 120
+    /// SGD's settings: `--steps`, `--learning-rate` (`--lr` a deprecated alias), `--weight-decay` on every parameter.
+    enum SSLDefaults: OptimizerDefaults {
+        static var learningRate: Double? { 0.03 }
+        static var weightDecay: Double? { 3e-5 }
+        static var steps: Int? { 120 }
+    }
+
+    @OptionGroup var optimizer: OptimizerOptions<SSLDefaults>
+    var steps: Int { optimizer.steps }
+    var lr: Double { optimizer.learningRate }
+    var weightDecay: Double { optimizer.weightDecay }
+
+    @Option(help: "Images per forward pass of the held-out evaluation.")
+    var evalBatchSize = 16
 
     @Option(help: "Normal images per step (each brings its six defect versions: a batch of 7× this).")
     var normalsPerStep = 4
@@ -41,14 +53,8 @@ struct SSLTrain: ParsableCommand {
     @Option(help: "Steps with the backbone frozen at the start (default ⌈steps · 39/300⌉, the reference's fraction).")
     var frozenSteps: Int?
 
-    @Option(help: "SGD learning rate.")
-    var lr = 0.03
-
     @Option(help: "SGD momentum.")
     var momentum = 0.9
-
-    @Option(help: "L2 weight decay on every parameter.")
-    var weightDecay = 3e-5
 
     @Option(help: "Warm-restart period T0 in steps (default ⌈1.1 · steps⌉: one cosine decay, as the reference's 330 for 300).")
     var restartPeriod: Int?
@@ -78,10 +84,11 @@ struct SSLTrain: ParsableCommand {
         do { try trainingConfig.validate() } catch let error as REBError { throw ValidationError(error.description) }
         guard evalNormals >= 0 else { throw ValidationError("--eval-normals must be non-negative") }
         guard logEvery >= 1 else { throw ValidationError("--log-every must be at least 1") }
+        guard evalBatchSize >= 1 else { throw ValidationError("--eval-batch-size must be at least 1") }
     }
 
     func run() throws {
-        try ToolRunner.run(tool: "reb", command: "ssl-train", options: common) { context in
+        try ToolRunner.run(tool: "reb", command: "ssl-train", options: common, reflecting: self) { context in
             let (set, split) = try context.timer.measure("data") { try data.load() }
             guard normalsPerStep <= split.train.count else {
                 throw REBError.invalidArgument("--normals-per-step \(normalsPerStep) is more than the \(split.train.count) training normals")
@@ -89,7 +96,7 @@ struct SSLTrain: ParsableCommand {
             guard set.width == set.height else {
                 throw REBError.badImages(file: set.path, reason: "are \(set.width)×\(set.height); ssl-train needs square images (its rotations and transposes swap the sides)")
             }
-            let weightsPath = try resolveNameOrPath(backbone.weights)
+            let weightsPath = try backboneWeights.resolve()
             let checkpoint = try Checkpoint(path: weightsPath)
             let model = try context.timer.measure("load") { try DefectMakerSSL.loadBackbone(checkpoint) }
             let config = trainingConfig
@@ -123,7 +130,7 @@ struct SSLTrain: ParsableCommand {
                 var evalRng = RandomGenerator(seed: 1234)
                 var predictions: [Int] = [], labels: [Int] = [], lossSum = 0.0
                 try context.timer.measure("evaluate") {
-                    let chunk = Swift.max(1, backbone.batchSize / 7)
+                    let chunk = Swift.max(1, evalBatchSize / 7)
                     var start = 0
                     while start < evalRows.count {
                         let rows = Array(evalRows[start..<Swift.min(start + chunk, evalRows.count)])
@@ -162,14 +169,12 @@ struct SSLTrain: ParsableCommand {
             report.paper = paperCitation
             report.inputs = ["backbone": try fileInput(weightsPath), "dataset": try fileInput(set.path),
                              "split_sizes": ["train": .int(split.train.count), "held_out_normal": .int(split.heldOutNormal.count)]]
-            report.config = data.config.merging([
-                "weights": .string(backbone.weights), "steps": .int(steps), "normals_per_step": .int(perStep),
-                "batch_images": .int(perStep * 7), "frozen_steps": .int(config.effectiveFrozenSteps), "lr": .double(lr),
-                "momentum": .double(momentum), "weight_decay": .double(weightDecay),
-                "restart_period": .int(config.effectiveRestartPeriod), "min_lr": .double(minLr),
-                "input_size": .int(inputSize), "eval_normals": .int(evalRows.count), "save": .string(save),
+            // Every option is added by ToolRunner (reflecting); these are the values in effect.
+            report.config = [
+                "batch_images": .int(perStep * 7), "frozen_steps": .int(config.effectiveFrozenSteps),
+                "restart_period": .int(config.effectiveRestartPeriod), "eval_normals": .int(evalRows.count),
                 "classes": JSONValue(DefectMakerSSL.classNames),
-            ]) { a, _ in a }
+            ]
             report.metrics = [
                 "final_train_loss": .double(losses.suffix(tail).reduce(0, +) / Double(tail)),
                 "final_train_accuracy": .double(accuracies.suffix(tail).reduce(0, +) / Double(tail)),

@@ -24,12 +24,15 @@ struct Score: ParsableCommand {
             label (0 normal, > 0 a defect type) and the image score (maximum of the 3×3 stride-3 average \
             pool of the patch scores). --split picks the images: test (held-out normals and all \
             defects, the split of `reb fit` when --train-normals and --split-seed match), train or all. \
-            The JSON report (timing, settings) goes to --output only.
+            The JSON report (timing, settings) goes to --output only. With --shard i/n only the i-th \
+            contiguous block (of whole --batch-size batches) of those images is scored, after a {"mlcore_shard": ...} header line; \
+            `reb merge` joins the shards into exactly the unsharded lines (Docs/reb.md, "Sharding").
             """)
 
     @OptionGroup var common: CommonOptions
     @OptionGroup var data: DataOptions
     @OptionGroup var backbone: BackboneOptions
+    @OptionGroup var sharding: ShardOption
 
     @Option(help: ArgumentHelp("Memory bank written by `reb fit`.", valueName: "file"))
     var bank: String
@@ -54,20 +57,31 @@ struct Score: ParsableCommand {
     func run() throws {
         var quietCommon = common
         if common.output == nil { quietCommon.output = "/dev/null" }  // stdout carries the JSON lines
-        try ToolRunner.run(tool: "reb", command: "score", options: quietCommon) { context in
+        try ToolRunner.run(tool: "reb", command: "score", options: quietCommon, reflecting: self) { context in
             let (set, splitIndices) = try context.timer.measure("data") { try data.load() }
             let (scorer, backbonePath) = try context.timer.measure("load") { try loadScorer(bankPath: bank, backbone: backbone, dataset: set, data: data) }
             let method = try scoringMethod(self.method, k: k, lambda: lambda)
             if case .ldknn = method { _ = try scorer.bank.densities(k: k) }  // K checked before any work
-            let indices: [Int]
+            let records: [Int]
             switch split {
-            case "train": indices = splitIndices.train
-            case "all": indices = Array(0..<set.count)
-            default: indices = data.test(splitIndices, set)
+            case "train": records = splitIndices.train
+            case "all": records = Array(0..<set.count)
+            default: records = data.test(splitIndices, set)
+            }
+            let indices = sharding.select(records, alignment: backbone.batchSize)
+            let inputs: [String: JSONValue] = ["bank": try fileInput(bank), "backbone": try fileInput(backbonePath),
+                                               "dataset": try fileInput(set.path), "split_sizes": [split: .int(records.count)]]
+            let derived: [String: JSONValue] = ["method": .string(method.description)]
+            if let shard = sharding.shard {
+                let header = ShardHeader(shard: shard, records: records.count, alignment: backbone.batchSize,
+                                         job: ["tool": "reb", "command": "score", "config": ShardOption.jobConfig(of: self, derived: derived),
+                                               "inputs": .object(inputs)])
+                FileHandle.standardOutput.write(Data((try header.line() + "\n").utf8))
             }
             var scores: [Float] = []
+            let bar = ProgressBar("scoring", total: indices.count, unit: "images", quiet: common.quiet)
             try context.timer.measure("score") {
-                try forEachBatch(set, indices, batchSize: backbone.batchSize, label: "scoring", quiet: common.quiet) { batch, images in
+                try set.forEachBatch(indices, batchSize: backbone.batchSize, progress: { bar.advance(by: $0) }) { batch, images in
                     let patch = try scorer.patchScores(try scorer.match(images), method: method)
                     let imageScores = scorer.imageScores(patch)
                     var text = ""
@@ -80,13 +94,11 @@ struct Score: ParsableCommand {
                     scores += imageScores
                 }
             }
+            bar.finish()
             var report = Report(tool: "reb", command: "score")
             report.paper = paperCitation
-            report.inputs = ["bank": try fileInput(bank), "backbone": try fileInput(backbonePath), "dataset": try fileInput(set.path),
-                             "split_sizes": [split: .int(indices.count)]]
-            report.config = data.config.merging(["bank": .string(bank), "method": .string(method.description), "k": .int(k),
-                                                 "lambda": JSONValue(lambda), "split": .string(split),
-                                                 "batch_size": .int(backbone.batchSize)]) { a, _ in a }
+            report.inputs = inputs
+            report.config = derived  // every option is added by ToolRunner (reflecting)
             report.metrics = ["images": .int(scores.count), "bank": scorer.bank.provenance.json]
             return report
         }

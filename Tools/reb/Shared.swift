@@ -35,17 +35,17 @@ struct DataOptions: ParsableArguments {
     func test(_ split: AnomalySplit, _ set: AnomalyDataset) -> [Int] {
         testPerLabel.map { split.limitingTest(perLabel: $0, labels: set.labels) } ?? split.test
     }
+}
 
-    var config: [String: JSONValue] {
-        ["dataset": .string(dataset), "train_normals": .int(trainNormals), "split_seed": .string(String(splitSeed)),
-         "test_per_label": testPerLabel.map(JSONValue.int) ?? .null]
-    }
+/// reb's default backbone (`--weights`): the ImageNet EfficientNet-Lite0.
+enum EfficientNetWeights: WeightsDefault {
+    static var weights: String? { "efficientnet-lite0" }
 }
 
 /// The backbone and the batch size of feature extraction.
 struct BackboneOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Backbone: a datasets.toml name or an EfficientNet-Lite checkpoint (.h5).", valueName: "name|file"))
-    var weights = "efficientnet-lite0"
+    @OptionGroup var model: ModelWeightsOption<EfficientNetWeights>
+    var weights: String { model.weights }
 
     @Option(help: "Images per forward pass.")
     var batchSize = 16
@@ -62,17 +62,6 @@ struct BackboneOptions: ParsableArguments {
         return (try EfficientNetLite.load(from: checkpoint), path, try SHA256.hexDigest(ofFile: path),
                 checkpoint.config["reb_ssl"] == nil ? "ImageNet" : "DefectMaker-SSL")
     }
-}
-
-/// Runs `body` over `indices` in batches of images, with progress on stderr.
-func forEachBatch(_ set: AnomalyDataset, _ indices: [Int], batchSize: Int, label: String, quiet: Bool,
-                  _ body: (_ batch: ArraySlice<Int>, _ images: [RGBImage]) throws -> Void) throws {
-    let bar = ProgressBar(label, total: indices.count, unit: "images", quiet: quiet)
-    for batch in Batching.cut(indices, batchSize: batchSize) {
-        try body(batch[...], try set.images(batch))
-        bar.advance(by: batch.count)
-    }
-    bar.finish()
 }
 
 /// Opens a bank and the backbone it must be scored with, checking they and the dataset agree (on the

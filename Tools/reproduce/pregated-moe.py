@@ -223,11 +223,11 @@ def main():
     s = {}
     s["moefy"] = run(["moefy", "--weights", "smollm2", "--experts", 8, "--iterations", settings["iterations"], "--save", moe],
                      out / "moefy.json")
-    s["gates"] = run(["train-gates", "--checkpoint", moe, "--train-sequences", settings["train"], "--eval-sequences", settings["eval"],
+    s["gates"] = run(["train-gates", "--weights", moe, "--train-sequences", settings["train"], "--eval-sequences", settings["eval"],
                       "--steps", settings["steps"], "--ks", "1,2,4", "--save", routers],
                      out / "train-gates.json")
     # k = 1: the Switch Transformers' top-1 routing the paper evaluates (one expert fetched per block).
-    common = ["--checkpoint", moe, "--routers", routers, "--threads", 1, "--k", 1]
+    common = ["--weights", moe, "--routers", routers, "--threads", 1, "--k", 1]
     s["run"] = run(["run"] + common + ["--prompts", settings["prompts"], "--max-new-tokens", settings["new_tokens"], "--score",
                                        "--save-trace", trace], out / "run.json")
     # The emulated slow link: transfers sleep, so overlap does not need a free core.

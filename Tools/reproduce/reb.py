@@ -118,7 +118,7 @@ def table(evals, settings, quick, ssl=None, ssl_evals=None):
     if ssl:
         c, m = ssl["config"], ssl["metrics"]
         lines += [f"DefectMaker-SSL: {c['steps']} SGD steps of {c['batch_images']} images ({c['normals_per_step']} normals × 7 versions), "
-                  f"backbone frozen for the first {c['frozen_steps']}, lr {c['lr']:g} (cosine, T0 = {c['restart_period']}); "
+                  f"backbone frozen for the first {c['frozen_steps']}, lr {c['learning_rate']:g} (cosine, T0 = {c['restart_period']}); "
                   f"7-way accuracy {100 * m['final_train_accuracy']:.1f}% on the last training batches, "
                   f"{100 * (m['held_out_accuracy'] or 0):.1f}% on DefectMaker versions of {c['eval_normals']} held-out normals "
                   f"(chance 14.3%); {m['seconds_per_trained_step'] or float('nan'):.2f} s per trained step "

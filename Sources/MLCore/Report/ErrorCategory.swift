@@ -1,4 +1,4 @@
-/// What kind of failure an error is, which decides a tool's exit code (DESIGN.md, sysexits.h).
+/// What kind of failure an error is, which decides a tool's exit code (README.md, sysexits.h).
 public enum ErrorCategory: Sendable {
     /// Bad command-line usage (64, EX_USAGE): unknown dataset name, invalid option value.
     case usage

@@ -37,7 +37,7 @@ extension Tensor {
         return out
     }
 
-    /// The matrix product written into `output`, reusing its buffer (hot loops, DESIGN.md): output ←
+    /// The matrix product written into `output`, reusing its buffer (hot loops, Docs/PERFORMANCE.md): output ←
     /// a·b, or output ← output + a·b with `accumulate`. Same semantics as `matmul(_:_:transposeA:transposeB:)`
     /// for operands of rank ≥ 2.
     /// - Precondition: `output` has the result shape; operands have rank ≥ 2.

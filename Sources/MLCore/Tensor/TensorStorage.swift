@@ -74,7 +74,7 @@ final class TensorStorage: @unchecked Sendable {
 /// A bounded, process-wide cache of freed tensor buffers keyed by exact byte size.
 ///
 /// On these VMs fresh memory costs page faults and zeroing (40–50% of a CNN batch in PyTorch with
-/// glibc's allocator, DESIGN.md); reusing a buffer of the same size avoids both. At most
+/// glibc's allocator, Docs/ARCHITECTURE.md); reusing a buffer of the same size avoids both. At most
 /// `maximumBuffersPerSize` buffers per size and `limitBytes` in total are kept; buffers under
 /// `minimumBytes` go straight back to malloc, which already recycles small blocks.
 ///

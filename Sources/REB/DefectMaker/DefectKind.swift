@@ -1,4 +1,4 @@
-/// DefectMaker's defect versions: 3 shapes × 2 fills (papers/reb.md, "Stage 1"); with the normal
+/// DefectMaker's defect versions: 3 shapes × 2 fills (Docs/reb.md; Lyu et al. 2023); with the normal
 /// image they make the 7 classes of the self-supervised task.
 public struct DefectKind: Sendable, Hashable, CustomStringConvertible {
     /// Outline of the defect region.

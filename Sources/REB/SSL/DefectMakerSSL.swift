@@ -50,19 +50,19 @@ public struct SSLTrainingConfig: Sendable, Equatable {
     /// - Throws: `REBError.invalidArgument` for non-positive steps, batch, rates out of range or an
     ///   input under 32 pixels.
     public func validate() throws {
-        guard steps >= 1 else { throw REBError.invalidArgument("--steps must be at least 1") }
-        guard normalsPerStep >= 1 else { throw REBError.invalidArgument("--normals-per-step must be at least 1") }
+        guard steps >= 1 else { throw REBError.invalidArgument("SSL training needs at least 1 step, got \(steps)") }
+        guard normalsPerStep >= 1 else { throw REBError.invalidArgument("SSL training needs at least 1 normal image per step, got \(normalsPerStep)") }
         guard effectiveFrozenSteps >= 0, effectiveFrozenSteps <= steps else {
-            throw REBError.invalidArgument("--frozen-steps must be in 0...\(steps)")
+            throw REBError.invalidArgument("the frozen steps (\(effectiveFrozenSteps)) must be in 0...\(steps), the number of steps")
         }
-        guard learningRate > 0, learningRate.isFinite else { throw REBError.invalidArgument("--lr must be positive") }
-        guard (0..<1).contains(momentum) else { throw REBError.invalidArgument("--momentum must be in [0, 1)") }
-        guard weightDecay >= 0 else { throw REBError.invalidArgument("--weight-decay must be non-negative") }
-        guard effectiveRestartPeriod >= 1 else { throw REBError.invalidArgument("--restart-period must be at least 1") }
+        guard learningRate > 0, learningRate.isFinite else { throw REBError.invalidArgument("the learning rate must be positive and finite, got \(learningRate)") }
+        guard (0..<1).contains(momentum) else { throw REBError.invalidArgument("the SGD momentum must be in [0, 1), got \(momentum)") }
+        guard weightDecay >= 0 else { throw REBError.invalidArgument("the weight decay must be non-negative, got \(weightDecay)") }
+        guard effectiveRestartPeriod >= 1 else { throw REBError.invalidArgument("the warm-restart period must be at least 1 step") }
         guard minimumLearningRate >= 0, minimumLearningRate <= learningRate else {
-            throw REBError.invalidArgument("--min-lr must be in [0, --lr]")
+            throw REBError.invalidArgument("the minimum learning rate must be in [0, learning rate \(learningRate)], got \(minimumLearningRate)")
         }
-        guard inputSize >= 32 else { throw REBError.invalidArgument("--input-size must be at least 32") }
+        guard inputSize >= 32 else { throw REBError.invalidArgument("the input size must be at least 32 pixels, got \(inputSize)") }
     }
 }
 
@@ -238,8 +238,7 @@ public final class DefectMakerSSL {
 
     /// The arg-max class of each row of logits [N, K] (the first on ties).
     static func predictions(_ logits: Tensor) -> [Int] {
-        let k = logits.shape[1], v = logits.contiguous().scalars
-        return (0..<logits.shape[0]).map { r in (0..<k).max { v[r * k + $0] < v[r * k + $1] }! }
+        logits.argmax(axis: 1).elements.map(Int.init)
     }
 
     static func accuracy(_ logits: Tensor, _ labels: [Int]) -> Float {
