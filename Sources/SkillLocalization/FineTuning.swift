@@ -67,7 +67,7 @@ public enum FineTuner {
         let optimizer = SGD(ParameterGroup.decayAndNoDecay(trainable, learningRate: config.learningRate,
                                                            weightDecay: config.weightDecay))
         let context = ForwardContext(training: config.dropout, seed: rng.next())
-        let loop = try! TrainingLoop(
+        let loop = try TrainingLoop(
             config: TrainingConfig(length: .steps(config.steps), evaluation: .everySteps(config.evalEvery),
                                    keepBest: .init(.maximize, ties: .keepEarlier)),
             optimizer: optimizer, parameters: trainable, context: context)

@@ -41,12 +41,12 @@ struct Bench: ParsableCommand {
             }
             let t = 40
             var results: [JSONValue] = []
-            func measure(_ name: String, _ body: () -> Void) {
-                body()
+            func measure(_ name: String, _ body: () throws -> Void) rethrows {
+                try body()
                 var times: [Double] = []
                 for _ in 0..<repeats {
                     let start = DispatchTime.now().uptimeNanoseconds
-                    body()
+                    try body()
                     times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
                 }
                 let median = times.sorted()[times.count / 2]
@@ -67,9 +67,9 @@ struct Bench: ParsableCommand {
             func stepLoss() -> Variable {
                 Variable.crossEntropy(model(inputIds: stepIds, attentionMask: stepMask, context: forward), targets: stepLabels)
             }
-            measure("bert_graft_sgd_step_b2_t40") {
-                let loop = try! TrainingLoop(config: TrainingConfig(length: .steps(1)), optimizer: sgd, parameters: trainable)
-                _ = try! loop.run(.stream { _, _ in () }, loss: { _, _ in StepLoss(stepLoss()) })
+            try measure("bert_graft_sgd_step_b2_t40") {
+                let loop = try TrainingLoop(config: TrainingConfig(length: .steps(1)), optimizer: sgd, parameters: trainable)
+                _ = try loop.run(.stream { _, _ in () }, loss: { _, _ in StepLoss(stepLoss()) })
             }
             measure("bert_graft_sgd_step_b2_t40_without_loop") {
                 sgd.zeroGradients()
