@@ -6,7 +6,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 # OpenBLAS builds older than the CPU misbehave on this machine kind unless the core type is pinned;
-# tests, benchmarks and peers all run with the same setting (DESIGN.md).
+# tests, benchmarks and peers all run with the same setting (Docs/PERFORMANCE.md).
 export OPENBLAS_CORETYPE ?= Haswell
 
 VENV      := .venv
@@ -53,7 +53,7 @@ $(VENV)/.installed: Tools/data/requirements.txt
 torch-venv: $(TORCH_VENV)/.installed
 $(TORCH_VENV)/.installed: Tools/reference/requirements-torch.txt
 	@wheel=$$(find / -name 'torch-*+cpu*.whl' -not -path '*/proc/*' 2>/dev/null | head -1); \
-	if [ -z "$$wheel" ]; then echo "no CPU torch wheel on this machine (see ../shared/MODELS.md)"; exit 1; fi; \
+	if [ -z "$$wheel" ]; then echo "no CPU torch wheel on this machine (the image ships one under /opt/wheels)"; exit 1; fi; \
 	python3 -m venv $(TORCH_VENV) && $(TORCH_PY) -m pip install -q --no-deps "$$wheel" && \
 	$(TORCH_PY) -m pip install -q -r Tools/reference/requirements-torch.txt
 	touch $@

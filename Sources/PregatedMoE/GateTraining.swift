@@ -2,7 +2,7 @@ import Foundation
 import MLCore
 
 /// Training the routers of a constructed MoE (`pregated-moe train-gates`; Hwang et al. §4.1 with the
-/// adaptation of the brief). The target of block N's gate for a token is how much each expert
+/// adaptation in Docs/pregated-moe.md). The target of block N's gate for a token is how much each expert
 /// contributes to the dense FFN output: t_e = ‖expert_e(x_N)‖ / Σ_j ‖expert_j(x_N)‖, so the top-k of
 /// t are "the k experts that best reproduce the dense output"; the gate W_N [E, D] minimises the
 /// cross-entropy −Σ_e t_e log softmax(W_N x_N)_e (soft labels; with one dominant expert this is the

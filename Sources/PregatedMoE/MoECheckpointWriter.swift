@@ -91,7 +91,7 @@ public enum MoECheckpointWriter {
                     try file.root.createDataset("routers/gate/\(layer)", shape: [experts, d], data: $0)
                 }
                 if layer + 1 < layers {
-                    // The pre-gate of layer N starts as layer N+1's gate (brief: W̃_N ← W_{N+1}).
+                    // The pre-gate of layer N starts as layer N+1's gate (Docs/pregated-moe.md: W̃_N ← W_{N+1}).
                     _ = try gateInit[layer + 1].withUnsafeBufferPointer {
                         try file.root.createDataset("routers/pregate/\(layer)", shape: [experts, d], data: $0)
                     }

@@ -14,7 +14,7 @@
 /// An expert occupies fast memory from the issue of its transfer (the destination buffer is
 /// allocated then, as for an asynchronous copy) until its block has computed
 /// (GPU-only: all L·E, always). With compute 1 ms per block, 0.75 ms per expert, L = 6, one active
-/// expert of E = 8 the time per block is 1.000 / 1.750 / 1.125 / 6.167 ms (brief's vector, tested).
+/// expert of E = 8 the time per block is 1.000 / 1.750 / 1.125 / 6.167 ms (Docs/pregated-moe.md's vector, tested).
 public struct OffloadSimulation: Sendable {
     /// Blocks L, experts per block E and the bytes of one expert.
     public var blocks: Int

@@ -13,16 +13,20 @@ public struct FineTuningConfig: Sendable, Equatable {
     /// (HF Trainer's grouping, `ParameterGroup.decayAndNoDecay`).
     public var weightDecay: Float = 1e-4
     /// Dev evaluation every this many steps (and at the last step); the best dev accuracy's
-    /// parameters are kept (LM-BFF saves the best dev checkpoint).
+    /// parameters are kept, the later of equal ones (the reference trainer's `objective >= best`:
+    /// "later checkpoints rule").
     public var evalEvery = 100
+    /// Clip the gradients' global L2 norm to this before each update (the reference clips at 1.0);
+    /// nil: no clipping.
+    public var clipNorm: Float?
     /// Dropout during fine-tuning (the encoder's configured rates).
     public var dropout = true
 
     /// The paper's few-shot recipe by default.
     public init(steps: Int = 1000, learningRate: Float = 1e-3, batchSize: Int = 2, weightDecay: Float = 1e-4,
-                evalEvery: Int = 100, dropout: Bool = true) {
+                evalEvery: Int = 100, dropout: Bool = true, clipNorm: Float? = nil) {
         self.steps = steps; self.learningRate = learningRate; self.batchSize = batchSize
-        self.weightDecay = weightDecay; self.evalEvery = evalEvery; self.dropout = dropout
+        self.weightDecay = weightDecay; self.evalEvery = evalEvery; self.dropout = dropout; self.clipNorm = clipNorm
     }
 }
 
@@ -51,8 +55,7 @@ public struct FineTuningResult: Sendable {
 /// and a full graft reproduces the fine-tuned model exactly (Docs/graft.md, "Adaptation to this project").
 public enum FineTuner {
     /// Runs SGD over shuffled epochs of `train` on MLCore's `TrainingLoop`; the parameters end at the
-    /// best dev evaluation (on ties the earlier one: the reference trainers keep the later, `>=`, and
-    /// the graft fine-tuning issue changes this together with the rest of its recipe).
+    /// best dev evaluation (on ties the later one, as the reference trainer).
     /// - Parameter onEvent: the loop's events (steps, dev evaluations) for progress and logging.
     /// - Precondition: non-empty train and dev splits, positive steps and batch size.
     /// - Throws: `TrainingError.nonFiniteLoss` when a step's loss is NaN or infinite.
@@ -68,8 +71,8 @@ public enum FineTuner {
                                                            weightDecay: config.weightDecay))
         let context = ForwardContext(training: config.dropout, seed: rng.next())
         let loop = try TrainingLoop(
-            config: TrainingConfig(length: .steps(config.steps), evaluation: .everySteps(config.evalEvery),
-                                   keepBest: .init(.maximize, ties: .keepEarlier)),
+            config: TrainingConfig(length: .steps(config.steps), clipNorm: config.clipNorm,
+                                   evaluation: .everySteps(config.evalEvery), keepBest: .init(.maximize, ties: .keepLater)),
             optimizer: optimizer, parameters: trainable, context: context)
         let batchSize = config.batchSize
         let result = try loop.run(

@@ -2,7 +2,7 @@ import XCTest
 @testable import MLCore
 @testable import PregatedMoE
 
-/// The discrete-event simulation against the brief's hand-computed vector, and the memory formula
+/// The discrete-event simulation against the hand-computed vector of Docs/pregated-moe.md, and the memory formula
 /// against the paper's base-8 byte counts.
 final class SimulationTests: XCTestCase {
     /// Brief's vector: compute 1.0 ms per block, 0.75 ms per expert transfer, L = 6, E = 8, one active

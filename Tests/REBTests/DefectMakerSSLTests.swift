@@ -115,19 +115,23 @@ final class DefectMakerSSLTests: XCTestCase {
         let batch = DefectMakerSSL.makeBatch([texture(seed: 7), texture(seed: 8)], donors: [texture(seed: 13)], rng: &rng)
         let stem = backbone.convStem.weight.value.scalars, head = trainer.head.output.weight.value.scalars
         var records: [TrainingStepRecord] = []
-        var afterFirst: (stem: [Float], head: [Float], tracked: Float)?
+        var after: [(stem: [Float], head: [Float], tracked: Float)] = []
         let result = try trainer.train(.stream { _, _ in batch }, rng: &rng, prepare: { b, _ in b }) { record in
             records.append(record)
-            if record.step == 1 {
-                afterFirst = (backbone.convStem.weight.value.scalars, trainer.head.output.weight.value.scalars,
-                              backbone.bn0.numBatchesTracked.value.item)
-            }
+            after.append((backbone.convStem.weight.value.scalars, trainer.head.output.weight.value.scalars,
+                          backbone.bn0.numBatchesTracked.value.item))
         }
+        let afterFirst = after.first
         XCTAssertEqual(result.steps.count, 4)
         XCTAssertEqual(records.map { trainer.isFrozen(step: $0.step) }, [true, true, false, false])
         XCTAssertEqual(afterFirst?.stem, stem, "frozen: the backbone does not move")
         XCTAssertNotEqual(afterFirst?.head, head, "the head trains while the backbone is frozen")
         XCTAssertEqual(afterFirst?.tracked, 0, "frozen: evaluation mode, no running-statistics update")
+        // What each step did to the backbone: unchanged with counters at 0 through step 2 (frozen), moved
+        // with one more tracked batch at each of steps 3 and 4.
+        XCTAssertEqual(after.map { $0.stem == stem }, [true, true, false, false])
+        XCTAssertEqual(after.map(\.tracked), [0, 0, 1, 2])
+        XCTAssertNotEqual(after[1].head, after[0].head, "the head trains in the second frozen step too")
         XCTAssertNotEqual(backbone.convStem.weight.value.scalars, stem, "trained: the backbone moves")
         XCTAssertEqual(backbone.bn0.numBatchesTracked.value.item, 2, "trained: training-mode BatchNorm")
         // η_min + (η − η_min)·½(1 + cos(π t / 3)) for t = 0, 1, 2, then a restart.

@@ -2,7 +2,7 @@ import XCTest
 import MLCore
 @testable import REB
 
-/// The brief's blend and Bezier properties, rasterisation, and the generator's determinism.
+/// The blend and Bezier properties of Docs/reb.md, rasterisation, and the generator's determinism.
 final class DefectMakerTests: XCTestCase {
     func testBezierEndpointsAndMidpoint() {
         let p0 = Point2(1, 2), p1 = Point2(5, 9), p2 = Point2(-3, 4), p3 = Point2(7, -1)

@@ -2,7 +2,7 @@ import XCTest
 @testable import MLCore
 @testable import SkillLocalization
 
-/// The mask parametrisation and its gradient: the brief's hand vectors and a central
+/// The mask parametrisation of Docs/graft.md and its gradient: hand-computed vectors and a central
 /// finite-difference check on a tiny BERT.
 final class MaskScoresTests: XCTestCase {
     /// σ(0 − 10) = 1/(1 + e^10) = 4.5398e-5 and σ(1 − 10) = 1/(1 + e^9) = 1.2339e-4: the range of γ

@@ -76,7 +76,7 @@ final class PregatedMoEToolTests: XCTestCase {
         XCTAssertEqual(rows[0]["steps"] as? Int, 5)
     }
 
-    /// The brief's DES vector through the CLI.
+    /// The DES vector of Docs/pregated-moe.md through the CLI.
     func testSimulateVector() throws {
         let m = try metrics(try runTool("pregated-moe", ["simulate", "--model", "base-8", "--compute-ms", "1", "--fetch-ms", "0.75",
                                                          "--steps", "1", "--quiet"]))

@@ -37,7 +37,7 @@ GGML_TYPES = {F32: ("F32", 1, 4), Q4_1: ("Q4_1", 32, 20), Q8_0: ("Q8_0", 32, 34)
 Q4_1_BLOCK = np.dtype([("d", "<f2"), ("m", "<f2"), ("qs", "u1", (16,))])
 Q8_0_BLOCK = np.dtype([("d", "<f2"), ("qs", "i1", (32,))])
 
-# The pre-tokenizer named by tokenizer.ggml.pre, as llama.cpp implements it (MODELS.md).
+# The pre-tokenizer named by tokenizer.ggml.pre, as llama.cpp implements it.
 SMOLLM_RULE = (
     "Special (control, token_type 3) tokens match whole first and are never split. In the rest, "
     "every single digit (\\p{N}) is split off as its own piece, then the GPT-2 regex "

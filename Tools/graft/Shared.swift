@@ -73,12 +73,13 @@ extension MaskEpoch {
 }
 
 /// Fine-tuning's SGD settings (`--steps`, `--learning-rate`, `--batch-size`, `--weight-decay`: not on
-/// biases and LayerNorm).
+/// biases and LayerNorm; `--clip`: 0, none, the reference clips at 1).
 enum FineTuneDefaults: OptimizerDefaults {
     static var learningRate: Double? { 1e-3 }
     static var weightDecay: Double? { 1e-4 }
     static var steps: Int? { 1000 }
     static var batchSize: Int? { 2 }
+    static var clip: Double? { 0 }
 }
 
 /// `graft continual`: fine-tuning's settings plus `--epochs`, the mask-training epochs per task.
@@ -87,6 +88,7 @@ enum ContinualDefaults: OptimizerDefaults {
     static var weightDecay: Double? { FineTuneDefaults.weightDecay }
     static var steps: Int? { FineTuneDefaults.steps }
     static var batchSize: Int? { FineTuneDefaults.batchSize }
+    static var clip: Double? { FineTuneDefaults.clip }
     static var epochs: Int? { 10 }
 }
 
@@ -99,6 +101,7 @@ struct TrainingOptions<Defaults: OptimizerDefaults>: ParsableArguments {
     var learningRate: Float { Float(optimizer.learningRate) }
     var batchSize: Int { optimizer.batchSize }
     var weightDecay: Float { Float(optimizer.weightDecay) }
+    var clip: Float? { optimizer.clip > 0 ? Float(optimizer.clip) : nil }
 
     @Option(help: "Dev evaluation every this many steps (the best is kept).")
     var evalEvery = 100
@@ -124,6 +127,7 @@ struct TrainingOptions<Defaults: OptimizerDefaults>: ParsableArguments {
         ["steps": .int(steps), "learning_rate": JSONValue(learningRate), "batch_size": .int(batchSize),
          "weight_decay": JSONValue(weightDecay), "eval_every": .int(evalEvery), "probe_steps": .int(probeSteps),
          "probe_learning_rate": JSONValue(probeLearningRate), "probe_c": JSONValue(probeC), "dropout": .bool(dropout),
+         "clip": JSONValue(Float(optimizer.clip)), "keep_best": "latest best dev accuracy (>=)",
          "optimizer": "SGD (no momentum)", "trained_parameters": "encoder.layer.* (head and embeddings fixed)"]
     }
 
@@ -139,7 +143,7 @@ struct TrainingOptions<Defaults: OptimizerDefaults>: ParsableArguments {
         log("\(label): linear probe train accuracy \(probeTrain), dev \(probeDev)", quiet: quiet)
         let progress = TrainingProgress(label, steps: steps, logEvery: evalEvery, quiet: quiet, scoreName: "dev accuracy")
         let config = FineTuningConfig(steps: steps, learningRate: learningRate, batchSize: batchSize,
-                                      weightDecay: weightDecay, evalEvery: evalEvery, dropout: dropout)
+                                      weightDecay: weightDecay, evalEvery: evalEvery, dropout: dropout, clipNorm: clip)
         let result = try timer.measure("finetune") {
             try FineTuner.run(classifier, train: train, dev: dev, config: config, rng: &rng, onEvent: progress.handle)
         }

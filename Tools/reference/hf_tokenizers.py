@@ -19,7 +19,7 @@ def minilm():
 
 def smollm2():
     """SmolLM2's tokenizer rebuilt in HF tokenizers from the checkpoint's vocab and merges, with the
-    configuration MODELS.md gives: no normalizer; Sequence[Digits(individual_digits=True),
+    configuration SmolLM2's tokenizer.json gives: no normalizer; Sequence[Digits(individual_digits=True),
     ByteLevel(add_prefix_space=False, use_regex=True)]; ByteLevel decoder; control tokens special."""
     from tokenizers import AddedToken, decoders, models, pre_tokenizers
     with h5py.File(ROOT / "data/models/smollm2.h5", "r") as f:

@@ -27,7 +27,7 @@ FULL = dict(iterations=15, train=192, eval=48, steps=200, prompts=6, new_tokens=
 QUICK = dict(iterations=5, train=24, eval=8, steps=60, prompts=2, new_tokens=8, budget_prompts=1,
              budget_tokens=6, budgets=[1, 2, 4], batches="1,4,16", steps_sim=16)
 
-# The paper's numbers (authors' raw data: A100, batch 1; brief).
+# The paper's numbers (authors' raw data: A100, batch 1; Docs/pregated-moe.md).
 PAPER_MS = {"base-8": {"gpu-only": 0.95, "pregated": 1.20, "on-demand": 2.03, "prefetch-all": 6.73},
             "base-128": {"gpu-only": 0.95, "pregated": 1.13, "on-demand": 1.79, "prefetch-all": 101.6},
             "large-128": {"gpu-only": None, "pregated": 1.39, "on-demand": 2.63, "prefetch-all": 173.5}}

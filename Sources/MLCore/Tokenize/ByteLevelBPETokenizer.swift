@@ -2,7 +2,7 @@
 /// model's configuration: special tokens matched whole first; pre-tokenizer
 /// Sequence[Digits(individual_digits), ByteLevel(add_prefix_space: false, GPT-2 regex)]; BPE merges
 /// by rank; ByteLevel decoder. Sources: tokenizers/src/{pre_tokenizers/digits.rs,
-/// pre_tokenizers/byte_level.rs, models/bpe/word.rs}; Radford et al. 2019 §2.2; MODELS.md.
+/// pre_tokenizers/byte_level.rs, models/bpe/word.rs}; Radford et al. 2019 §2.2; the checkpoint's `/tokenizer` (Docs/CHECKPOINT_FORMAT.md).
 public struct ByteLevelBPETokenizer: Sendable {
     /// Token strings by id, in the byte-level alphabet.
     public let vocabulary: [String]

@@ -2,7 +2,7 @@ import Foundation
 import XCTest
 @testable import MLCore
 
-/// Parity of SmolLM2's byte-level BPE with Hugging Face `tokenizers` (configured as MODELS.md
+/// Parity of SmolLM2's byte-level BPE with Hugging Face `tokenizers` (configured as the checkpoint's `/tokenizer`
 /// describes) on every line of the prepared corpora (tweets, gensim's test corpora) and every edge
 /// case, and exact encode→decode round trips.
 /// Fixture: Tests/Fixtures/tokenizer_smollm2.json from Tools/reference/make_tokenizer_fixtures.py.
@@ -37,7 +37,7 @@ final class ByteLevelBPETokenizerTests: XCTestCase {
         }
     }
 
-    /// Hand-checked cases from MODELS.md and the chat template.
+    /// Hand-checked cases of the pre-tokenizer rules and the chat template.
     func testDigitsSpecialTokensAndChatTemplate() throws {
         let t = try loadTokenizer()
         // "a 123" → a | Ġ | 1 | 2 | 3 (digits isolated, the space its own piece).
