@@ -195,7 +195,7 @@ struct Evaluate: ParsableCommand {
                 }
                 if sharding.shard != nil {
                     report.inputs = inputs
-                    report.metrics = ["images": .int(records.count), "bank": scorer.bank.provenance.json, "bank_size": .int(scorer.bank.count)]
+                    report.metrics = ["images": .int(records.count), "bank": try scorer.bank.provenance.json(), "bank_size": .int(scorer.bank.count)]
                     return report
                 }
             }
@@ -233,7 +233,7 @@ struct Evaluate: ParsableCommand {
             report.inputs = inputs
             let provenance = try scorer.map { $0.bank.provenance } ?? MemoryBank.read(from: bank).provenance
             let bankSize = try scorer.map { $0.bank.count } ?? MemoryBank.read(from: bank).count
-            report.metrics = ["methods": .object(results), "bank": provenance.json, "bank_size": .int(bankSize),
+            report.metrics = ["methods": .object(results), "bank": try provenance.json(), "bank_size": .int(bankSize),
                               "synthetic_defects": syntheticMetrics,
                               "pixel_auroc_note": "the textile dataset has no pixel masks: pixel AUROC only on DefectMaker defects (synthetic_defects)"]
             report.units = ["image_auroc": "fraction", "bank_size": "features"]

@@ -86,11 +86,6 @@ func loadScorer(bankPath: String, backbone: BackboneOptions, dataset: AnomalyDat
 }
 
 extension BankProvenance {
-    var json: JSONValue {
-        ["backbone": .string(backbone), "backbone_sha256": .string(backboneSHA256), "input_size": .int(features.inputSize),
-         "stages": JSONValue(features.stages), "pretrain_dimension": .int(features.pretrainDimension),
-         "dimension": .int(features.dimension), "patch_size": .int(features.patchSize), "image_size": JSONValue([imageHeight, imageWidth]),
-         "dataset": .string(dataset), "train_images": .int(trainImages), "split_seed": .string(String(seed)),
-         "coreset_ratio": .double(coresetRatio), "total_patches": .int(totalPatches)]
-    }
+    /// The provenance as report JSON (its `Encodable` form, snake_case keys).
+    func json() throws -> JSONValue { try JSONValue(encoding: self) }
 }
