@@ -122,6 +122,20 @@ extension JSONValue {
     }
 }
 
+/// An optional report value written as null when absent (a synthesized `Encodable` leaves absent
+/// optionals out): `@NullWhenAbsent var heldOutLoss: Double?` → `"held_out_loss": null`.
+@propertyWrapper
+public struct NullWhenAbsent<Value: Encodable>: Encodable {
+    public var wrappedValue: Value?
+
+    public init(wrappedValue: Value?) { self.wrappedValue = wrappedValue }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        if let wrappedValue { try c.encode(wrappedValue) } else { try c.encodeNil() }
+    }
+}
+
 extension Report {
     /// Sets `metrics` from an `Encodable` value (a tool's or method library's result struct) with
     /// snake_case keys (`JSONValue(encoding:)`), so that each metric is named once, by its property.

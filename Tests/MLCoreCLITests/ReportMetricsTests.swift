@@ -67,6 +67,18 @@ final class ReportMetricsTests: XCTestCase {
         XCTAssertEqual(report.metrics, [:])
     }
 
+    func testNullWhenAbsentWritesNullInsteadOfLeavingTheKeyOut() throws {
+        struct M: Encodable {
+            @NullWhenAbsent var heldOutLoss: Double?
+            var leftOut: Double?
+            var perClass: [String: Double?]
+        }
+        XCTAssertEqual(try JSONValue(encoding: M(heldOutLoss: nil, leftOut: nil, perClass: ["a": nil, "b": 0.5])),
+                       ["held_out_loss": nil, "per_class": ["a": nil, "b": .double(0.5)]])
+        XCTAssertEqual(try JSONValue(encoding: M(heldOutLoss: 2, leftOut: 1, perClass: [:])),
+                       ["held_out_loss": 2, "left_out": 1, "per_class": [:]])
+    }
+
     func testJSONValueEncodesAsItself() throws {
         let value: JSONValue = ["camelKey": [1, 2.5, "s", true, nil], "n": .double(-0.5)]
         XCTAssertEqual(try JSONValue(encoding: value), value)

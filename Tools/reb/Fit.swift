@@ -112,17 +112,5 @@ struct FitMetrics: Encodable {
     var grid: [Int]
     var bankMib: Double
     /// Mean ρ at K = min(9, --max-k) (null when the bank has too few features).
-    var meanRhoK9: Double?
-
-    enum CodingKeys: CodingKey { case bankSize, totalPatches, patchesPerImage, grid, bankMib, meanRhoK9 }
-
-    func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(bankSize, forKey: .bankSize)
-        try c.encode(totalPatches, forKey: .totalPatches)
-        try c.encode(patchesPerImage, forKey: .patchesPerImage)
-        try c.encode(grid, forKey: .grid)
-        try c.encode(bankMib, forKey: .bankMib)
-        try c.encode(meanRhoK9, forKey: .meanRhoK9)  // null, not absent, as before
-    }
+    @NullWhenAbsent var meanRhoK9: Double?
 }

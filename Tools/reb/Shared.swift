@@ -84,8 +84,3 @@ func loadScorer(bankPath: String, backbone: BackboneOptions, dataset: AnomalyDat
     let extractor = try PatchFeatureExtractor(model: model, config: p.features)
     return (try AnomalyScorer(extractor: extractor, bank: bank), path)
 }
-
-extension BankProvenance {
-    /// The provenance as report JSON (its `Encodable` form, snake_case keys).
-    func json() throws -> JSONValue { try JSONValue(encoding: self) }
-}
