@@ -89,13 +89,63 @@ extension ModelWeightsOption: ReportConfigurable {
 extension OptimizerOptions: ReportConfigurable {}
 
 extension JSONValue {
-    /// The JSON of an `Encodable` value with snake_case keys (`JSONEncoder.KeyEncodingStrategy.convertToSnakeCase`):
-    /// metrics and configs as Swift structs, each key named once.
-    /// - Throws: `EncodingError` (e.g. a non-finite number), `ReportError.invalidJSON`.
+    /// Stand-ins for non-finite numbers while encoding, turned back into numbers after decoding, so
+    /// that `Report.encoded()` refuses them naming the key (`ReportError.nonFiniteNumber`).
+    static let nonFiniteStandIns = (nan: "\u{FFFF}nan", plus: "\u{FFFF}+inf", minus: "\u{FFFF}-inf")
+
+    /// The JSON of an `Encodable` value with snake_case keys (`JSONEncoder.KeyEncodingStrategy.convertToSnakeCase`:
+    /// `top1Accuracy` → `top1_accuracy`, `peakRssMb` → `peak_rss_mb`): metrics and configs as Swift
+    /// structs, each key named once. Dictionary keys are kept as they are. A NaN or infinite number
+    /// stays a `.double`, so writing it as part of a report throws `ReportError.nonFiniteNumber`
+    /// with its path (e.g. `metrics.pairs[0].jaccard`).
+    /// - Throws: `EncodingError` from the value's `encode(to:)`, `ReportError.invalidJSON`.
     public init<T: Encodable>(encoding value: T) throws {
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
+        let s = Self.nonFiniteStandIns
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: s.plus, negativeInfinity: s.minus, nan: s.nan)
         let data = try encoder.encode(value)
-        self = try JSONDecoder().decode(JSONValue.self, from: data)
+        self = try JSONDecoder().decode(JSONValue.self, from: data).restoringNonFinite()
+    }
+
+    /// The stand-in strings of `init(encoding:)` back as non-finite numbers.
+    func restoringNonFinite() -> JSONValue {
+        let s = Self.nonFiniteStandIns
+        switch self {
+        case .string(s.nan): return .double(.nan)
+        case .string(s.plus): return .double(.infinity)
+        case .string(s.minus): return .double(-.infinity)
+        case .array(let a): return .array(a.map { $0.restoringNonFinite() })
+        case .object(let o): return .object(o.mapValues { $0.restoringNonFinite() })
+        default: return self
+        }
+    }
+}
+
+/// An optional report value written as null when absent (a synthesized `Encodable` leaves absent
+/// optionals out): `@NullWhenAbsent var heldOutLoss: Double?` → `"held_out_loss": null`.
+@propertyWrapper
+public struct NullWhenAbsent<Value: Encodable>: Encodable {
+    public var wrappedValue: Value?
+
+    public init(wrappedValue: Value?) { self.wrappedValue = wrappedValue }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        if let wrappedValue { try c.encode(wrappedValue) } else { try c.encodeNil() }
+    }
+}
+
+extension Report {
+    /// Sets `metrics` from an `Encodable` value (a tool's or method library's result struct) with
+    /// snake_case keys (`JSONValue(encoding:)`), so that each metric is named once, by its property.
+    /// A non-finite number is refused when the report is written (`ReportError.nonFiniteNumber`
+    /// naming `metrics.<key>`).
+    /// - Throws: `EncodingError`, `ReportError.invalidJSON` if `value` does not encode as a JSON object.
+    public mutating func setMetrics<T: Encodable>(_ value: T) throws {
+        guard case .object(let object) = try JSONValue(encoding: value) else {
+            throw ReportError.invalidJSON("metrics of \(T.self) must encode as a JSON object")
+        }
+        metrics = object
     }
 }

@@ -140,3 +140,11 @@ public struct AnomalyMapRecord: Sendable {
         }
     }
 }
+
+/// Encodes as report metrics: `pixel_auroc` and, when normal scores were given,
+/// `image_auroc_vs_held_out_normals` (snake_case keys under `reb eval`'s `metrics.synthetic_defects`).
+extension SyntheticDefectEvaluation.MethodResult: Encodable {
+    enum CodingKeys: String, CodingKey {
+        case pixelAUROC, imageAUROCAgainstNormals = "imageAurocVsHeldOutNormals"
+    }
+}

@@ -30,6 +30,33 @@ public struct BankProvenance: Sendable, Equatable {
     }
 }
 
+extension BankProvenance: Encodable {
+    enum CodingKeys: String, CodingKey {
+        case backbone, backboneSha256, inputSize, stages, pretrainDimension, dimension, patchSize, imageSize, dataset
+        case trainImages, splitSeed, coresetRatio, totalPatches
+    }
+
+    /// Encodes the provenance flat, for reports (snake_case keys under `metrics.bank` of `reb score`
+    /// and `reb eval`): the feature settings inline, `image_size` as [rows, columns], the split
+    /// seed as a decimal string (it can exceed JSON's exact integers).
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(backbone, forKey: .backbone)
+        try c.encode(backboneSHA256, forKey: .backboneSha256)
+        try c.encode(features.inputSize, forKey: .inputSize)
+        try c.encode(features.stages, forKey: .stages)
+        try c.encode(features.pretrainDimension, forKey: .pretrainDimension)
+        try c.encode(features.dimension, forKey: .dimension)
+        try c.encode(features.patchSize, forKey: .patchSize)
+        try c.encode([imageHeight, imageWidth], forKey: .imageSize)
+        try c.encode(dataset, forKey: .dataset)
+        try c.encode(trainImages, forKey: .trainImages)
+        try c.encode(String(seed), forKey: .splitSeed)
+        try c.encode(coresetRatio, forKey: .coresetRatio)
+        try c.encode(totalPatches, forKey: .totalPatches)
+    }
+}
+
 /// The memory bank of REB/PatchCore: training patch features (optionally a greedy coreset of them)
 /// and, for LDKNN, the squared distances of every bank feature to its `storedNeighbors` nearest other
 /// bank features, from which ρ is computed for any K ≤ `storedNeighbors` (Docs/reb.md; Lyu et al. 2023).

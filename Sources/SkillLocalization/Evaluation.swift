@@ -40,14 +40,12 @@ public struct ClassifierEvaluation: Sendable, Equatable {
         negativeLogLikelihood = try Calibration.logLoss(probabilities: probabilities, labels: labels)
     }
 
-    /// As report metrics (`accuracy`, `ece`, `nll`, `count`, `reliability` with per-bin lower, upper,
-    /// count, confidence, accuracy).
-    public var json: JSONValue {
-        .object(["count": .int(count), "accuracy": .double(accuracy), "ece": .double(expectedCalibrationError),
-                 "nll": .double(negativeLogLikelihood),
-                 "reliability": .array(reliability.map {
-                     ["lower": .double($0.lower), "upper": .double($0.upper), "count": .int($0.count),
-                      "confidence": .double($0.meanConfidence), "accuracy": .double($0.accuracy)]
-                 })])
+}
+
+/// Encodes as report metrics: `count`, `accuracy`, `ece`, `nll`, `reliability` (the bins' `lower`,
+/// `upper`, `count`, `confidence`, `accuracy`; Docs/REPORT_FORMAT.md).
+extension ClassifierEvaluation: Encodable {
+    enum CodingKeys: String, CodingKey {
+        case count, accuracy, expectedCalibrationError = "ece", negativeLogLikelihood = "nll", reliability
     }
 }

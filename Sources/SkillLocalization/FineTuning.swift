@@ -30,8 +30,9 @@ public struct FineTuningConfig: Sendable, Equatable {
     }
 }
 
-/// One dev evaluation during fine-tuning.
-public struct FineTuningCheckpoint: Sendable, Equatable {
+/// One dev evaluation during fine-tuning. Encodable for reports: its properties are the keys
+/// (snake_case in `graft finetune`'s `metrics.history`, Docs/REPORT_FORMAT.md).
+public struct FineTuningCheckpoint: Sendable, Equatable, Encodable {
     /// 1-based step after which the evaluation ran.
     public var step: Int
     /// Mean training loss since the previous evaluation (nats).

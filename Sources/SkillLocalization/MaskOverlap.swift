@@ -48,3 +48,22 @@ public struct MaskOverlap: Sendable, Equatable {
         union += other.union; total += other.total
     }
 }
+
+extension MaskOverlap: Encodable {
+    enum CodingKeys: String, CodingKey {
+        case sizeA, sizeB, intersection, union, parameters, jaccard, overlapCoefficient
+    }
+
+    /// Encodes the counts (`total` as `parameters`) and both ratios, for reports (`graft overlap`'s
+    /// `metrics.pairs`, snake_case keys: `size_a`, `overlap_coefficient`, ...).
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(sizeA, forKey: .sizeA)
+        try c.encode(sizeB, forKey: .sizeB)
+        try c.encode(intersection, forKey: .intersection)
+        try c.encode(union, forKey: .union)
+        try c.encode(total, forKey: .parameters)
+        try c.encode(jaccard, forKey: .jaccard)
+        try c.encode(overlapCoefficient, forKey: .overlapCoefficient)
+    }
+}

@@ -21,8 +21,9 @@ public struct MaskTrainingConfig: Sendable, Equatable {
     }
 }
 
-/// One epoch of mask training.
-public struct MaskEpoch: Sendable, Equatable {
+/// One epoch of mask training. Encodable for reports: its properties are the keys (snake_case in
+/// `graft localize`'s `metrics.history`, Docs/REPORT_FORMAT.md).
+public struct MaskEpoch: Sendable, Equatable, Encodable {
     /// 1-based epoch number.
     public var epoch: Int
     /// Mean training loss over the epoch's batches, at the continuous θ(S) before the step (nats).

@@ -31,7 +31,7 @@ struct Bench: ParsableCommand {
     var repeats = 5
 
     func run() throws {
-        try ToolRunner.run(tool: "graft", command: "bench", options: common) { context in
+        try ToolRunner.run(tool: "graft", command: "bench", options: common, reflecting: self) { context in
             let checkpoint = try Checkpoint(path: try resolveNameOrPath(pretrained))
             let encoder = try BertEncoder.load(from: checkpoint)
             let model = BertClassifier(encoder: encoder, labels: 2, input: .mean, factory: ParameterFactory(seed: 1))
@@ -116,7 +116,7 @@ struct Bench: ParsableCommand {
             }
             var report = Report(tool: "graft", command: "bench")
             report.paper = paperCitation
-            report.config = ["repeats": .int(repeats), "pretrained": .string(pretrained), "tokens": .int(t)]
+            report.config = ["pretrained": .string(pretrained), "tokens": .int(t)]  // and every option (reflecting)
             report.metrics = ["results": .array(results), "peak_rss_mb": .double(ResourceUsage.peakResidentMiB)]
             report.units = ["median_s": "s", "peak_rss_mb": "MB"]
             return report

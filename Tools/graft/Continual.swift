@@ -53,7 +53,7 @@ struct Continual: ParsableCommand {
     }
 
     func run() throws {
-        try ToolRunner.run(tool: "graft", command: "continual", options: common) { context in
+        try ToolRunner.run(tool: "graft", command: "continual", options: common, reflecting: self) { context in
             let tasks = (try SkillTask(named: taskA), try SkillTask(named: taskB))
             let shots = try parseShots(k)
             let pretrainedPath = try resolveNameOrPath(pretrained)
@@ -115,19 +115,17 @@ struct Continual: ParsableCommand {
             report.inputs = ["pretrained": try fileInput(pretrainedPath), "dataset": try fileInput(datasetPath),
                              "split_sizes": ["train_a": .int(trainA.count), "train_b": .int(trainB.count),
                                              "test_a": .int(splitsA.test.count), "test_b": .int(splitsB.test.count)]]
-            report.config = data.config.merging(training.config) { a, _ in a }.merging([
+            // Every option is added by ToolRunner (reflecting); these are derived values and old spellings.
+            report.config = training.derivedConfig.merging([
                 "task_a": .string(tasks.0.rawValue), "task_b": .string(tasks.1.rawValue), "k": shots.map(JSONValue.int) ?? "full",
-                "data_seed": .int(Int(dataSeed)), "sparsity": .double(sparsity), "epochs": .int(epochs),
-                "pretrained": .string(pretrained), "rule": "strict",
+                "data_seed": .int(Int(dataSeed)), "pretrained": .string(pretrained), "rule": "strict",
             ]) { a, _ in a }
-            report.metrics = [
-                "sequential": ["accuracy_a_after_a": .double(accAAfterA), "accuracy_a_after_b": .double(accAAfterB),
-                               "accuracy_b_after_b": .double(accBAfterB), "forgetting_a": .double(accAAfterA - accAAfterB)],
-                "grafted": ["accuracy_a_region_a_alone": .double(graftAAlone), "accuracy_a": .double(graftA),
-                            "accuracy_b": .double(graftB), "forgetting_a": .double(graftAAlone - graftA),
-                            "selected_a": .int(maskA.selectedCount), "selected_b": .int(maskB.selectedCount),
-                            "jaccard": .double(overlap.jaccard), "intersection": .int(overlap.intersection)],
-            ]
+            try report.setMetrics(ContinualMetrics(
+                sequential: .init(accuracyAAfterA: accAAfterA, accuracyAAfterB: accAAfterB, accuracyBAfterB: accBAfterB,
+                                  forgettingA: accAAfterA - accAAfterB),
+                grafted: .init(accuracyARegionAAlone: graftAAlone, accuracyA: graftA, accuracyB: graftB, forgettingA: graftAAlone - graftA,
+                               selectedA: maskA.selectedCount, selectedB: maskB.selectedCount,
+                               jaccard: overlap.jaccard, intersection: overlap.intersection)))
             report.units = ["accuracy_a_after_a": "fraction", "accuracy_a_after_b": "fraction", "accuracy_b_after_b": "fraction",
                             "forgetting_a": "accuracy points (fraction)", "accuracy_a": "fraction", "accuracy_b": "fraction",
                             "accuracy_a_region_a_alone": "fraction", "selected_a": "count", "selected_b": "count",
@@ -136,4 +134,20 @@ struct Continual: ParsableCommand {
             return report
         }
     }
+}
+
+/// `graft continual`'s metrics (snake_case keys in the report; units in `report.units`).
+struct ContinualMetrics: Encodable {
+    /// Sequential fine-tuning: task A's test accuracy after A and after B, B's after B.
+    struct Sequential: Encodable {
+        var accuracyAAfterA: Double, accuracyAAfterB: Double, accuracyBAfterB: Double, forgettingA: Double
+    }
+    /// The combined graft of γ_A and γ_B.
+    struct Grafted: Encodable {
+        var accuracyARegionAAlone: Double, accuracyA: Double, accuracyB: Double, forgettingA: Double
+        var selectedA: Int, selectedB: Int
+        var jaccard: Double, intersection: Int
+    }
+    var sequential: Sequential
+    var grafted: Grafted
 }

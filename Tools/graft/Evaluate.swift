@@ -43,7 +43,7 @@ struct Evaluate: ParsableCommand {
     }
 
     func run() throws {
-        try ToolRunner.run(tool: "graft", command: "eval", options: common) { context in
+        try ToolRunner.run(tool: "graft", command: "eval", options: common, reflecting: self) { context in
             let models = try context.timer.measure("load") { try pair.load(maxLength: data.maxLength) }
             let task = try task.map(SkillTask.init(named:)) ?? models.provenance.task
             let (splits, datasetPath) = try context.timer.measure("data") { try data.splits(task) }
@@ -68,39 +68,38 @@ struct Evaluate: ParsableCommand {
                 loaded.append((path, mask))
             }
 
-            func evaluate(_ name: String) throws -> JSONValue {
+            func evaluate(_ name: String) throws -> EvalMetrics.Evaluations {
                 try context.timer.measure("evaluate") {
-                    var out: [String: JSONValue] = [:]
+                    var out = EvalMetrics.Evaluations()
                     let result = try ClassifierEvaluation(logits: models.classifier.predictLogits(examples.texts, batchSize: batchSize),
                                                           labels: examples.labels)
-                    out[split] = result.json
+                    out[split] = result
                     if let (set, _) = oodSet {
-                        out["ood"] = try ClassifierEvaluation(logits: models.classifier.predictLogits(set.texts, batchSize: batchSize),
-                                                              labels: set.labels).json
+                        out.ood = try ClassifierEvaluation(logits: models.classifier.predictLogits(set.texts, batchSize: batchSize),
+                                                           labels: set.labels)
                     }
                     log("graft eval: \(name) \(split) accuracy \(result.accuracy) ECE \(String(format: "%.4f", result.expectedCalibrationError))", quiet: common.quiet)
-                    return .object(out)
+                    return out
                 }
             }
             models.usePretrained()
             let pre = try evaluate("pretrained")
             models.useFinetuned()
             let ft = try evaluate("finetuned")
-            let ftAccuracy = ft[split]?["accuracy"]?.doubleValue ?? 0
-            var grafts: [JSONValue] = []
+            let ftAccuracy = ft[split]?.accuracy ?? 0
+            var grafts: [EvalMetrics.Graft] = []
             for (path, mask) in loaded {
                 models.use(mask)
-                guard case .object(var g) = try evaluate("graft \(path)") else { continue }
-                let accuracy = g[split]?["accuracy"]?.doubleValue ?? 0
-                g["mask"] = try fileInput(path)
-                g["selected"] = .int(mask.selectedCount)
-                g["sparsity"] = .double(mask.sparsity)
-                g["sparsity_percent"] = .double(100 * mask.sparsity)
-                g["graft_ft_accuracy_ratio"] = .double(ftAccuracy > 0 ? accuracy / ftAccuracy : 0)
-                if let ftECE = ft[split]?["ece"]?.doubleValue, let graftECE = g[split]?["ece"]?.doubleValue, ftECE > 0 {
-                    g["ece_reduction_vs_ft"] = .double(1 - graftECE / ftECE)  // the paper's "ECE error reduction"
+                let evaluations = try evaluate("graft \(path)")
+                let accuracy = evaluations[split]?.accuracy ?? 0
+                var eceReduction: Double?
+                if let ftECE = ft[split]?.expectedCalibrationError, let graftECE = evaluations[split]?.expectedCalibrationError, ftECE > 0 {
+                    eceReduction = 1 - graftECE / ftECE  // the paper's "ECE error reduction"
                 }
-                grafts.append(.object(g))
+                grafts.append(EvalMetrics.Graft(evaluations: evaluations, mask: try fileInput(path), selected: mask.selectedCount,
+                                                sparsity: mask.sparsity, sparsityPercent: 100 * mask.sparsity,
+                                                graftFtAccuracyRatio: ftAccuracy > 0 ? accuracy / ftAccuracy : 0,
+                                                eceReductionVsFt: eceReduction))
             }
 
             var report = Report(tool: "graft", command: "eval")
@@ -114,17 +113,64 @@ struct Evaluate: ParsableCommand {
                 inputs["split_sizes"] = [split: .int(examples.count), "ood": .int(set.count)]
             }
             report.inputs = inputs
-            report.config = data.config.merging([
-                "split": .string(split), "task": .string(task.rawValue), "ood": .string(ood), "masks": JSONValue(masks),
-                "batch_size": .int(batchSize), "pretrained": .string(pair.pretrained), "finetuned": .string(pair.finetuned),
-            ]) { a, _ in a }
-            report.metrics = ["pretrained": pre, "finetuned": ft, "grafts": .array(grafts),
-                              "graftable_parameters": .int(models.space.parameterCount),
-                              "peak_rss_mb": .double(ResourceUsage.peakResidentMiB)]
+            // Every option is added by ToolRunner (reflecting); these are derived values and old spellings.
+            report.config = ["task": .string(task.rawValue), "pretrained": .string(pair.pretrained)]
+            try report.setMetrics(EvalMetrics(pretrained: pre, finetuned: ft, grafts: grafts,
+                                              graftableParameters: models.space.parameterCount,
+                                              peakRssMb: ResourceUsage.peakResidentMiB))
             report.units = ["accuracy": "fraction", "ece": "fraction", "nll": "nats", "selected": "count",
                             "sparsity": "fraction", "sparsity_percent": "%", "graft_ft_accuracy_ratio": "ratio",
                             "ece_reduction_vs_ft": "fraction", "graftable_parameters": "count", "peak_rss_mb": "MB"]
             return report
         }
     }
+}
+
+/// `graft eval`'s metrics (snake_case keys in the report; units in `report.units`).
+struct EvalMetrics: Encodable {
+    /// One model's evaluations: the evaluated split's (under its name) and, for polarity, the
+    /// out-of-distribution set's; absent ones are left out.
+    struct Evaluations: Encodable {
+        var test: ClassifierEvaluation?, dev: ClassifierEvaluation?, train: ClassifierEvaluation?
+        var ood: ClassifierEvaluation?
+
+        /// The evaluation of split `name` (test, dev or train).
+        subscript(name: String) -> ClassifierEvaluation? {
+            get { name == "dev" ? dev : name == "train" ? train : test }
+            set {
+                switch name {
+                case "dev": dev = newValue
+                case "train": train = newValue
+                default: test = newValue
+                }
+            }
+        }
+    }
+    /// A mask's graft: its evaluations (inline) and the mask's size and effect.
+    struct Graft: Encodable {
+        var evaluations: Evaluations
+        /// The mask file (path, sha256).
+        var mask: JSONValue
+        var selected: Int, sparsity: Double, sparsityPercent: Double
+        var graftFtAccuracyRatio: Double
+        /// 1 − ECE(graft) / ECE(fine-tuned), the paper's "ECE error reduction"; absent when ECE(fine-tuned) is 0.
+        var eceReductionVsFt: Double?
+
+        enum CodingKeys: CodingKey { case mask, selected, sparsity, sparsityPercent, graftFtAccuracyRatio, eceReductionVsFt }
+
+        func encode(to encoder: Encoder) throws {
+            try evaluations.encode(to: encoder)
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(mask, forKey: .mask)
+            try c.encode(selected, forKey: .selected)
+            try c.encode(sparsity, forKey: .sparsity)
+            try c.encode(sparsityPercent, forKey: .sparsityPercent)
+            try c.encode(graftFtAccuracyRatio, forKey: .graftFtAccuracyRatio)
+            try c.encodeIfPresent(eceReductionVsFt, forKey: .eceReductionVsFt)
+        }
+    }
+    var pretrained: Evaluations, finetuned: Evaluations
+    var grafts: [Graft]
+    var graftableParameters: Int
+    var peakRssMb: Double
 }

@@ -43,7 +43,7 @@ struct Finetune: ParsableCommand {
     func validate() throws { _ = try parseShots(k) }
 
     func run() throws {
-        try ToolRunner.run(tool: "graft", command: "finetune", options: common) { context in
+        try ToolRunner.run(tool: "graft", command: "finetune", options: common, reflecting: self) { context in
             let task = try SkillTask(named: self.task)
             let shots = try parseShots(k)
             let pretrainedPath = try resolveNameOrPath(pretrained)
@@ -82,23 +82,29 @@ struct Finetune: ParsableCommand {
             report.paper = paperCitation
             report.inputs = ["pretrained": try fileInput(pretrainedPath), "dataset": try fileInput(datasetPath),
                              "split_sizes": ["train": .int(train.count), "dev": .int(splits.dev.count)]]
-            report.config = data.config.merging([
+            // Every option is added by ToolRunner (reflecting); these are derived values and old spellings.
+            report.config = training.derivedConfig.merging([
                 "pretrained": .string(pretrained), "task": .string(task.rawValue), "k": shots.map(JSONValue.int) ?? "full",
-                "data_seed": .int(Int(dataSeed)), "save": .string(save),
-            ]) { a, _ in a }.merging(training.config) { a, _ in a }
-            report.metrics = [
-                "probe_train_loss": .double(trained.probeLoss), "probe_train_accuracy": .double(trained.probeTrain),
-                "probe_dev_accuracy": .double(trained.probeDev), "train_accuracy": .double(finalTrain),
-                "dev_accuracy": .double(result.best?.devAccuracy ?? 0), "best_step": .int(result.best?.step ?? 0),
-                "seconds_per_step": .double(result.secondsPerStep), "peak_rss_mb": .double(ResourceUsage.peakResidentMiB),
-                "history": .array(result.history.map {
-                    ["step": .int($0.step), "train_loss": .double($0.trainLoss), "dev_accuracy": .double($0.devAccuracy)]
-                }),
-            ]
+                "data_seed": .int(Int(dataSeed)),
+            ]) { a, _ in a }
+            try report.setMetrics(FinetuneMetrics(
+                probeTrainLoss: trained.probeLoss, probeTrainAccuracy: trained.probeTrain, probeDevAccuracy: trained.probeDev,
+                trainAccuracy: finalTrain, devAccuracy: result.best?.devAccuracy ?? 0, bestStep: result.best?.step ?? 0,
+                secondsPerStep: result.secondsPerStep, peakRssMb: ResourceUsage.peakResidentMiB, history: result.history))
             report.units = ["probe_train_loss": "nats", "probe_train_accuracy": "fraction", "probe_dev_accuracy": "fraction",
                             "train_accuracy": "fraction", "dev_accuracy": "fraction", "best_step": "steps",
                             "seconds_per_step": "s", "peak_rss_mb": "MB"]
             return report
         }
     }
+}
+
+/// `graft finetune`'s metrics (snake_case keys in the report; units in `report.units`).
+struct FinetuneMetrics: Encodable {
+    var probeTrainLoss: Double, probeTrainAccuracy: Double, probeDevAccuracy: Double
+    /// Train accuracy at the kept parameters; dev accuracy and step of the best evaluation.
+    var trainAccuracy: Double, devAccuracy: Double, bestStep: Int
+    var secondsPerStep: Double
+    var peakRssMb: Double
+    var history: [FineTuningCheckpoint]
 }

@@ -54,7 +54,7 @@ struct Localize: ParsableCommand {
     }
 
     func run() throws {
-        try ToolRunner.run(tool: "graft", command: "localize", options: common) { context in
+        try ToolRunner.run(tool: "graft", command: "localize", options: common, reflecting: self) { context in
             let models = try context.timer.measure("load") { try pair.load(maxLength: data.maxLength) }
             let provenance = models.provenance
             let (splits, datasetPath) = try context.timer.measure("data") { try data.splits(provenance.task) }
@@ -101,24 +101,18 @@ struct Localize: ParsableCommand {
             report.inputs = ["pretrained": pretrainedInput, "finetuned": finetunedInput, "dataset": try fileInput(datasetPath),
                              "task": .string(provenance.task.rawValue),
                              "split_sizes": ["train": .int(train.count), "dev": .int(splits.dev.count)]]
-            report.config = data.config.merging([
-                "sparsity": .double(sparsity), "rule": .string(rule.rawValue), "epochs": .int(epochs),
-                "learning_rate": JSONValue(learningRate), "batch_size": .int(batchSize), "max_batches": .int(maxBatches),
-                "sigmoid_bias": JSONValue(sigmoidBias), "save_mask": .string(saveMask), "pretrained": .string(pair.pretrained),
-                "finetuned": .string(pair.finetuned), "k": provenance.k.map(JSONValue.int) ?? "full",
-                "data_seed": .int(Int(provenance.dataSeed)),
-            ]) { a, _ in a }
-            report.metrics = [
-                "graftable_parameters": .int(n), "base_patch_selected": .int(baseCount),
-                "base_patch_train_accuracy": .double(baseTrain), "base_patch_dev_accuracy": .double(baseDev),
-                "selected": .int(mask.selectedCount), "sparsity": .double(mask.sparsity), "sparsity_percent": .double(100 * mask.sparsity),
-                "best_epoch": .int(result.bestEpoch ?? 0), "train_accuracy": .double(graftTrain), "dev_accuracy": .double(graftDev),
-                "non_graftable_max_abs_delta": .double(Double(models.nonGraftableMaxChange)),
-                "seconds_per_epoch": .double(epochSeconds.isEmpty ? 0 : epochSeconds.reduce(0, +) / Double(epochSeconds.count)),
-                "peak_rss_mb": .double(ResourceUsage.peakResidentMiB),
-                "per_layer_selected": .object(Dictionary(uniqueKeysWithValues: mask.perLayer().map { ("\($0.layer)", JSONValue.int($0.selected)) })),
-                "history": .array(result.history.map(\.json)),
-            ]
+            // Every option is added by ToolRunner (reflecting); these are derived values and old spellings.
+            report.config = ["pretrained": .string(pair.pretrained), "k": provenance.k.map(JSONValue.int) ?? "full",
+                             "data_seed": .int(Int(provenance.dataSeed))]
+            try report.setMetrics(LocalizeMetrics(
+                graftableParameters: n, basePatchSelected: baseCount, basePatchTrainAccuracy: baseTrain, basePatchDevAccuracy: baseDev,
+                selected: mask.selectedCount, sparsity: mask.sparsity, sparsityPercent: 100 * mask.sparsity,
+                bestEpoch: result.bestEpoch ?? 0, trainAccuracy: graftTrain, devAccuracy: graftDev,
+                nonGraftableMaxAbsDelta: Double(models.nonGraftableMaxChange),
+                secondsPerEpoch: epochSeconds.isEmpty ? 0 : epochSeconds.reduce(0, +) / Double(epochSeconds.count),
+                peakRssMb: ResourceUsage.peakResidentMiB,
+                perLayerSelected: Dictionary(uniqueKeysWithValues: mask.perLayer().map { ("\($0.layer)", $0.selected) }),
+                history: result.history))
             report.units = ["graftable_parameters": "count", "base_patch_selected": "count", "selected": "count",
                             "sparsity": "fraction", "sparsity_percent": "%", "base_patch_train_accuracy": "fraction",
                             "base_patch_dev_accuracy": "fraction", "train_accuracy": "fraction", "dev_accuracy": "fraction",
@@ -127,6 +121,20 @@ struct Localize: ParsableCommand {
             return report
         }
     }
+}
+
+/// `graft localize`'s metrics (snake_case keys in the report; units in `report.units`).
+struct LocalizeMetrics: Encodable {
+    var graftableParameters: Int, basePatchSelected: Int
+    var basePatchTrainAccuracy: Double, basePatchDevAccuracy: Double
+    var selected: Int, sparsity: Double, sparsityPercent: Double
+    var bestEpoch: Int, trainAccuracy: Double, devAccuracy: Double
+    var nonGraftableMaxAbsDelta: Double
+    var secondsPerEpoch: Double
+    var peakRssMb: Double
+    /// Selected entries per transformer layer (key K of `encoder.layer.K`).
+    var perLayerSelected: [String: Int]
+    var history: [MaskEpoch]
 }
 
 extension BasePatchRule: ExpressibleByArgument {}

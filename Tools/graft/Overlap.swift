@@ -25,20 +25,15 @@ struct Overlap: ParsableCommand {
     }
 
     func run() throws {
-        try ToolRunner.run(tool: "graft", command: "overlap", options: common) { context in
+        try ToolRunner.run(tool: "graft", command: "overlap", options: common, reflecting: self) { context in
             let loaded = try context.timer.measure("load") { try masks.map { try GraftMask.read(from: $0) } }
-            func describe(_ o: MaskOverlap) -> JSONValue {
-                ["size_a": .int(o.sizeA), "size_b": .int(o.sizeB), "intersection": .int(o.intersection),
-                 "union": .int(o.union), "parameters": .int(o.total), "jaccard": .double(o.jaccard),
-                 "overlap_coefficient": .double(o.overlapCoefficient)]
-            }
-            var pairs: [JSONValue] = []
+            var pairs: [OverlapMetrics.Pair] = []
             for i in loaded.indices {
                 for j in loaded.indices where j > i {
                     let (total, layers) = try MaskOverlap.compare(loaded[i].mask, loaded[j].mask, fileB: masks[j])
                     log("graft overlap: \(masks[i]) vs \(masks[j]): Jaccard \(total.jaccard), overlap coefficient \(total.overlapCoefficient)", quiet: common.quiet)
-                    pairs.append(["a": .string(masks[i]), "b": .string(masks[j]), "total": describe(total),
-                                  "per_layer": .object(Dictionary(uniqueKeysWithValues: layers.map { ("\($0.key)", describe($0.value)) }))])
+                    pairs.append(OverlapMetrics.Pair(a: masks[i], b: masks[j], total: total,
+                                                     perLayer: Dictionary(uniqueKeysWithValues: layers.map { ("\($0.key)", $0.value) })))
                 }
             }
             var report = Report(tool: "graft", command: "overlap")
@@ -50,10 +45,20 @@ struct Overlap: ParsableCommand {
                 if let seed = entry.attributes["data_seed"]?.intValue { object["data_seed"] = .int(seed) }
                 return .object(object)
             })]
-            report.config = ["masks": JSONValue(masks)]
-            report.metrics = ["pairs": .array(pairs)]
+            try report.setMetrics(OverlapMetrics(pairs: pairs))
             report.units = ["jaccard": "fraction", "overlap_coefficient": "fraction", "intersection": "count", "union": "count"]
             return report
         }
     }
+}
+
+/// `graft overlap`'s metrics (snake_case keys in the report).
+struct OverlapMetrics: Encodable {
+    /// Two masks' overlap, in total and per transformer layer (key K of `encoder.layer.K`, −1 for others).
+    struct Pair: Encodable {
+        var a: String, b: String
+        var total: MaskOverlap
+        var perLayer: [String: MaskOverlap]
+    }
+    var pairs: [Pair]
 }

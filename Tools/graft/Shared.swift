@@ -31,11 +31,6 @@ struct DataOptions: ParsableArguments {
         let path = try resolveNameOrPath(dataset)
         return (try TaskSplits.load(tweets: path, task: task, testPerClass: testPerClass, devPerClass: devPerClass), path)
     }
-
-    var config: [String: JSONValue] {
-        ["dataset": .string(dataset), "test_per_class": .int(testPerClass), "dev_per_class": .int(devPerClass),
-         "max_length": .int(maxLength)]
-    }
 }
 
 /// graft's default pre-trained model.
@@ -62,14 +57,6 @@ func parseShots(_ text: String) throws -> Int? {
     if text == "full" { return nil }
     guard let k = Int(text), k > 0 else { throw ValidationError("--k must be a positive integer or 'full', got '\(text)'") }
     return k
-}
-
-extension MaskEpoch {
-    var json: JSONValue {
-        ["epoch": .int(epoch), "loss": .double(loss), "train_accuracy": .double(trainAccuracy),
-         "dev_accuracy": .double(devAccuracy), "selected": .int(selected), "kept": .bool(kept),
-         "max_score_change": .double(maxScoreChange)]
-    }
 }
 
 /// Fine-tuning's SGD settings (`--steps`, `--learning-rate`, `--batch-size`, `--weight-decay`: not on
@@ -123,12 +110,10 @@ struct TrainingOptions<Defaults: OptimizerDefaults>: ParsableArguments {
         guard probeC > 0 else { throw ValidationError("--probe-c must be > 0") }
     }
 
-    var config: [String: JSONValue] {
-        ["steps": .int(steps), "learning_rate": JSONValue(learningRate), "batch_size": .int(batchSize),
-         "weight_decay": JSONValue(weightDecay), "eval_every": .int(evalEvery), "probe_steps": .int(probeSteps),
-         "probe_learning_rate": JSONValue(probeLearningRate), "probe_c": JSONValue(probeC), "dropout": .bool(dropout),
-         "clip": JSONValue(Float(optimizer.clip)), "keep_best": "latest best dev accuracy (>=)",
-         "optimizer": "SGD (no momentum)", "trained_parameters": "encoder.layer.* (head and embeddings fixed)"]
+    /// Report config entries that are not options (the options are reflected by ToolRunner).
+    var derivedConfig: [String: JSONValue] {
+        ["optimizer": "SGD (no momentum)", "trained_parameters": "encoder.layer.* (head and embeddings fixed)",
+         "keep_best": "latest best dev accuracy (>=)"]
     }
 
     /// Probes the head on `train`, then fine-tunes the encoder layers; logs and shows progress.

@@ -33,24 +33,33 @@ struct ScoreAUROC: ParsableCommand {
                 labels.append(label)
             }
             let binary = labels.map { $0 > 0 ? 1 : 0 }
-            var metrics: [String: JSONValue] = ["auroc": .double(try ROC.auroc(scores: scores, labels: binary)),
-                                                "count": .int(scores.count), "positives": .int(binary.reduce(0, +)),
-                                                "negatives": .int(binary.count - binary.reduce(0, +))]
+            let positives = binary.reduce(0, +)
+            var metrics = AUROCMetrics(auroc: try ROC.auroc(scores: scores, labels: binary), count: scores.count,
+                                       positives: positives, negatives: binary.count - positives)
             let kinds = Set(labels.filter { $0 > 0 }).sorted()
             if kinds.count > 1 {
-                var per: [String: JSONValue] = [:]
+                var per: [String: Double] = [:]
                 for t in kinds {
                     let keep = labels.indices.filter { labels[$0] == 0 || labels[$0] == t }
-                    per[String(t)] = .double(try ROC.auroc(scores: keep.map { scores[$0] }, labels: keep.map { binary[$0] }))
+                    per[String(t)] = try ROC.auroc(scores: keep.map { scores[$0] }, labels: keep.map { binary[$0] })
                 }
-                metrics["auroc_per_label"] = .object(per)
+                metrics.aurocPerLabel = per
             }
             var report = Report(tool: "mlcore", command: "score auroc")
-            report.metrics = metrics
+            report.config = OptionReflection.config(of: self)
+            try report.setMetrics(metrics)
             report.units = ["auroc": "fraction", "count": "items"]
             try report.write(to: output)
         } catch {
             ToolRunner.fail(tool: "mlcore score auroc", error)
         }
     }
+}
+
+/// `mlcore score auroc`'s metrics (snake_case keys in the report).
+struct AUROCMetrics: Encodable {
+    var auroc: Double
+    var count: Int, positives: Int, negatives: Int
+    /// Each positive label's AUROC against the negatives alone, by label; absent with one positive label.
+    var aurocPerLabel: [String: Double]?
 }

@@ -35,7 +35,7 @@ struct Moefy: ParsableCommand {
     }
 
     func run() throws {
-        try ToolRunner.run(tool: "pregated-moe", command: "moefy", options: common) { context in
+        try ToolRunner.run(tool: "pregated-moe", command: "moefy", options: common, reflecting: self) { context in
             let path = try weights.resolve()
             try requireFile(path, "checkpoint")
             let dense = try Checkpoint(path: path)
@@ -50,16 +50,23 @@ struct Moefy: ParsableCommand {
             var report = Report(tool: "pregated-moe", command: "moefy")
             report.paper = paperCitation
             report.inputs = ["weights": try fileInput(path)]
-            report.config = ["experts": .int(experts), "iterations": .int(iterations), "save": .string(save), "weights": .string(weights.weights)]
-            report.metrics = [
-                "constructed": .string("MoE constructed from the dense model's FFNs (not a pre-trained MoE)"),
-                "layers": .int(summary.layers), "experts": .int(summary.experts), "expert_width": .int(summary.expertWidth),
-                "expert_bytes": .int(summary.expertBytes), "recovery_error": JSONValue(summary.recoveryErrors),
-                "max_recovery_error": .double(summary.recoveryErrors.max() ?? 0),
-                "checkpoint_bytes": .int((try? FileManager.default.attributesOfItem(atPath: save)[.size] as? Int) ?? 0),
-            ]
+            // every option is added by ToolRunner (reflecting)
+            try report.setMetrics(MoefyMetrics(
+                layers: summary.layers, experts: summary.experts, expertWidth: summary.expertWidth, expertBytes: summary.expertBytes,
+                recoveryError: summary.recoveryErrors, maxRecoveryError: summary.recoveryErrors.max() ?? 0,
+                checkpointBytes: (try? FileManager.default.attributesOfItem(atPath: save)[.size] as? Int) ?? 0))
             report.units = ["expert_bytes": "bytes", "recovery_error": "max relative L2 error of Σ experts vs dense FFN on random rows", "checkpoint_bytes": "bytes"]
             return report
         }
     }
+}
+
+/// `pregated-moe moefy`'s metrics (snake_case keys in the report; units in `report.units`).
+struct MoefyMetrics: Encodable {
+    var constructed = "MoE constructed from the dense model's FFNs (not a pre-trained MoE)"
+    var layers: Int, experts: Int, expertWidth: Int, expertBytes: Int
+    /// Per layer (`MoECheckpointWriter.Summary.recoveryErrors`).
+    var recoveryError: [Double]
+    var maxRecoveryError: Double
+    var checkpointBytes: Int
 }

@@ -82,7 +82,7 @@ struct Run: ParsableCommand {
     }
 
     func run() throws {
-        try ToolRunner.run(tool: "pregated-moe", command: "run", options: common) { context in
+        try ToolRunner.run(tool: "pregated-moe", command: "run", options: common, reflecting: self) { context in
             let checkpoint = try moe.open()
             guard k <= checkpoint.experts else { throw PregatedMoEError.invalidSetting("--k \(k) exceeds the \(checkpoint.experts) experts") }
             if let routers { try requireFile(routers, "routers file") }
@@ -98,7 +98,7 @@ struct Run: ParsableCommand {
                 .map { Array($0.prefix(promptTokens)) }.map { $0.isEmpty ? [Int32(0)] : $0 }
             let mode: RoutingMode = routing == "gate" ? .gate(k: k) : .pregate(k: k)
             let blockBytes = checkpoint.experts * checkpoint.expertBytes
-            var results: [String: JSONValue] = [:]
+            var results: [String: RunMetrics.PolicyRun] = [:]
             var outputs: [[[Int32]]] = [], scores: [[[Float]]] = []
             var phases: [String: Double] = [:]
             for (index, p) in try policies().enumerated() {
@@ -134,25 +134,21 @@ struct Run: ParsableCommand {
                 }
                 let s = inference.tiers.statistics
                 let ms = decode.map { $0 * 1000 }
-                var entry: [String: JSONValue] = [
-                    "paper_name": .string(p.paperName), "fast_tier_budget_bytes": .int(budget),
-                    "decode_latency_ms_mean": .double(mean(ms)), "decode_latency_ms_p50": .double(((try? Statistics.quantile(ms, 0.5)) ?? .nan)),
-                    "decode_latency_ms_p99": .double(((try? Statistics.quantile(ms, 0.99)) ?? .nan)), "prefill_latency_ms_mean": .double(mean(prefill.map { $0 * 1000 })),
-                    "tokens_per_second": .double(Double(decode.count) / max(decode.reduce(0, +), 1e-12)),
-                    "peak_fast_tier_bytes": .int(inference.tiers.peakResidentBytes), "bytes_migrated": .int(s.bytesMigrated),
-                    "preload_bytes": .int(s.preloadBytes), "transfers": .int(s.transfers), "stall_seconds": .double(s.stallSeconds),
-                    "copy_seconds": .double(s.copySeconds), "overlap_ratio": .double(s.overlapRatio), "cache_hit_rate": .double(s.hitRate),
-                    "dropped_prefetches": .int(s.droppedPrefetches), "decode_steps": .int(decode.count), "wall_seconds": .double(wall),
-                    "first_output": .string((try? tokenizer.decode(generated[0], skipSpecialTokens: false)) ?? ""),
-                ]
-                if score {
-                    entry["score_perplexity"] = .double(TextSequences.perplexity(scored))
-                    entry["score_seconds"] = .double(scoreSeconds)
-                }
+                let entry = RunMetrics.PolicyRun(
+                    paperName: p.paperName, fastTierBudgetBytes: budget,
+                    decodeLatencyMsMean: mean(ms), decodeLatencyMsP50: (try? Statistics.quantile(ms, 0.5)) ?? .nan,
+                    decodeLatencyMsP99: (try? Statistics.quantile(ms, 0.99)) ?? .nan, prefillLatencyMsMean: mean(prefill.map { $0 * 1000 }),
+                    tokensPerSecond: Double(decode.count) / max(decode.reduce(0, +), 1e-12),
+                    peakFastTierBytes: inference.tiers.peakResidentBytes, bytesMigrated: s.bytesMigrated,
+                    preloadBytes: s.preloadBytes, transfers: s.transfers, stallSeconds: s.stallSeconds,
+                    copySeconds: s.copySeconds, overlapRatio: s.overlapRatio, cacheHitRate: s.hitRate,
+                    droppedPrefetches: s.droppedPrefetches, decodeSteps: decode.count, wallSeconds: wall,
+                    firstOutput: (try? tokenizer.decode(generated[0], skipSpecialTokens: false)) ?? "",
+                    scorePerplexity: score ? TextSequences.perplexity(scored) : nil, scoreSeconds: score ? scoreSeconds : nil)
                 log(String(format: "pregated-moe run: %@ decode %.1f ms/token (p99 %.1f), %.1f tokens/s, migrated %.1f MB, stall %.2f s, overlap %.2f, hit rate %.2f",
                            p.rawValue, mean(ms), ((try? Statistics.quantile(ms, 0.99)) ?? .nan), Double(decode.count) / max(decode.reduce(0, +), 1e-12),
                            Double(s.bytesMigrated) / 1e6, s.stallSeconds, s.overlapRatio, s.hitRate), quiet: common.quiet)
-                results[p.rawValue] = .object(entry)
+                results[p.rawValue] = entry
                 outputs.append(generated)
                 scores.append(scored)
             }
@@ -161,15 +157,11 @@ struct Run: ParsableCommand {
             report.paper = paperCitation
             report.inputs = ["checkpoint": try fileInput(checkpoint.path), "tweets": try fileInput(tweetPath)]
             if let routers { report.inputs["routers"] = try fileInput(routers) }
-            report.config = ["checkpoint": .string(moe.checkpoint), "routers": routers.map(JSONValue.string) ?? .null, "policy": .string(policy), "routing": .string(routing), "k": .int(k),
-                             "fast_tier_mib": fastTierMib.map(JSONValue.double) ?? .null, "eviction": .string(eviction),
-                             "link_gbps": linkGbps.map(JSONValue.double) ?? .null, "prompts": .int(prompts), "prompt_offset": .int(promptOffset),
-                             "prompt_tokens": .int(promptTokens), "max_new_tokens": .int(maxNewTokens), "score": .bool(score),
-                             "save_trace": saveTrace.map(JSONValue.string) ?? .null, "tweets": .string(tweets)]
-            report.metrics = ["policies": .object(results), "identical_outputs": .bool(identical),
-                              "experts": .int(checkpoint.experts), "expert_bytes": .int(checkpoint.expertBytes),
-                              "moe_blocks": .int(checkpoint.config.layerCount), "routers_trained": .string(try checkpoint.routersNote(routers)),
-                              "constructed": .string("MoE constructed from SmolLM2-135M (not a pre-trained MoE); MoE on every one of its layers")]
+            // Every option is added by ToolRunner (reflecting); `checkpoint` is --weights' old spelling.
+            report.config = ["checkpoint": .string(moe.checkpoint)]
+            try report.setMetrics(RunMetrics(policies: results, identicalOutputs: identical, experts: checkpoint.experts,
+                                             expertBytes: checkpoint.expertBytes, moeBlocks: checkpoint.config.layerCount,
+                                             routersTrained: try checkpoint.routersNote(routers)))
             report.timing = phases
             report.units = ["decode_latency_ms_mean": "ms per generated token after the first", "prefill_latency_ms_mean": "ms (prompt pass + first token)",
                             "tokens_per_second": "decode tokens/s", "peak_fast_tier_bytes": "bytes", "bytes_migrated": "bytes",
@@ -177,4 +169,30 @@ struct Run: ParsableCommand {
             return report
         }
     }
+}
+
+/// `pregated-moe run`'s metrics (snake_case keys in the report; units in `report.units`).
+struct RunMetrics: Encodable {
+    /// One policy's generation: latency, throughput and the tiers' traffic (`TierStatistics`).
+    struct PolicyRun: Encodable {
+        var paperName: String
+        var fastTierBudgetBytes: Int
+        var decodeLatencyMsMean: Double, decodeLatencyMsP50: Double, decodeLatencyMsP99: Double
+        var prefillLatencyMsMean: Double
+        var tokensPerSecond: Double
+        var peakFastTierBytes: Int, bytesMigrated: Int, preloadBytes: Int, transfers: Int
+        var stallSeconds: Double, copySeconds: Double, overlapRatio: Double, cacheHitRate: Double
+        var droppedPrefetches: Int, decodeSteps: Int
+        var wallSeconds: Double
+        /// The first prompt's generated text.
+        var firstOutput: String
+        /// With --score only (absent otherwise).
+        var scorePerplexity: Double?, scoreSeconds: Double?
+    }
+    /// By policy name.
+    var policies: [String: PolicyRun]
+    var identicalOutputs: Bool
+    var experts: Int, expertBytes: Int, moeBlocks: Int
+    var routersTrained: String
+    var constructed = "MoE constructed from SmolLM2-135M (not a pre-trained MoE); MoE on every one of its layers"
 }

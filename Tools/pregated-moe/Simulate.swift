@@ -94,10 +94,10 @@ struct Simulate: ParsableCommand {
     }
 
     func run() throws {
-        try ToolRunner.run(tool: "pregated-moe", command: "simulate", options: common) { context in
+        try ToolRunner.run(tool: "pregated-moe", command: "simulate", options: common, reflecting: self) { context in
             let shapes = model == "all" ? SwitchShape.paperModels : [SwitchShape.named(model)!]
             if let trace { try requireFile(trace, "routing trace") }
-            var rows: [JSONValue] = []
+            var rows: [SimulateMetrics.Row] = []
             for shape in shapes {
                 guard k <= shape.experts else { throw PregatedMoEError.invalidSetting("--k \(k) exceeds the \(shape.experts) experts of \(shape.name)") }
                 let bytes = shape.expertBytes()
@@ -115,48 +115,62 @@ struct Simulate: ParsableCommand {
                     let simulation = OffloadSimulation(blocks: shape.moeBlocks, experts: shape.experts, expertBytes: bytes,
                                                        blockComputeSeconds: compute, expertFetchSeconds: fetch)
                     let maxActive = routing.flatMap { $0 }.map(\.count).max() ?? 1
-                    var policies: [String: JSONValue] = [:]
+                    var policies: [String: SimulateMetrics.PolicyResult] = [:]
                     for policy in OffloadPolicy.allCases {
                         let r = context.timer.measure("simulate") { simulation.run(policy: policy, routes: routing) }
                         let formula = ExpertMemory.peakBytes(policy: policy, blocks: shape.moeBlocks, experts: shape.experts,
                                                              maxActive: max(1, maxActive), expertBytes: bytes)
-                        var entry: [String: JSONValue] = [
-                            "ms_per_block": .double(r.secondsPerBlock * 1000),
-                            "tokens_per_second": .double(r.totalSeconds > 0 ? Double(r.steps * b) / r.totalSeconds : 0),
-                            "expert_bytes_migrated_per_step": .double(Double(r.bytesMigrated) / Double(max(1, r.steps))),
-                            "peak_expert_bytes": .int(r.peakResidentBytes),
-                            "peak_expert_bytes_formula": .int(formula),
-                            "stall_ms_per_block": .double(r.stallSeconds * 1000 / Double(max(1, r.steps * shape.moeBlocks))),
-                            "overlap_ratio": .double(r.overlapRatio),
-                            "out_of_memory": .bool(Double(r.peakResidentBytes) > deviceMemoryGb * 1e9),
-                        ]
-                        if b == 1, k == 1, let paper = paperBlockMilliseconds[shape.name]?[policy.rawValue] {
-                            entry["paper_ms_per_block"] = .double(paper)
-                        }
-                        policies[policy.rawValue] = .object(entry)
+                        policies[policy.rawValue] = SimulateMetrics.PolicyResult(
+                            msPerBlock: r.secondsPerBlock * 1000,
+                            tokensPerSecond: r.totalSeconds > 0 ? Double(r.steps * b) / r.totalSeconds : 0,
+                            expertBytesMigratedPerStep: Double(r.bytesMigrated) / Double(max(1, r.steps)),
+                            peakExpertBytes: r.peakResidentBytes, peakExpertBytesFormula: formula,
+                            stallMsPerBlock: r.stallSeconds * 1000 / Double(max(1, r.steps * shape.moeBlocks)),
+                            overlapRatio: r.overlapRatio, outOfMemory: Double(r.peakResidentBytes) > deviceMemoryGb * 1e9,
+                            paperMsPerBlock: b == 1 && k == 1 ? paperBlockMilliseconds[shape.name]?[policy.rawValue] : nil)
                     }
                     log("pregated-moe simulate: \(shape.name) batch \(b) " + OffloadPolicy.allCases.map { p in
-                        String(format: "%@ %.3f ms", p.rawValue, policies[p.rawValue]?["ms_per_block"]?.doubleValue ?? 0)
+                        String(format: "%@ %.3f ms", p.rawValue, policies[p.rawValue]?.msPerBlock ?? 0)
                     }.joined(separator: ", "), quiet: common.quiet)
-                    rows.append(["model": .string(shape.name), "batch": .int(b), "experts": .int(shape.experts),
-                                 "moe_blocks": .int(shape.moeBlocks), "expert_bytes": .int(bytes),
-                                 "fetch_ms_per_expert": .double(fetch * 1000), "compute_ms_per_block": .double(compute * 1000),
-                                 "max_active_experts": .int(maxActive), "steps": .int(routing.count), "policies": .object(policies)])
+                    rows.append(SimulateMetrics.Row(model: shape.name, batch: b, experts: shape.experts, moeBlocks: shape.moeBlocks,
+                                                    expertBytes: bytes, fetchMsPerExpert: fetch * 1000, computeMsPerBlock: compute * 1000,
+                                                    maxActiveExperts: maxActive, steps: routing.count, policies: policies))
                 }
             }
             var report = Report(tool: "pregated-moe", command: "simulate")
             report.paper = paperCitation
             if let trace { report.inputs = ["trace": try fileInput(trace)] }
-            report.config = ["model": .string(model), "link": .string(linkModel.name), "link_bytes_per_second": .double(linkModel.bytesPerSecond),
-                             "link_latency_seconds": .double(linkModel.latencySeconds), "batch": .string(batch),
-                             "routes": .string(trace == nil ? routes : "trace"), "zipf_exponent": .double(zipfExponent), "k": .int(k),
-                             "steps": .int(steps), "compute_ms": .double(computeMs), "compute_ms_per_token": .double(computeMsPerToken),
-                             "fetch_ms": fetchMs.map(JSONValue.double) ?? .null, "device_memory_gb": .double(deviceMemoryGb)]
-            report.metrics = ["simulations": .array(rows),
-                              "note": .string("deterministic discrete-event simulation of the paper's A100 + PCIe setting; compute time per block is an input (default: the paper's GPU-only 0.95 ms), not simulated from FLOPs")]
+            // Every option is added by ToolRunner (reflecting); these are derived values.
+            report.config = ["link": .string(linkModel.name), "link_bytes_per_second": .double(linkModel.bytesPerSecond),
+                             "link_latency_seconds": .double(linkModel.latencySeconds), "routes": .string(trace == nil ? routes : "trace")]
+            try report.setMetrics(SimulateMetrics(simulations: rows))
             report.units = ["ms_per_block": "ms per MoE decoder block", "tokens_per_second": "tokens/s",
                             "expert_bytes_migrated_per_step": "bytes", "peak_expert_bytes": "bytes", "stall_ms_per_block": "ms", "overlap_ratio": "fraction"]
             return report
         }
     }
+}
+
+/// `pregated-moe simulate`'s metrics (snake_case keys in the report; units in `report.units`).
+struct SimulateMetrics: Encodable {
+    /// One policy's simulated decode of one shape and batch.
+    struct PolicyResult: Encodable {
+        var msPerBlock: Double, tokensPerSecond: Double, expertBytesMigratedPerStep: Double
+        var peakExpertBytes: Int
+        /// `ExpertMemory.peakBytes` for the same setting (the closed form the simulation must meet).
+        var peakExpertBytesFormula: Int
+        var stallMsPerBlock: Double, overlapRatio: Double
+        var outOfMemory: Bool
+        /// The paper's measured block latency (batch 1, k = 1 only; absent otherwise).
+        var paperMsPerBlock: Double?
+    }
+    /// One Switch shape at one batch size, every policy by name.
+    struct Row: Encodable {
+        var model: String, batch: Int, experts: Int, moeBlocks: Int, expertBytes: Int
+        var fetchMsPerExpert: Double, computeMsPerBlock: Double
+        var maxActiveExperts: Int, steps: Int
+        var policies: [String: PolicyResult]
+    }
+    var simulations: [Row]
+    var note = "deterministic discrete-event simulation of the paper's A100 + PCIe setting; compute time per block is an input (default: the paper's GPU-only 0.95 ms), not simulated from FLOPs"
 }

@@ -108,7 +108,7 @@ struct TrainGates: ParsableCommand {
             bar.finish()
             let layers = checkpoint.config.layerCount
             var gates: [Tensor] = [], pregates = [Tensor?](repeating: nil, count: max(0, layers - 1))
-            var perLayer: [JSONValue] = []
+            var perLayer: [TrainGatesMetrics.Layer] = []
             let trainBar = ProgressBar("train", total: 2 * layers - 1, unit: "routers", quiet: common.quiet)
             try context.timer.measure("train") {
                 for l in 0..<layers {
@@ -128,24 +128,22 @@ struct TrainGates: ParsableCommand {
             let trained = Routers(gates: gates, pregates: pregates.map { $0! })
             for l in 0..<layers {
                 let h = heldRows[l], target = GateTraining.targets(h.contributions)
-                var entry: [String: JSONValue] = [
-                    "layer": .int(l),
-                    "gate_loss_initial": .double(GateTraining.loss(weights: initial.gates[l], inputs: h.inputs, targets: target)),
-                    "gate_loss_trained": .double(GateTraining.loss(weights: gates[l], inputs: h.inputs, targets: target)),
-                ]
+                var entry = TrainGatesMetrics.Layer(
+                    layer: l, gateLossInitial: GateTraining.loss(weights: initial.gates[l], inputs: h.inputs, targets: target),
+                    gateLossTrained: GateTraining.loss(weights: gates[l], inputs: h.inputs, targets: target))
                 let gateLogits = Tensor.matmul(h.inputs, gates[l], transposeB: true)
                 for k in kValues {
-                    entry["gate_recall_of_oracle_k\(k)"] = .double(GateTraining.recall(gateLogits, h.contributions, k: k))
+                    entry.recall["gate_recall_of_oracle_k\(k)"] = GateTraining.recall(gateLogits, h.contributions, k: k)
                     if l + 1 < layers {
                         let pre = Tensor.matmul(h.inputs, trained.pregates[l], transposeB: true)
                         let nextGate = Tensor.matmul(heldRows[l + 1].inputs, gates[l + 1], transposeB: true)
-                        entry["pregate_recall_of_gate_k\(k)"] = .double(GateTraining.recall(pre, nextGate, k: k))
+                        entry.recall["pregate_recall_of_gate_k\(k)"] = GateTraining.recall(pre, nextGate, k: k)
                     }
                 }
-                perLayer.append(.object(entry))
+                perLayer.append(entry)
             }
             // Held-out perplexity with each routing.
-            var perplexity: [String: JSONValue] = [:]
+            var perplexity: [String: Double] = [:]
             let variants = evalInitial ? [("initial", initial), ("trained", trained)] : [("trained", trained)]
             let evals = 1 + (2 * variants.count + 1) * kValues.count
             let evalBar = ProgressBar("perplexity", total: evals, unit: "evaluations", quiet: common.quiet)
@@ -158,42 +156,70 @@ struct TrainGates: ParsableCommand {
                 return value
             }
             context.timer.measure("evaluate") {
-                perplexity["dense"] = .double(ppl(.dense, trained))
+                perplexity["dense"] = ppl(.dense, trained)
                 for k in kValues {
-                    perplexity["oracle_k\(k)"] = .double(ppl(.oracle(k: k), trained))
+                    perplexity["oracle_k\(k)"] = ppl(.oracle(k: k), trained)
                     for (name, routers) in variants {
-                        perplexity["gate_k\(k)_\(name)"] = .double(ppl(.gate(k: k), routers))
-                        perplexity["pregate_k\(k)_\(name)"] = .double(ppl(.pregate(k: k), routers))
+                        perplexity["gate_k\(k)_\(name)"] = ppl(.gate(k: k), routers)
+                        perplexity["pregate_k\(k)_\(name)"] = ppl(.pregate(k: k), routers)
                     }
                 }
             }
             evalBar.finish()
-            var recall: [String: JSONValue] = [:]
+            var recall: [String: Double] = [:]
             for k in kValues {
-                let values = perLayer.compactMap { $0["pregate_recall_of_gate_k\(k)"]?.doubleValue }
-                recall["k\(k)"] = .double(values.reduce(0, +) / Double(max(1, values.count)))
+                let values = perLayer.compactMap { $0.recall["pregate_recall_of_gate_k\(k)"] }
+                recall["k\(k)"] = values.reduce(0, +) / Double(max(1, values.count))
             }
             if let save {
                 try checkpoint.saveRouters(trained, to: save,
                     note: "yes: train-gates on \(train.count) sequences (\(trainRows[0].inputs.shape[0]) tokens), \(steps) Adam steps, lr \(learningRate), seed \(common.seed)")
             }
-            log("pregated-moe train-gates: held-out perplexity dense \(perplexity["dense"]?.doubleValue ?? 0); " + kValues.map { k in
-                String(format: "k=%d gate %.2f pre-gate %.2f (recall %.3f)", k, perplexity["gate_k\(k)_trained"]?.doubleValue ?? 0,
-                       perplexity["pregate_k\(k)_trained"]?.doubleValue ?? 0, recall["k\(k)"]?.doubleValue ?? 0)
+            log("pregated-moe train-gates: held-out perplexity dense \(perplexity["dense"] ?? 0); " + kValues.map { k in
+                String(format: "k=%d gate %.2f pre-gate %.2f (recall %.3f)", k, perplexity["gate_k\(k)_trained"] ?? 0,
+                       perplexity["pregate_k\(k)_trained"] ?? 0, recall["k\(k)"] ?? 0)
             }.joined(separator: "; "), quiet: common.quiet)
             var report = Report(tool: "pregated-moe", command: "train-gates")
             report.paper = paperCitation
             report.inputs = inputs.merging(["checkpoint": try fileInput(checkpoint.path)]) { $1 }
             // Every option is added by ToolRunner (reflecting); these are the counts in effect.
             report.config = ["train_sequences": .int(train.count), "eval_sequences": .int(held.count)]
-            report.metrics = [
-                "constructed": .string("routers of a MoE constructed from SmolLM2 (not a pre-trained MoE); MoE on all \(layers) layers"),
-                "train_tokens": .int(trainRows[0].inputs.shape[0]), "eval_tokens": .int(heldRows[0].inputs.shape[0]),
-                "perplexity": .object(perplexity), "pregate_recall_of_gate": .object(recall), "per_layer": .array(perLayer),
-            ]
+            try report.setMetrics(TrainGatesMetrics(
+                constructed: "routers of a MoE constructed from SmolLM2 (not a pre-trained MoE); MoE on all \(layers) layers",
+                trainTokens: trainRows[0].inputs.shape[0], evalTokens: heldRows[0].inputs.shape[0],
+                perplexity: perplexity, pregateRecallOfGate: recall, perLayer: perLayer))
             report.units = ["perplexity": "exp(mean NLL) on held-out tokens", "pregate_recall_of_gate": "fraction of gate N+1's top-k that pre-gate N chose, mean over layers and tokens",
                             "gate_loss_initial": "soft cross-entropy (nats)", "gate_loss_trained": "soft cross-entropy (nats)"]
             return report
         }
     }
+}
+
+/// `pregated-moe train-gates`' metrics (snake_case keys in the report; units in `report.units`).
+struct TrainGatesMetrics: Encodable {
+    /// One layer's held-out gate losses and recalls.
+    struct Layer: Encodable {
+        var layer: Int
+        var gateLossInitial: Double, gateLossTrained: Double
+        /// `gate_recall_of_oracle_k<k>` and (all but the last layer) `pregate_recall_of_gate_k<k>`
+        /// per evaluated k, inline.
+        var recall: [String: Double] = [:]
+
+        enum CodingKeys: CodingKey { case layer, gateLossInitial, gateLossTrained }
+
+        func encode(to encoder: Encoder) throws {
+            try recall.encode(to: encoder)
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(layer, forKey: .layer)
+            try c.encode(gateLossInitial, forKey: .gateLossInitial)
+            try c.encode(gateLossTrained, forKey: .gateLossTrained)
+        }
+    }
+    var constructed: String
+    var trainTokens: Int, evalTokens: Int
+    /// Held-out perplexity by routing (`dense`, `oracle_k<k>`, `gate_k<k>_<routers>`, `pregate_k<k>_<routers>`).
+    var perplexity: [String: Double]
+    /// Mean over layers of `pregate_recall_of_gate_k<k>`, by `k<k>`.
+    var pregateRecallOfGate: [String: Double]
+    var perLayer: [Layer]
 }

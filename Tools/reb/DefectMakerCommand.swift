@@ -82,8 +82,8 @@ struct DefectMakerCommand: ParsableCommand {
             report.paper = paperCitation
             report.inputs = ["dataset": try fileInput(set.path), "rows": JSONValue(rows)]
             report.config = ["edge_blur_probability": .double(maker.edgeBlurProbability)]  // options: ToolRunner (reflecting)
-            report.metrics = ["versions": JSONValue(["normal"] + DefectKind.all.map(\.description)),
-                              "mean_defect_area": .object(areas.mapValues { .double($0.reduce(0, +) / Double($0.count)) })]
+            try report.setMetrics(DefectMakerMetrics(versions: ["normal"] + DefectKind.all.map(\.description),
+                                                     meanDefectArea: areas.mapValues { $0.reduce(0, +) / Double($0.count) }))
             report.units = ["mean_defect_area": "fraction of the image"]
             return report
         }
@@ -114,4 +114,12 @@ struct DefectMakerCommand: ParsableCommand {
         }
         return RGBImage(width: sw, height: sh, pixels: pixels)
     }
+}
+
+/// `reb defectmaker`'s metrics (snake_case keys in the report; units in `report.units`).
+struct DefectMakerMetrics: Encodable {
+    /// The columns of the contact sheet: "normal", then each defect kind.
+    var versions: [String]
+    /// Mean defect-mask area per defect kind, as a fraction of the image.
+    var meanDefectArea: [String: Double]
 }

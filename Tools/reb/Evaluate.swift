@@ -195,19 +195,19 @@ struct Evaluate: ParsableCommand {
                 }
                 if sharding.shard != nil {
                     report.inputs = inputs
-                    report.metrics = ["images": .int(records.count), "bank": scorer.bank.provenance.json, "bank_size": .int(scorer.bank.count)]
+                    try report.setMetrics(EvalShardMetrics(images: records.count, bank: scorer.bank.provenance, bankSize: scorer.bank.count))
                     return report
                 }
             }
-            var results: [String: JSONValue] = [:]
+            var results: [String: EvalMetrics.Method] = [:]
             for (m, method) in methods.enumerated() {
                 let auroc = try ImageAUROC(scores: imageScores[m].map(Double.init), labels: labels, labelNames: set.labelNames)
                 let plainMax = try ImageAUROC(scores: plainMaxScores[m].map(Double.init), labels: labels, labelNames: set.labelNames)
-                results[method.description] = ["image_auroc": .double(auroc.overall), "image_auroc_per_type": .object(auroc.perType.mapValues(JSONValue.double)),
-                                               "image_auroc_plain_max": .double(plainMax.overall)]
+                results[method.description] = EvalMetrics.Method(imageAuroc: auroc.overall, imageAurocPerType: auroc.perType,
+                                                                 imageAurocPlainMax: plainMax.overall)
                 log("reb eval: \(method) image AUROC \(String(format: "%.4f", auroc.overall))", quiet: common.quiet)
             }
-            var syntheticMetrics: JSONValue = .null
+            var syntheticMetrics: EvalMetrics.Synthetic?
             if synthetic > 0, let scorer {
                 let normalRows = labels.indices.filter { labels[$0] == 0 }
                 // kNN and LDKNN at K = --maps-k; the latter's normal scores only when that K was evaluated.
@@ -222,22 +222,56 @@ struct Evaluate: ParsableCommand {
                                                   rng: &context.random, progress: { bar.advance(by: $0) })
                 }
                 bar.finish()
-                var out: [String: JSONValue] = ["images": .int(evaluation.images), "defective_pixel_fraction": .double(evaluation.defectivePixelFraction)]
-                for (method, result) in zip(syntheticMethods, evaluation.results) {
-                    var entry: [String: JSONValue] = ["pixel_auroc": .double(result.pixelAUROC)]
-                    if let a = result.imageAUROCAgainstNormals { entry["image_auroc_vs_held_out_normals"] = .double(a) }
-                    out[method.description] = .object(entry)
-                }
-                syntheticMetrics = .object(out)
+                syntheticMetrics = EvalMetrics.Synthetic(
+                    images: evaluation.images, defectivePixelFraction: evaluation.defectivePixelFraction,
+                    methods: Dictionary(uniqueKeysWithValues: zip(syntheticMethods.map(\.description), evaluation.results)))
             }
             report.inputs = inputs
             let provenance = try scorer.map { $0.bank.provenance } ?? MemoryBank.read(from: bank).provenance
             let bankSize = try scorer.map { $0.bank.count } ?? MemoryBank.read(from: bank).count
-            report.metrics = ["methods": .object(results), "bank": provenance.json, "bank_size": .int(bankSize),
-                              "synthetic_defects": syntheticMetrics,
-                              "pixel_auroc_note": "the textile dataset has no pixel masks: pixel AUROC only on DefectMaker defects (synthetic_defects)"]
+            try report.setMetrics(EvalMetrics(methods: results, bank: provenance, bankSize: bankSize, syntheticDefects: syntheticMetrics))
             report.units = ["image_auroc": "fraction", "bank_size": "features"]
             return report
         }
     }
+}
+
+/// `reb eval`'s metrics (snake_case keys in the report; units in `report.units`).
+struct EvalMetrics: Encodable {
+    /// One scoring method's image AUROC: overall, per defect type, and with the plain maximum of the
+    /// patch scores instead of the pooled one.
+    struct Method: Encodable {
+        var imageAuroc: Double
+        var imageAurocPerType: [String: Double]
+        var imageAurocPlainMax: Double
+    }
+    /// The DefectMaker evaluation: its size and each method's result under the method's name.
+    struct Synthetic: Encodable {
+        var images: Int, defectivePixelFraction: Double
+        /// By `ScoringMethod.description` (already snake_case: `knn`, `ldknn_k9`), inline.
+        var methods: [String: SyntheticDefectEvaluation.MethodResult]
+
+        enum CodingKeys: CodingKey { case images, defectivePixelFraction }
+
+        func encode(to encoder: Encoder) throws {
+            try methods.encode(to: encoder)
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(images, forKey: .images)
+            try c.encode(defectivePixelFraction, forKey: .defectivePixelFraction)
+        }
+    }
+    /// By `ScoringMethod.description`.
+    var methods: [String: Method]
+    var bank: BankProvenance
+    var bankSize: Int
+    /// Null without `--synthetic`.
+    @NullWhenAbsent var syntheticDefects: Synthetic?
+    var pixelAurocNote = "the textile dataset has no pixel masks: pixel AUROC only on DefectMaker defects (synthetic_defects)"
+}
+
+/// `reb eval --shard`'s metrics: images scored and the bank (the AUROCs come after `reb merge`).
+struct EvalShardMetrics: Encodable {
+    var images: Int
+    var bank: BankProvenance
+    var bankSize: Int
 }

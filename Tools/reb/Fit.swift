@@ -94,13 +94,23 @@ struct Fit: ParsableCommand {
             // Every option is added by ToolRunner (reflecting); these are derived values.
             report.config = ["stages": JSONValue(config.stages), "pretrain_dimension": .int(dimension), "patch_size": .int(config.patchSize),
                              "features": .string(featureSource)]
-            report.metrics = ["bank_size": .int(bank.count), "total_patches": .int(patches.shape[0]),
-                              "patches_per_image": .int(extractor.patchesPerImage), "grid": JSONValue([extractor.gridHeight, extractor.gridWidth]),
-                              "bank_mib": .double(Double(bank.features.count * 4) / 1_048_576),
-                              "mean_rho_k9": (try? bank.densities(k: Swift.min(9, maxK))).map { JSONValue(Double($0.reduce(0, +)) / Double($0.count)) } ?? .null]
+            try report.setMetrics(FitMetrics(
+                bankSize: bank.count, totalPatches: patches.shape[0], patchesPerImage: extractor.patchesPerImage,
+                grid: [extractor.gridHeight, extractor.gridWidth], bankMib: Double(bank.features.count * 4) / 1_048_576,
+                meanRhoK9: (try? bank.densities(k: Swift.min(9, maxK))).map { Double($0.reduce(0, +)) / Double($0.count) }))
             report.units = ["bank_size": "features", "total_patches": "patches", "patches_per_image": "patches", "bank_mib": "MiB",
                             "mean_rho_k9": "squared L2"]
             return report
         }
     }
+}
+
+/// `reb fit`'s metrics (snake_case keys in the report; units in `report.units`).
+struct FitMetrics: Encodable {
+    var bankSize: Int, totalPatches: Int, patchesPerImage: Int
+    /// Patch grid (rows, columns) per image.
+    var grid: [Int]
+    var bankMib: Double
+    /// Mean ρ at K = min(9, --max-k) (null when the bank has too few features).
+    @NullWhenAbsent var meanRhoK9: Double?
 }

@@ -163,7 +163,7 @@ struct SSLTrain: ParsableCommand {
                                           config: .object(modelConfig), source: checkpoint.source)
             }
 
-            func median(_ v: [Double]) -> JSONValue { (try? Statistics.quantile(v, 0.5)).map(JSONValue.double) ?? .null }
+            func median(_ v: [Double]) -> Double? { try? Statistics.quantile(v, 0.5) }
             let tail = Swift.min(10, losses.count)
             var report = Report(tool: "reb", command: "ssl-train")
             report.paper = paperCitation
@@ -175,22 +175,40 @@ struct SSLTrain: ParsableCommand {
                 "restart_period": .int(config.effectiveRestartPeriod), "eval_normals": .int(evalRows.count),
                 "classes": JSONValue(DefectMakerSSL.classNames),
             ]
-            report.metrics = [
-                "final_train_loss": .double(losses.suffix(tail).reduce(0, +) / Double(tail)),
-                "final_train_accuracy": .double(accuracies.suffix(tail).reduce(0, +) / Double(tail)),
-                "held_out_loss": evalLoss.isNaN ? .null : .double(evalLoss),
-                "held_out_accuracy": evalAccuracy.isNaN ? .null : .double(evalAccuracy),
-                "held_out_accuracy_per_class": .object(Dictionary(uniqueKeysWithValues: zip(DefectMakerSSL.classNames, evalPerClass).map {
-                    ($0, $1.isNaN ? JSONValue.null : JSONValue.double(Double($1)))
-                })),
-                "seconds_per_frozen_step": median(frozenSeconds), "seconds_per_trained_step": median(trainedSeconds),
-                "seconds_per_batch_synthesis": median(batchSeconds),
-                "curve": ["loss": JSONValue(losses), "accuracy": JSONValue(accuracies), "learning_rate": JSONValue(rates)],
-            ]
+            try report.setMetrics(SSLTrainMetrics(
+                finalTrainLoss: losses.suffix(tail).reduce(0, +) / Double(tail),
+                finalTrainAccuracy: accuracies.suffix(tail).reduce(0, +) / Double(tail),
+                heldOutLoss: evalLoss.isNaN ? nil : evalLoss, heldOutAccuracy: evalAccuracy.isNaN ? nil : evalAccuracy,
+                heldOutAccuracyPerClass: Dictionary(uniqueKeysWithValues: zip(DefectMakerSSL.classNames, evalPerClass).map {
+                    ($0, $1.isNaN ? nil : Double($1))
+                }),
+                secondsPerFrozenStep: median(frozenSeconds), secondsPerTrainedStep: median(trainedSeconds),
+                secondsPerBatchSynthesis: median(batchSeconds),
+                curve: .init(loss: losses, accuracy: accuracies, learningRate: rates)))
             report.units = ["final_train_loss": "BCE (mean of the last 10 steps)", "final_train_accuracy": "fraction (last 10 steps)",
                             "held_out_loss": "BCE", "held_out_accuracy": "fraction", "seconds_per_frozen_step": "s (median)",
                             "seconds_per_trained_step": "s (median)", "seconds_per_batch_synthesis": "s (median)"]
             return report
         }
     }
+}
+
+/// `reb ssl-train`'s metrics (snake_case keys in the report; units in `report.units`). A value that
+/// could not be measured (no held-out normals, no step of a kind) is null.
+struct SSLTrainMetrics: Encodable {
+    /// Per step.
+    struct Curve: Encodable {
+        var loss: [Double], accuracy: [Double], learningRate: [Double]
+    }
+    /// Means over the last 10 steps.
+    var finalTrainLoss: Double, finalTrainAccuracy: Double
+    @NullWhenAbsent var heldOutLoss: Double?
+    @NullWhenAbsent var heldOutAccuracy: Double?
+    /// By class name (null for a class without held-out examples).
+    var heldOutAccuracyPerClass: [String: Double?]
+    /// Medians.
+    @NullWhenAbsent var secondsPerFrozenStep: Double?
+    @NullWhenAbsent var secondsPerTrainedStep: Double?
+    @NullWhenAbsent var secondsPerBatchSynthesis: Double?
+    var curve: Curve
 }

@@ -99,8 +99,14 @@ struct Score: ParsableCommand {
             report.paper = paperCitation
             report.inputs = inputs
             report.config = derived  // every option is added by ToolRunner (reflecting)
-            report.metrics = ["images": .int(scores.count), "bank": scorer.bank.provenance.json]
+            try report.setMetrics(ScoreMetrics(images: scores.count, bank: scorer.bank.provenance))
             return report
         }
     }
+}
+
+/// `reb score`'s metrics (snake_case keys in the report): images scored and the bank's provenance.
+struct ScoreMetrics: Encodable {
+    var images: Int
+    var bank: BankProvenance
 }

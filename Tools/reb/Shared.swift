@@ -84,13 +84,3 @@ func loadScorer(bankPath: String, backbone: BackboneOptions, dataset: AnomalyDat
     let extractor = try PatchFeatureExtractor(model: model, config: p.features)
     return (try AnomalyScorer(extractor: extractor, bank: bank), path)
 }
-
-extension BankProvenance {
-    var json: JSONValue {
-        ["backbone": .string(backbone), "backbone_sha256": .string(backboneSHA256), "input_size": .int(features.inputSize),
-         "stages": JSONValue(features.stages), "pretrain_dimension": .int(features.pretrainDimension),
-         "dimension": .int(features.dimension), "patch_size": .int(features.patchSize), "image_size": JSONValue([imageHeight, imageWidth]),
-         "dataset": .string(dataset), "train_images": .int(trainImages), "split_seed": .string(String(seed)),
-         "coreset_ratio": .double(coresetRatio), "total_patches": .int(totalPatches)]
-    }
-}

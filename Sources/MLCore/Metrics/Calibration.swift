@@ -167,3 +167,11 @@ public enum Calibration {
         try MetricsError.checkBinary(metric, "labels", labels)
     }
 }
+
+/// Encodes a reliability-diagram bin as `lower`, `upper`, `count`, `confidence` (the mean
+/// confidence) and `accuracy`, for reports.
+extension Calibration.Bin: Encodable {
+    enum CodingKeys: String, CodingKey {
+        case lower, upper, count, meanConfidence = "confidence", accuracy
+    }
+}

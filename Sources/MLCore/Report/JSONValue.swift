@@ -107,3 +107,20 @@ extension JSONValue: Decodable {
         else { self = .object(try c.decode([String: JSONValue].self)) }
     }
 }
+
+/// Encodes as the JSON it stands for (an object's keys as they are, whatever the encoder's key
+/// strategy), so that a report struct can hold parts that are already JSON (e.g. `FileInput`'s).
+extension JSONValue: Encodable {
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch self {
+        case .null: try c.encodeNil()
+        case .bool(let b): try c.encode(b)
+        case .int(let i): try c.encode(i)
+        case .double(let d): try c.encode(d)
+        case .string(let s): try c.encode(s)
+        case .array(let a): try c.encode(a)
+        case .object(let o): try c.encode(o)
+        }
+    }
+}
