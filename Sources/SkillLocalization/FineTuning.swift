@@ -19,14 +19,17 @@ public struct FineTuningConfig: Sendable, Equatable {
     /// Clip the gradients' global L2 norm to this before each update (the reference clips at 1.0);
     /// nil: no clipping.
     public var clipNorm: Float?
+    /// Steps of linear learning-rate warm-up from 0 (then constant; 0: none).
+    public var warmupSteps: Int
     /// Dropout during fine-tuning (the encoder's configured rates).
     public var dropout = true
 
     /// The paper's few-shot recipe by default.
     public init(steps: Int = 1000, learningRate: Float = 1e-3, batchSize: Int = 2, weightDecay: Float = 1e-4,
-                evalEvery: Int = 100, dropout: Bool = true, clipNorm: Float? = nil) {
+                evalEvery: Int = 100, dropout: Bool = true, clipNorm: Float? = nil, warmupSteps: Int = 0) {
         self.steps = steps; self.learningRate = learningRate; self.batchSize = batchSize
         self.weightDecay = weightDecay; self.evalEvery = evalEvery; self.dropout = dropout; self.clipNorm = clipNorm
+        self.warmupSteps = warmupSteps
     }
 }
 
@@ -73,6 +76,7 @@ public enum FineTuner {
         let context = ForwardContext(training: config.dropout, seed: rng.next())
         let loop = try TrainingLoop(
             config: TrainingConfig(length: .steps(config.steps), clipNorm: config.clipNorm,
+                                   schedule: config.warmupSteps > 0 ? .constantWithWarmup(warmupSteps: config.warmupSteps) : nil,
                                    evaluation: .everySteps(config.evalEvery), keepBest: .init(.maximize, ties: .keepLater)),
             optimizer: optimizer, parameters: trainable, context: context)
         let batchSize = config.batchSize

@@ -60,13 +60,14 @@ func parseShots(_ text: String) throws -> Int? {
 }
 
 /// Fine-tuning's SGD settings (`--steps`, `--learning-rate`, `--batch-size`, `--weight-decay`: not on
-/// biases and LayerNorm; `--clip`: 0, none, the reference clips at 1).
+/// biases and LayerNorm; `--clip`: 0, none, the reference clips at 1; `--warmup`: 0 steps, then constant).
 enum FineTuneDefaults: OptimizerDefaults {
     static var learningRate: Double? { 1e-3 }
     static var weightDecay: Double? { 1e-4 }
     static var steps: Int? { 1000 }
     static var batchSize: Int? { 2 }
     static var clip: Double? { 0 }
+    static var warmup: Int? { 0 }
 }
 
 /// `graft continual`: fine-tuning's settings plus `--epochs`, the mask-training epochs per task.
@@ -76,6 +77,7 @@ enum ContinualDefaults: OptimizerDefaults {
     static var steps: Int? { FineTuneDefaults.steps }
     static var batchSize: Int? { FineTuneDefaults.batchSize }
     static var clip: Double? { FineTuneDefaults.clip }
+    static var warmup: Int? { FineTuneDefaults.warmup }
     static var epochs: Int? { 10 }
 }
 
@@ -128,7 +130,8 @@ struct TrainingOptions<Defaults: OptimizerDefaults>: ParsableArguments {
         log("\(label): linear probe train accuracy \(probeTrain), dev \(probeDev)", quiet: quiet)
         let progress = TrainingProgress(label, steps: steps, logEvery: evalEvery, quiet: quiet, scoreName: "dev accuracy")
         let config = FineTuningConfig(steps: steps, learningRate: learningRate, batchSize: batchSize,
-                                      weightDecay: weightDecay, evalEvery: evalEvery, dropout: dropout, clipNorm: clip)
+                                      weightDecay: weightDecay, evalEvery: evalEvery, dropout: dropout, clipNorm: clip,
+                                      warmupSteps: optimizer.warmup)
         let result = try timer.measure("finetune") {
             try FineTuner.run(classifier, train: train, dev: dev, config: config, rng: &rng, onEvent: progress.handle)
         }

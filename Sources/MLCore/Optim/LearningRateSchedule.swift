@@ -6,6 +6,9 @@ import Foundation
 public enum LearningRateSchedule: Sendable, Equatable {
     /// lr = base (transformers.get_constant_schedule).
     case constant
+    /// Linear warm-up from 0 to base over `warmupSteps`, then base
+    /// (transformers.get_constant_schedule_with_warmup): factor = s / max(1, W) for s < W, else 1.
+    case constantWithWarmup(warmupSteps: Int)
     /// Linear warm-up from 0 to base over `warmupSteps`, then linear decay to 0 at `totalSteps`
     /// (transformers.get_linear_schedule_with_warmup):
     /// factor = s / max(1, W) for s < W, else max(0, (T − s) / max(1, T − W)).
@@ -33,6 +36,8 @@ public enum LearningRateSchedule: Sendable, Equatable {
         switch self {
         case .constant:
             return base
+        case .constantWithWarmup(let warmup):
+            return step < warmup ? Float(b * s / Double(Swift.max(1, warmup))) : base
         case .linearWarmupDecay(let warmup, let total):
             if step < warmup { return Float(b * s / Double(Swift.max(1, warmup))) }
             return Float(b * Swift.max(0, Double(total - step) / Double(Swift.max(1, total - warmup))))

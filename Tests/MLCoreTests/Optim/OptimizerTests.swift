@@ -96,6 +96,10 @@ final class OptimizerTests: XCTestCase {
                                "\(kind) \(c) step \(step)")
             }
         }
+        // Constant after a linear warm-up of 4 steps: 0, 1/4, 2/4, 3/4 of the base, then the base.
+        XCTAssertEqual((0..<6).map { LearningRateSchedule.constantWithWarmup(warmupSteps: 4).learningRate(base: 0.2, step: $0) },
+                       [0, 0.05, 0.1, 0.15, 0.2, 0.2])
+        XCTAssertEqual(LearningRateSchedule.constantWithWarmup(warmupSteps: 0).learningRate(base: 0.2, step: 0), 0.2)
         XCTAssertEqual(LearningRateSchedule.cosineWarmupDecay(warmupSteps: 1, totalSteps: 3),
                        .cosineWarmupDecay(warmupSteps: 1, totalSteps: 3, cycles: 0.5))
     }
