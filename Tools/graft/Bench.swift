@@ -40,7 +40,7 @@ struct Bench: ParsableCommand {
                 NDArray((0..<(b * t)).map { _ in Int32(1000 + rng.nextInt(below: 28000)) }, shape: [b, t])
             }
             let t = 40
-            var results: [JSONValue] = []
+            var results: [BenchRecord] = []
             func measure(_ name: String, _ body: () throws -> Void) rethrows {
                 try body()
                 var times: [Double] = []
@@ -51,8 +51,8 @@ struct Bench: ParsableCommand {
                 }
                 let median = times.sorted()[times.count / 2]
                 log("\(name): \(String(format: "%.4f", median)) s", quiet: common.quiet)
-                results.append(["name": .string(name), "group": "graft", "median_s": .double(median),
-                                "throughput": .double(1 / median), "unit": "1/s", "repeats_s": JSONValue(times)])
+                results.append(BenchRecord(name: name, group: "graft", medianS: median, throughput: 1 / median, unit: "1/s",
+                                           repeatsS: times))
             }
 
             // One fine-tuning step, as FineTuner does it.
@@ -116,10 +116,30 @@ struct Bench: ParsableCommand {
             }
             var report = Report(tool: "graft", command: "bench")
             report.paper = paperCitation
-            report.config = ["pretrained": .string(pretrained), "tokens": .int(t)]  // and every option (reflecting)
-            report.metrics = ["results": .array(results), "peak_rss_mb": .double(ResourceUsage.peakResidentMiB)]
+            report.config = ["tokens": .int(t)]  // and every option (reflecting)
+            try report.setMetrics(BenchMetrics(results: results, peakRssMb: ResourceUsage.peakResidentMiB))
             report.units = ["median_s": "s", "peak_rss_mb": "MB"]
             return report
         }
     }
+}
+
+/// One timed case, in the record shape `mlcore-bench` writes (Benchmarks/compare.py and the peer read it).
+struct BenchRecord: Encodable {
+    var name: String
+    var group: String
+    /// Median wall seconds of the timed repetitions.
+    var medianS: Double
+    /// 1 / median.
+    var throughput: Double
+    var unit: String
+    /// Every repetition's wall seconds.
+    var repeatsS: [Double]
+}
+
+/// `graft bench`'s metrics.
+struct BenchMetrics: Encodable {
+    var results: [BenchRecord]
+    /// Peak resident set size of the process (MiB).
+    var peakRssMb: Double
 }

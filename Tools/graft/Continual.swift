@@ -118,7 +118,7 @@ struct Continual: ParsableCommand {
             // Every option is added by ToolRunner (reflecting); these are derived values and old spellings.
             report.config = training.derivedConfig.merging([
                 "task_a": .string(tasks.0.rawValue), "task_b": .string(tasks.1.rawValue), "k": shots.map(JSONValue.int) ?? "full",
-                "data_seed": .int(Int(dataSeed)), "pretrained": .string(pretrained), "rule": "strict",
+                "data_seed": .int(Int(dataSeed)), "rule": "strict",
             ]) { a, _ in a }
             try report.setMetrics(ContinualMetrics(
                 sequential: .init(accuracyAAfterA: accAAfterA, accuracyAAfterB: accAAfterB, accuracyBAfterB: accBAfterB,

@@ -84,7 +84,7 @@ struct Finetune: ParsableCommand {
                              "split_sizes": ["train": .int(train.count), "dev": .int(splits.dev.count)]]
             // Every option is added by ToolRunner (reflecting); these are derived values and old spellings.
             report.config = training.derivedConfig.merging([
-                "pretrained": .string(pretrained), "task": .string(task.rawValue), "k": shots.map(JSONValue.int) ?? "full",
+                "task": .string(task.rawValue), "k": shots.map(JSONValue.int) ?? "full",
                 "data_seed": .int(Int(dataSeed)),
             ]) { a, _ in a }
             try report.setMetrics(FinetuneMetrics(

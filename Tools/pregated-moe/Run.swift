@@ -158,7 +158,6 @@ struct Run: ParsableCommand {
             report.inputs = ["checkpoint": try fileInput(checkpoint.path), "tweets": try fileInput(tweetPath)]
             if let routers { report.inputs["routers"] = try fileInput(routers) }
             // Every option is added by ToolRunner (reflecting); `checkpoint` is --weights' old spelling.
-            report.config = ["checkpoint": .string(moe.checkpoint)]
             try report.setMetrics(RunMetrics(policies: results, identicalOutputs: identical, experts: checkpoint.experts,
                                              expertBytes: checkpoint.expertBytes, moeBlocks: checkpoint.config.layerCount,
                                              routersTrained: try checkpoint.routersNote(routers)))
