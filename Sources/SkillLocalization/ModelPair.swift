@@ -52,6 +52,9 @@ public final class ModelPair {
     public let graftParameters: [Parameter]
     /// The fine-tuned checkpoint's `graft` provenance.
     public let provenance: FineTuneProvenance
+    /// The shared head's kind (config `classification_head`; checkpoints written before heads had
+    /// kinds hold a probe).
+    public let head: HeadKind
     /// max |θ_ft − θ_pre| over the non-graftable encoder parameters (0 when fine-tuning froze them,
     /// as `graft finetune` does; the grafted models use θ_pre there).
     public let nonGraftableMaxChange: Float
@@ -74,7 +77,7 @@ public final class ModelPair {
         try pre.requireArchitecture("bert")
         let preConfig = try BertConfig(checkpoint: pre), ftConfig = try BertConfig(checkpoint: ft)
         guard preConfig == ftConfig else { throw mismatch("configs differ (\(preConfig) vs \(ftConfig))") }
-        guard let head = ft.shape(of: "classifier.weight"), head.count == 2, ft.shape(of: "classifier.bias") == [head[0]] else {
+        guard let headShape = ft.shape(of: "classifier.weight"), headShape.count == 2, ft.shape(of: "classifier.bias") == [headShape[0]] else {
             throw mismatch("the fine-tuned checkpoint has no classifier.weight [C, D] / classifier.bias [C] (run graft finetune)")
         }
         let ignored = BertEncoder.nonParameterKeys
@@ -89,12 +92,18 @@ public final class ModelPair {
             throw mismatch("\(shapeDiffs.count) shapes differ (first: \(first) \(pre.shape(of: first)!) vs \(ft.shape(of: first)!))")
         }
         provenance = try FineTuneProvenance(config: ft.config, file: finetuned)
+        let headName = ft.config["classification_head"]?.stringValue ?? HeadKind.probe.rawValue
+        guard let kind = HeadKind(rawValue: headName) else {
+            throw SkillLocalizationError.malformedFile(file: finetuned, detail: "unknown classification_head '\(headName)'")
+        }
+        head = kind
 
         let encoder = BertEncoder.build(config: ftConfig, checkpointKeys: Set(ft.keys), factory: .placeholders())
-        let model = BertClassifier(encoder: encoder, labels: head[0], input: .mean, factory: .placeholders())
+        let model = BertClassifier(encoder: encoder, labels: headShape[0], input: .mean, factory: .placeholders())
         try model.load(from: ft, ignoring: ignored)
         let tokenizer = try WordPieceTokenizer(checkpoint: pre)
-        classifier = SentenceClassifier(model: model, tokenizer: tokenizer, maxLength: maxLength)
+        classifier = SentenceClassifier(model: model, tokenizer: tokenizer, maxLength: maxLength,
+                                        normalizesFeatures: head.normalizesFeatures)
 
         // Pre-trained values everywhere but the head; graftable ones kept aside for the space.
         var preValues: [String: Tensor] = [:], ftValues: [String: Tensor] = [:]

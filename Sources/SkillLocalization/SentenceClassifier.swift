@@ -1,7 +1,8 @@
 import MLCore
 
 /// A BERT sentence classifier (encoder + linear head on the attention-masked mean of the last
-/// hidden states, sentence-transformers' pooling for all-MiniLM-L6-v2) with its tokenizer: batching,
+/// hidden states, sentence-transformers' pooling for all-MiniLM-L6-v2; with `normalizesFeatures` the
+/// head reads the L2-normalised mean, the verbaliser's cosine logits) with its tokenizer: batching,
 /// differentiable logits and loss, and batched inference.
 public final class SentenceClassifier {
     /// The model (`classifier.weight` [C, D], `classifier.bias` [C] on top of the encoder).
@@ -15,9 +16,15 @@ public final class SentenceClassifier {
     /// no normalisation): tokenization, padding and the pooled features come from it.
     public let sentences: SentenceEncoder
 
+    /// Whether the head reads L2-normalised pooled features without dropout (`Verbaliser.logits`);
+    /// false: `model`'s own forward (dropout, then the linear head).
+    public let normalizesFeatures: Bool
+
     /// A classifier over `model`; `maxLength` is capped at the model's positions.
-    public init(model: BertClassifier, tokenizer: WordPieceTokenizer, maxLength: Int = 128) {
+    /// - Parameter normalizesFeatures: true for a verbaliser head (`HeadKind.normalizesFeatures`).
+    public init(model: BertClassifier, tokenizer: WordPieceTokenizer, maxLength: Int = 128, normalizesFeatures: Bool = false) {
         self.model = model
+        self.normalizesFeatures = normalizesFeatures
         self.tokenizer = tokenizer
         self.maxLength = min(maxLength, model.encoder.config.maxPositions)
         sentences = SentenceEncoder(encoder: model.encoder, tokenizer: tokenizer, pooling: model.input == .cls ? .cls : .mean,
@@ -37,7 +44,8 @@ public final class SentenceClassifier {
     /// context for dropout).
     public func logits(_ texts: [String], context: ForwardContext? = nil) -> Variable {
         let (ids, mask) = batch(texts)
-        return model(inputIds: ids, attentionMask: mask, context: context)
+        guard normalizesFeatures else { return model(inputIds: ids, attentionMask: mask, context: context) }
+        return Verbaliser.logits(pooled: model.features(inputIds: ids, attentionMask: mask, context: context), head: model.classifier)
     }
 
     /// Mean cross-entropy (nats) of the items `indices` of `data`.

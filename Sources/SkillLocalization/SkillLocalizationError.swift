@@ -17,11 +17,14 @@ public enum SkillLocalizationError: CategorizedError, Equatable {
     case malformedFile(file: String, detail: String)
     /// An argument outside its range (usage): sparsity outside [0, 1], k ≤ 0, ...
     case invalidArgument(String)
+    /// Fine-tuning did not beat the pre-trained model on dev by the required gain (`PowerCheck`),
+    /// so localizing its skill would measure noise (bad data).
+    case fineTuningDidNotLearn(pretrained: Double, finetuned: Double, required: Double)
 
     public var category: ErrorCategory {
         switch self {
         case .unknownTask, .invalidArgument: return .usage
-        case .emptySplit, .modelMismatch, .maskMismatch, .malformedFile: return .badData
+        case .emptySplit, .modelMismatch, .maskMismatch, .malformedFile, .fineTuningDidNotLearn: return .badData
         }
     }
 
@@ -39,6 +42,8 @@ public enum SkillLocalizationError: CategorizedError, Equatable {
             return "\(file): \(detail)"
         case .invalidArgument(let message):
             return message
+        case .fineTuningDidNotLearn(let pre, let ft, let required):
+            return "fine-tuning did not learn the task: dev accuracy \(ft) vs \(pre) pre-trained, a gain below the required \(required); localization refused (it would measure noise) unless forced"
         }
     }
 }

@@ -43,8 +43,15 @@ final class GraftToolTests: XCTestCase {
         let ft = try finetune("polarity")
 
         let mask = directory + "mask.h5", empty = directory + "empty.h5"
+        // Four SGD steps do not learn the task: the power check refuses to localize (exit 65) ...
+        let refused = try runTool("graft", ["localize", "--finetuned", ft, "--sparsity", "1e-4", "--epochs", "2",
+                                            "--save-mask", mask] + small)
+        XCTAssertEqual(refused.status, 65, refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("fine-tuning did not learn the task"), refused.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: mask))
+        // ... unless forced, and the report records the failed check.
         let localize = try runTool("graft", ["localize", "--finetuned", ft, "--sparsity", "1e-4", "--epochs", "2",
-                                             "--save-mask", mask] + small)
+                                             "--force", "--save-mask", mask] + small)
         XCTAssertEqual(localize.status, 0, localize.stderr)
         let metrics = try XCTUnwrap(try json(localize.stdout)["metrics"] as? [String: Any])
         let n = try XCTUnwrap(metrics["graftable_parameters"] as? Int)
@@ -52,13 +59,17 @@ final class GraftToolTests: XCTestCase {
         XCTAssertLessThan(try XCTUnwrap(metrics["base_patch_selected"] as? Int), 1064, "strict: fewer than s = int(1e-4 N) = 1064")
         XCTAssertEqual((metrics["history"] as? [Any])?.count, 2)
         XCTAssertEqual(metrics["non_graftable_max_abs_delta"] as? Double, 0)
+        XCTAssertEqual((metrics["power_check"] as? [String: Any])?["passed"] as? Bool, false)
+        XCTAssertEqual(metrics["head"] as? String, "verbaliser")
+        XCTAssertEqual((metrics["flipped_per_epoch"] as? [Int])?.count, 2)
+        XCTAssertEqual((metrics["base_patch_diagnostics"] as? [String: Any])?["selected"] as? Int, metrics["base_patch_selected"] as? Int)
         let file = try HDF5File(path: mask)
         XCTAssertEqual(try file.root.attributes.string("format"), "mlcore-graft-mask")
         XCTAssertEqual(try file.root.attributes.string("task"), "polarity")
         XCTAssertEqual(try file.root.attributes.int("selected"), metrics["selected"] as? Int)
         XCTAssertEqual(try file.dataset("/mask/encoder/layer/0/attention/self/query/weight").shape, [384, 384])
 
-        let zero = try runTool("graft", ["localize", "--finetuned", ft, "--sparsity", "0", "--epochs", "0",
+        let zero = try runTool("graft", ["localize", "--finetuned", ft, "--sparsity", "0", "--epochs", "0", "--force",
                                          "--save-mask", empty] + small)
         XCTAssertEqual(zero.status, 0, zero.stderr)
 
@@ -77,6 +88,13 @@ final class GraftToolTests: XCTestCase {
         XCTAssertEqual(emptyTest["ece"] as? Double, preTest["ece"] as? Double)
         XCTAssertEqual(grafts[1]["selected"] as? Int, 0)
         XCTAssertNotNil(grafts[0]["graft_ft_accuracy_ratio"] as? Double)
+        // Controls beside every graft: the base patch alone and a random mask of the graft's size.
+        let controls = try XCTUnwrap(grafts[0]["controls"] as? [String: Any])
+        XCTAssertEqual((controls["random"] as? [String: Any])?["selected"] as? Int, grafts[0]["selected"] as? Int)
+        XCTAssertEqual((controls["base_patch"] as? [String: Any])?["selected"] as? Int, metrics["base_patch_selected"] as? Int)
+        let gain = try XCTUnwrap(e["finetuning_gain"] as? [String: Any])
+        XCTAssertNotNil(gain["mcnemar_p"] as? Double)
+        XCTAssertEqual(e["head"] as? String, "verbaliser")
 
         let overlap = try runTool("graft", ["overlap", mask, empty, "--quiet"])
         XCTAssertEqual(overlap.status, 0, overlap.stderr)

@@ -12,8 +12,9 @@ struct Continual: ParsableCommand {
         discussion: """
             Example:
               graft continual --task-a polarity --task-b subjectivity --k 16 --data-seed 13 --sparsity 1e-4
-            1. θ_A: head A probed on θ_pre, the layers fine-tuned on A from θ_pre (as graft finetune).
-            2. Sequential: head B probed on θ_A, the layers fine-tuned on B from θ_A → θ_AB. Forgetting = \
+            1. θ_A: the layers fine-tuned on A from θ_pre under head A (as graft finetune; a verbaliser \
+            head is built from θ_pre for both tasks, a probe head B is probed on θ_A).
+            2. Sequential: the layers fine-tuned on B from θ_A → θ_AB. Forgetting = \
             acc_A(θ_A) − acc_A(θ_AB), both with head A.
             3. Grafting: γ_A localized on θ_pre → θ_A (task A data, head A), γ_B on θ_A → θ_AB (task B data, \
             head B); the grafted model takes θ_A on γ_A, θ_AB on γ_B outside γ_A, θ_pre elsewhere. \
@@ -67,9 +68,8 @@ struct Continual: ParsableCommand {
             let encoder = try BertEncoder.load(from: checkpoint)
             let tokenizer = try WordPieceTokenizer(checkpoint: checkpoint)
             func classifier(_ task: SkillTask) -> SentenceClassifier {
-                SentenceClassifier(model: BertClassifier(encoder: encoder, labels: task.classNames.count, input: .mean,
-                                                         factory: ParameterFactory(seed: context.random.next())),
-                                   tokenizer: tokenizer, maxLength: data.maxLength)
+                training.makeClassifier(encoder: encoder, tokenizer: tokenizer, task: task, maxLength: data.maxLength,
+                                        seed: context.random.next())
             }
             let a = classifier(tasks.0), b = classifier(tasks.1)
             let names = encoder.parameters.map(\.name).filter(GraftSpace.isGraftable)
@@ -87,7 +87,7 @@ struct Continual: ParsableCommand {
             let accAAfterB = a.accuracy(splitsA.test), accBAfterB = b.accuracy(splitsB.test)
 
             for p in a.model.parameters + b.model.parameters { p.isTrainable = GraftSpace.isGraftable(p.name) }
-            let config = MaskTrainingConfig(epochs: epochs)
+            let config = MaskTrainingConfig(epochs: epochs, stepRule: .scaled(target: 10))  // as graft localize's default
             let spaceA = try GraftSpace(names: names, pretrained: thetaPre, finetuned: thetaA)
             let maskA = try context.timer.measure("localize") {
                 try MaskTrainer.localize(a, space: spaceA, parameters: layerParameters, train: trainA, dev: splitsA.dev,

@@ -59,14 +59,15 @@ func parseShots(_ text: String) throws -> Int? {
     return k
 }
 
-/// Fine-tuning's SGD settings (`--steps`, `--learning-rate`, `--batch-size`, `--weight-decay`: not on
-/// biases and LayerNorm; `--clip`: 0, none, the reference clips at 1; `--warmup`: 0 steps, then constant).
+/// Fine-tuning's optimizer settings (`--steps`, `--learning-rate`, `--batch-size`, `--weight-decay`:
+/// not on biases and LayerNorm; `--clip`: 1, as the reference, 0 for none; `--warmup`: 0 steps, then
+/// constant). The defaults are the paper's few-shot SGD recipe with the reference's clipping.
 enum FineTuneDefaults: OptimizerDefaults {
     static var learningRate: Double? { 1e-3 }
     static var weightDecay: Double? { 1e-4 }
     static var steps: Int? { 1000 }
     static var batchSize: Int? { 2 }
-    static var clip: Double? { 0 }
+    static var clip: Double? { 1 }
     static var warmup: Int? { 0 }
 }
 
@@ -81,10 +82,22 @@ enum ContinualDefaults: OptimizerDefaults {
     static var epochs: Int? { 10 }
 }
 
-/// The two-stage training of a task (Docs/graft.md): linear probe of the head on
-/// frozen features, then SGD on the encoder layers with the head fixed.
+extension HeadKind: ExpressibleByArgument {}
+extension FineTuningOptimizer: ExpressibleByArgument {}
+
+/// The training of a task (Docs/graft.md): the head (a fixed zero-shot verbaliser, a linear probe on
+/// frozen features, or a linear head trained with the encoder), then the encoder layers.
 struct TrainingOptions<Defaults: OptimizerDefaults>: ParsableArguments {
     @OptionGroup var optimizer: OptimizerOptions<Defaults>
+
+    @Option(help: "Head shared by the pre-trained, fine-tuned and grafted models: verbaliser (fixed, zero-shot: scale · cosine to label-sentence embeddings), linear (trained jointly with the encoder) or probe (linear probe on frozen features, then fixed).")
+    var head: HeadKind = .verbaliser
+
+    @Option(help: "Scale of the verbaliser's cosine logits.")
+    var verbaliserScale: Float = Verbaliser.defaultScale
+
+    @Option(name: .customLong("optimizer"), help: "Fine-tuning optimizer: sgd (no momentum) or adamw.")
+    var optimizerKind: FineTuningOptimizer = .sgd
 
     var steps: Int { optimizer.steps }
     var learningRate: Float { Float(optimizer.learningRate) }
@@ -110,28 +123,61 @@ struct TrainingOptions<Defaults: OptimizerDefaults>: ParsableArguments {
     func validate() throws {
         guard evalEvery > 0, probeSteps >= 0 else { throw ValidationError("--eval-every must be positive, --probe-steps ≥ 0") }
         guard probeC > 0 else { throw ValidationError("--probe-c must be > 0") }
+        guard verbaliserScale > 0 else { throw ValidationError("--verbaliser-scale must be > 0") }
+    }
+
+    /// A classifier for `task` over `encoder` with this head: the verbaliser is installed now, from
+    /// the encoder's current (pre-trained) features of the label sentences; a linear or probe head
+    /// starts at N(0, 0.02).
+    func makeClassifier(encoder: BertEncoder, tokenizer: WordPieceTokenizer, task: SkillTask, maxLength: Int,
+                        seed: UInt64) -> SentenceClassifier {
+        let model = BertClassifier(encoder: encoder, labels: task.classNames.count, input: .mean, factory: ParameterFactory(seed: seed))
+        let classifier = SentenceClassifier(model: model, tokenizer: tokenizer, maxLength: maxLength,
+                                            normalizesFeatures: head.normalizesFeatures)
+        if head == .verbaliser {
+            Verbaliser.install(on: model.classifier, embeddings: classifier.features(Verbaliser.sentences(for: task)),
+                               scale: verbaliserScale)
+        }
+        return classifier
+    }
+
+    /// The head's entries of the fine-tuned checkpoint's config: `classification_head` and, for the
+    /// verbaliser, `verbaliser` {scale, sentences}.
+    func headConfig(_ task: SkillTask) -> [String: JSONValue] {
+        var config: [String: JSONValue] = ["classification_head": .string(head.rawValue)]
+        if head == .verbaliser {
+            config["verbaliser"] = ["scale": .double(Double(verbaliserScale)), "sentences": JSONValue(Verbaliser.sentences(for: task))]
+        }
+        return config
     }
 
     /// Report config entries that are not options (the options are reflected by ToolRunner).
     var derivedConfig: [String: JSONValue] {
-        ["optimizer": "SGD (no momentum)", "trained_parameters": "encoder.layer.* (head and embeddings fixed)",
+        ["optimizer_description": .string(optimizerKind == .sgd ? "SGD (no momentum)" : "AdamW (0.9, 0.999, 1e-8)"),
+         "trained_parameters": .string(head.trainedWithEncoder ? "encoder.layer.* and classifier.* (embeddings fixed)"
+                                                               : "encoder.layer.* (head and embeddings fixed)"),
          "keep_best": "latest best dev accuracy (>=)"]
     }
 
-    /// Probes the head on `train`, then fine-tunes the encoder layers; logs and shows progress.
+    /// Fits the head when it is a probe, then fine-tunes the encoder layers (and a linear head);
+    /// logs and shows progress. `probe*` are the head's train loss and the model's train and dev
+    /// accuracy before fine-tuning (the loss is nil for heads that are not probed).
     func train(_ classifier: SentenceClassifier, train: LabelledTexts, dev: LabelledTexts, rng: inout RandomGenerator,
-               timer: inout PhaseTimer, label: String, quiet: Bool) throws
-        -> (probeLoss: Double, probeTrain: Double, probeDev: Double, result: FineTuningResult) {
-        let probeLoss = try timer.measure("probe") {
-            try LinearProbe.train(head: classifier.model.classifier, features: classifier.features(train.texts), labels: train.labels,
-                              config: LinearProbeConfig(steps: probeSteps, learningRate: probeLearningRate, inverseRegularization: probeC))
+               timer: inout PhaseTimer, label: String, quiet: Bool)
+        throws -> (probeLoss: Double?, probeTrain: Double, probeDev: Double, result: FineTuningResult) {
+        var probeLoss: Double?
+        if head == .probe {
+            probeLoss = try timer.measure("probe") {
+                try LinearProbe.train(head: classifier.model.classifier, features: classifier.features(train.texts), labels: train.labels,
+                                      config: LinearProbeConfig(steps: probeSteps, learningRate: probeLearningRate, inverseRegularization: probeC))
+            }
         }
         let probeTrain = classifier.accuracy(train), probeDev = classifier.accuracy(dev)
-        log("\(label): linear probe train accuracy \(probeTrain), dev \(probeDev)", quiet: quiet)
+        log("\(label): \(head.rawValue) head before fine-tuning: train accuracy \(probeTrain), dev \(probeDev)", quiet: quiet)
         let progress = TrainingProgress(label, steps: steps, logEvery: evalEvery, quiet: quiet, scoreName: "dev accuracy")
         let config = FineTuningConfig(steps: steps, learningRate: learningRate, batchSize: batchSize,
                                       weightDecay: weightDecay, evalEvery: evalEvery, dropout: dropout, clipNorm: clip,
-                                      warmupSteps: optimizer.warmup)
+                                      warmupSteps: optimizer.warmup, optimizer: optimizerKind, trainHead: head.trainedWithEncoder)
         let result = try timer.measure("finetune") {
             try FineTuner.run(classifier, train: train, dev: dev, config: config, rng: &rng, onEvent: progress.handle)
         }

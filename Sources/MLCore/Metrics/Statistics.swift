@@ -108,4 +108,23 @@ public enum Statistics {
         let alpha = (1 - confidence) / 2
         return Interval(estimate: try statistic(values), lower: try quantile(stats, alpha), upper: try quantile(stats, 1 - alpha))
     }
+
+    /// McNemar's exact test of paired binary outcomes (McNemar 1947; statsmodels
+    /// `mcnemar(table, exact=True)`): of the `b + c` discordant pairs, `b` favour one model (right
+    /// where the other is wrong) and `c` the other; under H₀ (equal accuracy) b ~ Binomial(b + c, ½),
+    /// and the two-sided p-value is min(1, 2·P(X ≤ min(b, c))). No discordant pair gives p = 1.
+    /// The binomial terms are summed in log space (`lgamma`), so n in the millions is fine.
+    /// - Throws: `MetricsError.outOfRange` for a negative count.
+    public static func mcNemarExactPValue(b: Int, c: Int) throws -> Double {
+        let metric = "McNemar test"
+        for (what, v) in [("b", b), ("c", c)] where v < 0 {
+            throw MetricsError.outOfRange(metric: metric, what: what, index: 0, value: Double(v), expected: "a count ≥ 0")
+        }
+        let n = b + c, k = min(b, c)
+        if n == 0 { return 1 }
+        let logChoose = { (i: Int) in lgamma(Double(n + 1)) - lgamma(Double(i + 1)) - lgamma(Double(n - i + 1)) }
+        var tail = 0.0
+        for i in 0...k { tail += Foundation.exp(logChoose(i) - Double(n) * Foundation.log(2.0)) }
+        return min(1, 2 * tail)
+    }
 }

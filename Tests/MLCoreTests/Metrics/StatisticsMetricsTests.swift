@@ -50,6 +50,20 @@ final class StatisticsMetricsTests: XCTestCase {
         XCTAssertEqual(try Statistics.bootstrapInterval([2, 2, 2], resamples: 50, using: &g3), .init(estimate: 2, lower: 2, upper: 2))
     }
 
+    /// McNemar's exact p-value by hand: 2·Σ_{i≤min(b,c)} C(b+c, i)/2^(b+c), capped at 1
+    /// (b = 1, c = 5: 2·7/64; b = 2, c = 10: 2·79/4096; b = 40, c = 60 and 300/360 from exact
+    /// integer binomial sums in Python).
+    func testMcNemarExactByHand() throws {
+        XCTAssertEqual(try Statistics.mcNemarExactPValue(b: 1, c: 5), 14.0 / 64, accuracy: 1e-14)
+        XCTAssertEqual(try Statistics.mcNemarExactPValue(b: 5, c: 1), 14.0 / 64, accuracy: 1e-14)
+        XCTAssertEqual(try Statistics.mcNemarExactPValue(b: 2, c: 10), 158.0 / 4096, accuracy: 1e-14)
+        XCTAssertEqual(try Statistics.mcNemarExactPValue(b: 3, c: 3), 1)
+        XCTAssertEqual(try Statistics.mcNemarExactPValue(b: 0, c: 0), 1)
+        XCTAssertEqual(try Statistics.mcNemarExactPValue(b: 40, c: 60), 0.05688793364098079, accuracy: 1e-12)
+        XCTAssertEqual(try Statistics.mcNemarExactPValue(b: 300, c: 360), 0.02157234823197102, accuracy: 1e-12)
+        XCTAssertThrowsError(try Statistics.mcNemarExactPValue(b: -1, c: 2))
+    }
+
     func testBadInput() {
         XCTAssertThrowsError(try Statistics.perplexity(logProbabilities: []))
         XCTAssertThrowsError(try Statistics.perplexity(logProbabilities: [0.5]))
