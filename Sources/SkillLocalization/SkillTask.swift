@@ -66,6 +66,15 @@ public struct LabelledTexts: Sendable, Equatable {
         return counts
     }
 
+    /// At most `limit` items for accuracy evaluation: the split itself when it is small enough,
+    /// else every ⌈N/limit⌉-th item from the first (a deterministic sample spread over the split).
+    /// Used for train accuracy with `--k full`, where evaluating the whole pool would dominate.
+    public func evaluationSample(limit: Int = 1024) -> LabelledTexts {
+        guard count > limit, limit > 0 else { return self }
+        let stride = (count + limit - 1) / limit
+        return subset(Array(Swift.stride(from: 0, to: count, by: stride)))
+    }
+
     /// This split followed by `other`.
     public func appending(_ other: LabelledTexts) -> LabelledTexts {
         LabelledTexts(texts: texts + other.texts, labels: labels + other.labels)

@@ -94,6 +94,14 @@ final class HeadsAndControlsTests: XCTestCase {
         XCTAssertEqual(last.differences(from: GraftMask(names: pair.space.names, values: base)), result.history.last!.changedFromBase)
     }
 
+    /// Train accuracy of a large split is measured on a strided sample: 10 items, limit 4 → stride
+    /// ⌈10/4⌉ = 3 → items 0, 3, 6, 9; a split within the limit is kept whole.
+    func testEvaluationSampleIsStrided() {
+        let split = LabelledTexts(texts: (0..<10).map { "t\($0)" }, labels: (0..<10).map { $0 % 2 })
+        XCTAssertEqual(split.evaluationSample(limit: 4).texts, ["t0", "t3", "t6", "t9"])
+        XCTAssertEqual(split.evaluationSample(limit: 10), split)
+    }
+
     /// The power check: a 2-point dev gain is refused (exit category 65) unless forced; 5 points pass.
     func testPowerCheckRefusesAModelThatDidNotLearn() throws {
         let weak = PowerCheck(pretrainedDevAccuracy: 0.70, finetunedDevAccuracy: 0.72)

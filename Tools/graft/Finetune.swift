@@ -65,12 +65,12 @@ struct Finetune: ParsableCommand {
             let trained = try training.train(classifier, train: train, dev: splits.dev, rng: &rng, timer: &context.timer,
                                          label: "graft finetune", quiet: common.quiet)
             let result = trained.result
-            let finalTrain = classifier.accuracy(train), finalDev = classifier.accuracy(splits.dev)
+            let finalTrain = classifier.accuracy(train.evaluationSample()), finalDev = classifier.accuracy(splits.dev)
             // The pre-trained model under the final head (for a jointly trained head it differs from
             // the model before fine-tuning), then back to θ_ft.
             let thetaFt = layers.map(\.value)
             GraftSpace.assign(thetaPre, to: layers)
-            let preDev = classifier.accuracy(splits.dev), preTrain = classifier.accuracy(train)
+            let preDev = classifier.accuracy(splits.dev), preTrain = classifier.accuracy(train.evaluationSample())
             GraftSpace.assign(thetaFt, to: layers)
             let power = PowerCheck(pretrainedDevAccuracy: preDev, finetunedDevAccuracy: finalDev)
             log("graft finetune: dev accuracy pre-trained \(preDev), fine-tuned \(finalDev): power check \(power.passed ? "passed" : "FAILED") (gain \(String(format: "%+.3f", power.gain)), ≥ \(power.minimumGain) needed)", quiet: common.quiet)
@@ -136,7 +136,8 @@ struct FinetuneMetrics: Encodable {
     var initialTrainAccuracy: Double, initialDevAccuracy: Double
     /// The pre-trained layers under the final head.
     var pretrainedTrainAccuracy: Double, pretrainedDevAccuracy: Double
-    /// Accuracies at the kept parameters (inference mode) and the kept evaluation's step and score.
+    /// Accuracies at the kept parameters (inference mode; train accuracies on at most 1024 training
+    /// items, `LabelledTexts.evaluationSample`) and the kept evaluation's step and score.
     var trainAccuracy: Double, devAccuracy: Double, bestStep: Int, bestEvaluationDevAccuracy: Double
     var powerCheck: PowerCheck
     /// ‖θ_ft − θ_pre‖ / ‖θ_pre‖ per transformer layer (key K of encoder.layer.K).

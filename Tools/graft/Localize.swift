@@ -103,11 +103,11 @@ struct Localize: ParsableCommand {
             let baseCount = baseMask.selectedCount
             let diagnostics = try BasePatchDiagnostics(space: models.space, patch: baseMask)
             models.use(baseMask)
-            let baseTrain = classifier.accuracy(train), baseDev = classifier.accuracy(splits.dev)
+            let baseTrain = classifier.accuracy(train.evaluationSample()), baseDev = classifier.accuracy(splits.dev)
             log("graft localize: \(provenance.task.rawValue), N = \(n) graftable, base patch \(baseCount) (\(rule.rawValue)): train \(baseTrain), dev \(baseDev)", quiet: common.quiet)
             let mask = result.mask
             models.use(mask)
-            let graftTrain = classifier.accuracy(train), graftDev = classifier.accuracy(splits.dev)
+            let graftTrain = classifier.accuracy(train.evaluationSample()), graftDev = classifier.accuracy(splits.dev)
 
             let pretrainedInput = try fileInput(models.pretrainedPath), finetunedInput = try fileInput(models.finetunedPath)
             try context.timer.measure("save") {

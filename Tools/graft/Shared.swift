@@ -172,7 +172,7 @@ struct TrainingOptions<Defaults: OptimizerDefaults>: ParsableArguments {
                                       config: LinearProbeConfig(steps: probeSteps, learningRate: probeLearningRate, inverseRegularization: probeC))
             }
         }
-        let probeTrain = classifier.accuracy(train), probeDev = classifier.accuracy(dev)
+        let probeTrain = classifier.accuracy(train.evaluationSample()), probeDev = classifier.accuracy(dev)
         log("\(label): \(head.rawValue) head before fine-tuning: train accuracy \(probeTrain), dev \(probeDev)", quiet: quiet)
         let progress = TrainingProgress(label, steps: steps, logEvery: evalEvery, quiet: quiet, scoreName: "dev accuracy")
         let config = FineTuningConfig(steps: steps, learningRate: learningRate, batchSize: batchSize,

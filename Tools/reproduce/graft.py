@@ -47,7 +47,7 @@ FULL = dict(seeds=PAPER_SEEDS, ks=[16, 64, "full"], sweep_seed=13, recipes=["sgd
                                                                            "adamw-2e-5", "adamw-5e-5"],
             sparsities=[1e-5, 1e-4, 1e-3, 1e-2], epochs=10, test_per_class=500, dev_per_class=64,
             weight_decay_zero=True, force=False)
-QUICK = dict(seeds=[13], ks=[64], sweep_seed=13, recipes=["adamw-5e-5-short"], sparsities=[1e-4], epochs=2,
+QUICK = dict(seeds=[13], ks=[64], sweep_seed=13, recipes=["adamw-5e-5-short"], sparsities=[1e-4], epochs=1,
              test_per_class=100, dev_per_class=32, weight_decay_zero=False, force=True)
 
 # The headline claim (abstract) and where Docs/graft.md holds the reproduction tables.
