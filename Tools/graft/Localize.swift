@@ -67,6 +67,8 @@ struct Localize: ParsableCommand {
     func validate() throws {
         guard sparsity >= 0, sparsity <= 1 else { throw ValidationError("--sparsity must be in [0, 1], got \(sparsity)") }
         guard epochs >= 0, batchSize > 0, maxBatches > 0 else { throw ValidationError("--epochs ≥ 0, --batch-size and --max-batches > 0") }
+        if let etaTarget, !(etaTarget > 0) { throw ValidationError("--eta-target must be > 0, got \(etaTarget)") }
+        guard minGain >= 0, minGain <= 1 else { throw ValidationError("--min-gain must be in [0, 1], got \(minGain)") }
     }
 
     func run() throws {
