@@ -65,8 +65,13 @@ def finetune(task, k, seed, recipe, settings, out, extra=(), tag_extra=""):
     common = ["--test-per-class", settings["test_per_class"], "--dev-per-class", settings["dev_per_class"]]
     tag = f"{task}-k{k}-s{seed}-{recipe}{tag_extra}"
     ft = out / f"ft-{tag}.h5"
+    args = list(RECIPES[recipe])
+    for i in range(0, len(extra), 2):  # an extra option replaces the recipe's
+        if extra[i] in args:
+            j = args.index(extra[i])
+            del args[j:j + 2]
     report = run(["finetune", "--task", task, "--k", k, "--data-seed", seed, "--save", ft]
-                 + RECIPES[recipe] + list(extra) + common, out / f"finetune-{tag}.json")
+                 + args + list(extra) + common, out / f"finetune-{tag}.json")
     return tag, ft, report["metrics"]
 
 
