@@ -145,15 +145,26 @@ struct HDF5Listing {
     }
 }
 
+/// An attribute value as JSON: integers exact (uint64 above Int.max included), and the one spelling
+/// of non-finite floats that JSON lacks: the strings "NaN", "Infinity" and "-Infinity".
 func jsonValue(_ value: HDF5AttributeValue) -> JSONValue {
     switch value {
     case .string(let s): return .string(s)
     case .int(let i): return .int(i)
-    case .double(let d): return d.isFinite ? .double(d) : .string("\(d)")
+    case .uint(let u): return .uint(u)
+    case .double(let d): return jsonNumber(d)
     case .strings(let a): return JSONValue(a)
     case .ints(let a): return JSONValue(a)
-    case .doubles(let a): return .array(a.map { $0.isFinite ? .double($0) : .string("\($0)") })
+    case .uints(let a): return .array(a.map(JSONValue.uint))
+    case .doubles(let a): return .array(a.map(jsonNumber))
     }
+}
+
+/// A finite double as a number; NaN (any payload or sign), +∞ and −∞ as "NaN", "Infinity", "-Infinity".
+func jsonNumber(_ d: Double) -> JSONValue {
+    if d.isNaN { return .string("NaN") }
+    if d.isInfinite { return .string(d > 0 ? "Infinity" : "-Infinity") }
+    return .double(d)
 }
 
 func formatBytes(_ n: Int) -> String {

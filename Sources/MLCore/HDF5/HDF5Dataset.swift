@@ -138,14 +138,16 @@ public struct HDF5Dataset: Sendable, CustomStringConvertible {
     ///
     /// - Parameter buffer: exactly `count` elements.
     /// - Throws: `HDF5Error.countMismatch` (buffer size), `.typeMismatch` (strings or other types,
-    ///   floating point into an integer type), `.fileClosed`, `.library`.
+    ///   floating point into an integer type, an integer value outside `T`'s range, e.g. uint64 2⁶³
+    ///   into Int64), `.fileClosed`, `.library`.
     public func read<T: HDF5Scalar>(into buffer: UnsafeMutableBufferPointer<T>) throws {
         try readNumeric(rows: nil, into: buffer)
     }
 
     /// The whole dataset as a flat row-major array of `T` (shape in `shape`), read with one
-    /// `H5Dread` into the array's storage. `let w: [Float] = try dataset.read()`.
-    /// - Throws: `HDF5Error.typeMismatch`, `.fileClosed`, `.library`.
+    /// `H5Dread` into the array's storage. `let w: [Float] = try dataset.read()`. Integers are
+    /// exact: a stored value outside `T`'s range is refused, never wrapped or saturated.
+    /// - Throws: `HDF5Error.typeMismatch` (also for an integer outside `T`'s range), `.fileClosed`, `.library`.
     public func read<T: HDF5Scalar>(as type: T.Type = T.self) throws -> [T] {
         try [T](unsafeUninitializedCapacity: count) { buffer, initialized in
             try readNumeric(rows: nil, into: buffer)
@@ -297,6 +299,7 @@ public struct HDF5Dataset: Sendable, CustomStringConvertible {
             throw HDF5Error.countMismatch(file: file.path, path: path, expected: needed, found: buffer.count)
         }
         if needed == 0 { return }
+        try checkIntegerRange(T.self, rows: rows, count: needed)
         let fileName = file.path
         let operation = rows.map { "cannot read rows \($0.lowerBound)..<\($0.upperBound)" } ?? "cannot read dataset"
         try object.withID { id in
@@ -335,6 +338,32 @@ public struct HDF5Dataset: Sendable, CustomStringConvertible {
                 try h5Check(H5Dread(id, memoryType, memorySpace, fileSpace, mlh5_p_default(), buffer.baseAddress),
                             file: fileName, path: path, operation)
             }
+        }
+    }
+
+    /// Refuses to read integers into a type that cannot hold every stored value (HDF5 would wrap or
+    /// saturate them silently, e.g. uint64 2⁶³ read as int64 −2⁶³): when the stored type's range is not
+    /// inside `T`'s, the values are read first in the stored signedness at 64 bits and checked.
+    /// - Throws: `HDF5Error.typeMismatch` naming the first value that does not fit and its element index.
+    private func checkIntegerRange<T: HDF5Scalar>(_: T.Type, rows: Range<Int>?, count: Int) throws {
+        guard let stored = elementType.integerBounds, let memory = T.hdf5ElementType.integerBounds,
+              stored.lower < memory.lower || stored.upper > memory.upper else { return }
+        let first = (rows?.lowerBound ?? 0) * elementsPerRow
+        func refuse(_ value: String, at index: Int) -> HDF5Error {
+            .typeMismatch(file: file.path, path: path,
+                          expected: "values that fit \(T.hdf5ElementType) (\(memory.lower)...\(memory.upper)) to read as \(T.self)",
+                          found: "\(elementType) value \(value) at element \(first + index)")
+        }
+        if stored.lower < 0 {
+            var values = [Int64](repeating: 0, count: count)
+            try values.withUnsafeMutableBufferPointer { try readNumeric(rows: rows, into: $0) }
+            if let i = values.firstIndex(where: { $0 < memory.lower || ($0 > 0 && UInt64($0) > memory.upper) }) {
+                throw refuse(String(values[i]), at: i)
+            }
+        } else {
+            var values = [UInt64](repeating: 0, count: count)
+            try values.withUnsafeMutableBufferPointer { try readNumeric(rows: rows, into: $0) }
+            if let i = values.firstIndex(where: { $0 > memory.upper }) { throw refuse(String(values[i]), at: i) }
         }
     }
 
