@@ -44,8 +44,7 @@ struct Generate: ParsableCommand {
     @Option(help: "Seed of the sampler (same seed, same text).")
     var seed: UInt64 = 0
 
-    @Option(help: "Threads for kernels and matrix products (default: all cores).")
-    var threads: Int?
+    @OptionGroup var threading: ThreadsOption
 
     @Flag(name: .shortAndLong, help: "No summary on stderr.")
     var quiet = false
@@ -57,12 +56,11 @@ struct Generate: ParsableCommand {
         }
         if topK < 0 { throw ValidationError("--top-k must be ≥ 0, got \(topK)") }
         if !(topP > 0 && topP <= 1) { throw ValidationError("--top-p must be in (0, 1], got \(topP)") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
     }
 
     func run() throws {
         do {
-            if let threads { Threading.count = threads }
+            threading.apply()
             let loaded = try LanguageModel(nameOrPath: model)
             let tokenizer = loaded.tokenizer
             let text = chat ? tokenizer.renderChat([.init(role: "user", content: prompt)]) : prompt

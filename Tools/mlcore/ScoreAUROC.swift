@@ -16,8 +16,8 @@ struct ScoreAUROC: ParsableCommand {
             against the negatives alone (per defect type). Writes a JSON report (Docs/REPORT_FORMAT.md).
             """)
 
-    @Option(name: .shortAndLong, help: ArgumentHelp("Write the JSON report to this file ('-' for stdout).", valueName: "file"))
-    var output: String?
+    @OptionGroup var outputOption: OutputOption
+    var output: String? { outputOption.output }
 
     func run() throws {
         do {

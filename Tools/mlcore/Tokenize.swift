@@ -24,12 +24,11 @@ struct Tokenize: ParsableCommand {
     @Flag(help: "Read JSON arrays of ids (one per line) and write the decoded text lines.")
     var decode = false
 
-    @Option(help: "Threads (default: all cores).")
-    var threads: Int?
+    @OptionGroup var threading: ThreadsOption
 
     func run() throws {
         do {
-            if let threads { Threading.count = max(1, threads) }
+            threading.apply()
             let tokenizer = try loadTokenizer(from: Checkpoint(path: try resolveNameOrPath(model)))
             let output = FileHandle.standardOutput
             var lineNumber = 0
