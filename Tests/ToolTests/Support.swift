@@ -32,16 +32,26 @@ struct ToolResult {
 
 /// Runs a built executable with `arguments` from the repository root and captures its output.
 func runTool(_ name: String, _ arguments: [String], stdin: String? = nil) throws -> ToolResult {
+    try runTool(name, arguments, stdinBytes: stdin.map { Data($0.utf8) })
+}
+
+/// Runs a built executable with `arguments` and raw bytes on stdin (e.g. invalid UTF-8).
+func runTool(_ name: String, _ arguments: [String], stdinBytes: Data?) throws -> ToolResult {
     let executable = productsDirectory.appendingPathComponent(name)
     guard FileManager.default.isExecutableFile(atPath: executable.path) else {
         XCTFail("\(executable.path) is not built (swift build -c release)")
         throw CocoaError(.fileNoSuchFile)
     }
-    return try runProcess(executable, arguments, stdin: stdin)
+    return try runProcess(executable, arguments, stdinBytes: stdinBytes)
 }
 
 /// Runs any executable with `arguments` from the repository root and captures its output.
 func runProcess(_ executable: URL, _ arguments: [String], stdin: String? = nil) throws -> ToolResult {
+    try runProcess(executable, arguments, stdinBytes: stdin.map { Data($0.utf8) })
+}
+
+/// Runs any executable with `arguments` and raw bytes on stdin, from the repository root.
+func runProcess(_ executable: URL, _ arguments: [String], stdinBytes: Data?) throws -> ToolResult {
     let process = Process()
     process.executableURL = executable
     process.arguments = arguments
@@ -51,7 +61,7 @@ func runProcess(_ executable: URL, _ arguments: [String], stdin: String? = nil) 
     process.standardError = err
     process.standardInput = input
     try process.run()
-    if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+    if let stdinBytes { input.fileHandleForWriting.write(stdinBytes) }
     try input.fileHandleForWriting.close()
     // Read both pipes to the end before waiting, so a large output cannot block the child.
     let group = DispatchGroup()

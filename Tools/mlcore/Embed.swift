@@ -41,6 +41,8 @@ struct Embed: ParsableCommand {
     @Flag(help: "No progress on stderr.")
     var quiet = false
 
+    @OptionGroup var textInput: TextInputOption
+
     func validate() throws {
         guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
         guard maxLength >= 2 else { throw ValidationError("--max-length must be at least 2 (room for [CLS] and [SEP])") }
@@ -68,7 +70,8 @@ struct Embed: ParsableCommand {
                 let rate = Double(done) / max(Date().timeIntervalSince(started), 1e-9)
                 log("mlcore embed: \(done) lines (\(String(format: "%.1f", rate)) lines/s)", quiet: quiet)
             }
-            while let line = readLine(strippingNewline: true) {
+            var input = textInput.standardInputLines()
+            while let line = try input.next() {
                 lines.append(line)
                 if lines.count == 1024 { flush() }
             }

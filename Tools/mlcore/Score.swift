@@ -33,6 +33,8 @@ struct Score: ParsableCommand {
 
     @OptionGroup var threading: ThreadsOption
 
+    @OptionGroup var textInput: TextInputOption
+
     func validate() throws {
         if batch < 1 { throw ValidationError("--batch must be at least 1, got \(batch)") }
     }
@@ -59,7 +61,8 @@ struct Score: ParsableCommand {
                 FileHandle.standardOutput.write(Data(text.utf8))
                 block.removeAll(keepingCapacity: true)
             }
-            while let line = readLine(strippingNewline: true) {
+            var input = textInput.standardInputLines()
+            while let line = try input.next() {
                 lineNumber += 1
                 let ids = loaded.tokenizer.encode(line)
                 guard ids.count <= limit else {

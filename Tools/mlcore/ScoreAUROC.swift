@@ -19,10 +19,13 @@ struct ScoreAUROC: ParsableCommand {
     @OptionGroup var outputOption: OutputOption
     var output: String? { outputOption.output }
 
+    @OptionGroup var textInput: TextInputOption
+
     func run() throws {
         do {
             var scores: [Double] = [], labels: [Int] = [], lineNumber = 0
-            while let line = readLine(strippingNewline: true) {
+            var input = textInput.standardInputLines()
+            while let line = try input.next() {
                 lineNumber += 1
                 if line.trimmingCharacters(in: .whitespaces).isEmpty { continue }
                 guard let object = try? JSONValue.parse(line), let score = object["score"]?.doubleValue,

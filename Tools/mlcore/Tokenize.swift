@@ -26,6 +26,8 @@ struct Tokenize: ParsableCommand {
 
     @OptionGroup var threading: ThreadsOption
 
+    @OptionGroup var textInput: TextInputOption
+
     func run() throws {
         do {
             threading.apply()
@@ -49,7 +51,8 @@ struct Tokenize: ParsableCommand {
                 output.write(Data(text.utf8))
                 block.removeAll(keepingCapacity: true)
             }
-            while let line = readLine(strippingNewline: true) {
+            var input = textInput.standardInputLines()
+            while let line = try input.next() {
                 lineNumber += 1
                 block.append(line)
                 if block.count == 4096 { try flush() }
