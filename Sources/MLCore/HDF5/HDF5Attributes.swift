@@ -176,6 +176,26 @@ public struct HDF5Attributes: Sendable {
         try withObject { object in try read(name, of: object) }
     }
 
+    /// The stored element type and shape of attribute `name` (nil shape: a null dataspace; []: a
+    /// scalar), whatever its type: for listing attributes that `value(_:)` cannot read (compound,
+    /// opaque) and for keeping the shape that `value(_:)` flattens.
+    /// - Throws: `HDF5Error.attributeNotFound`, `.objectNotFound`, `.fileClosed`, `.library`.
+    public func info(_ name: String) throws -> (elementType: HDF5ElementType, shape: [Int]?) {
+        try withObject { object in
+            guard try h5Check(H5Aexists(object, name), file: file.path, path: path, "cannot look up attribute '\(name)'") > 0 else {
+                throw HDF5Error.attributeNotFound(file: file.path, path: path, name: name)
+            }
+            let attribute = try h5Check(H5Aopen(object, name, mlh5_p_default()), file: file.path, path: path, "cannot open attribute '\(name)'")
+            defer { h5Close(attribute) }
+            let type = try h5Check(H5Aget_type(attribute), file: file.path, path: path, "cannot read the type of attribute '\(name)'")
+            defer { h5Close(type) }
+            let space = try h5Check(H5Aget_space(attribute), file: file.path, path: path, "cannot read the dataspace of attribute '\(name)'")
+            defer { h5Close(space) }
+            if H5Sget_simple_extent_type(space) == H5S_NULL { return (h5ElementType(of: type), nil) }
+            return (h5ElementType(of: type), try h5Extent(of: space, file: file.path, path: path).shape)
+        }
+    }
+
     /// Every attribute in name order.
     /// - Throws: as `value(_:)`, for the first attribute that cannot be read.
     public func all() throws -> [(name: String, value: HDF5AttributeValue)] {

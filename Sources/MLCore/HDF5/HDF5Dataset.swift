@@ -19,6 +19,9 @@ public struct HDF5Dataset: Sendable, CustomStringConvertible {
     public let count: Int
     /// The element type as stored in the file.
     public let elementType: HDF5ElementType
+    /// True for a null dataspace (no shape at all, h5py's `Empty`): `shape` is [] as for a scalar,
+    /// but there is no element.
+    public let isNull: Bool
     /// Integer or floating point storage (nil: strings or other), deciding allowed conversions.
     let numericClass: HDF5NumericClass?
 
@@ -27,14 +30,15 @@ public struct HDF5Dataset: Sendable, CustomStringConvertible {
         self.object = object
         self.path = path
         let fileName = object.file.path
-        let (shape, count, elementType, numericClass) = try object.withID { id in
+        let (shape, count, elementType, numericClass, isNull) = try object.withID { id in
             let space = try h5Check(H5Dget_space(id), file: fileName, path: path, "cannot read dataspace")
             defer { h5Close(space) }
             let (shape, count) = try h5Extent(of: space, file: fileName, path: path)
             let type = try h5Check(H5Dget_type(id), file: fileName, path: path, "cannot read datatype")
             defer { h5Close(type) }
-            return (shape, count, h5ElementType(of: type), h5NumericClass(of: type))
+            return (shape, count, h5ElementType(of: type), h5NumericClass(of: type), H5Sget_simple_extent_type(space) == H5S_NULL)
         }
+        self.isNull = isNull
         self.shape = shape
         self.count = count
         self.elementType = elementType
@@ -110,6 +114,7 @@ public struct HDF5Dataset: Sendable, CustomStringConvertible {
                 var config: UInt32 = 0
                 let filter = H5Pget_filter2(creation, index, &flags, &valueCount, &values, nameBuffer.count, &nameBuffer, &config)
                 try h5Check(filter, file: fileName, path: path, "cannot read filter \(index)")
+                h5ClearErrors()
                 switch filter {
                 case H5Z_FILTER_DEFLATE:
                     filters.append("deflate")
@@ -121,7 +126,9 @@ public struct HDF5Dataset: Sendable, CustomStringConvertible {
                 case H5Z_FILTER_SCALEOFFSET: filters.append("scaleoffset")
                 default:
                     let name = h5String(nameBuffer)
-                    filters.append(name.isEmpty ? "filter \(filter)" : "\(name) (\(filter))")
+                    let available = H5Zfilter_avail(filter) > 0
+                    h5ClearErrors()
+                    filters.append((name.isEmpty ? "filter \(filter)" : "\(name) (\(filter))") + (available ? "" : ", not available in this HDF5"))
                 }
             }
             let bytes = Int(H5Dget_storage_size(id))
@@ -302,6 +309,21 @@ public struct HDF5Dataset: Sendable, CustomStringConvertible {
         try checkIntegerRange(T.self, rows: rows, count: needed)
         let fileName = file.path
         let operation = rows.map { "cannot read rows \($0.lowerBound)..<\($0.upperBound)" } ?? "cannot read dataset"
+        do {
+            try readNumericChecked(rows: rows, into: buffer, needed: needed, operation: operation)
+        } catch HDF5Error.library(let file, let path, let operation, let message) {
+            // A filter this HDF5 lacks (e.g. h5py's lzf) shows up as a plugin-directory error: name it.
+            if let filter = try? storageInfo().filters.first(where: { $0.hasSuffix(", not available in this HDF5") }) {
+                throw HDF5Error.library(file: file, path: path, operation: operation, message: "dataset \(path) uses filter \(filter)")
+            }
+            throw HDF5Error.library(file: file, path: path, operation: operation, message: message)
+        }
+    }
+
+    /// `readNumeric`'s read proper (types and count already checked).
+    private func readNumericChecked<T: HDF5Scalar>(rows: Range<Int>?, into buffer: UnsafeMutableBufferPointer<T>, needed: Int,
+                                                   operation: String) throws {
+        let fileName = file.path
         try object.withID { id in
             let memoryType = try h5MemoryType(for: T.self, file: fileName, path: path)
             defer { h5Close(memoryType) }
