@@ -67,7 +67,7 @@ struct Generate: ParsableCommand {
             let ids = tokenizer.encode(text)
             guard !ids.isEmpty else { throw ValidationError("--prompt is empty") }
             let positions = loaded.decoder.config.maximumPositions
-            guard ids.count + maxTokens <= positions else {
+            guard maxTokens <= positions - ids.count else {
                 throw ValidationError("--max-tokens \(maxTokens) with a \(ids.count)-token prompt exceeds the model's \(positions) positions (at most \(max(0, positions - ids.count)))")
             }
             let options = GenerationOptions(

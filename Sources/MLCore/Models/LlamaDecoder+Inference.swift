@@ -64,7 +64,7 @@ extension LlamaDecoder {
     public func generate(prompt: [Int32], options: GenerationOptions, rng: inout RandomGenerator,
                          onToken: (Int32) -> Bool = { _ in true }) -> [Int32] {
         require(!prompt.isEmpty, "generate: empty prompt")
-        require(prompt.count + options.maxNewTokens <= config.maximumPositions,
+        require(options.maxNewTokens <= config.maximumPositions - prompt.count,
                 "generate: \(prompt.count) prompt + \(options.maxNewTokens) new tokens exceed \(config.maximumPositions) positions")
         guard options.maxNewTokens > 0 else { return [] }
         return (try? decode(prompt: prompt, options: options, rng: &rng, checkFinite: false, onToken: onToken)) ?? []
@@ -85,7 +85,7 @@ extension LlamaDecoder {
                              onToken: (Int32) -> Bool = { _ in true }) throws -> [Int32] {
         guard !prompt.isEmpty else { throw GenerationError.emptyPrompt }
         try options.validate()
-        guard prompt.count + options.maxNewTokens <= config.maximumPositions else {
+        guard options.maxNewTokens <= config.maximumPositions - prompt.count else {
             throw GenerationError.tooLong(promptTokens: prompt.count, newTokens: options.maxNewTokens, positions: config.maximumPositions)
         }
         return try decode(prompt: prompt, options: options, rng: &rng, checkFinite: true, onToken: onToken)
