@@ -2,7 +2,7 @@ import Foundation
 import MLCore
 import XCTest
 
-/// A small, seeded fuzz pass over the built executables (a few seconds): malformed JSON lines,
+/// A small, seeded fuzz pass over the built executables (≈ 10 s on an idle machine): malformed JSON lines,
 /// truncated and byte-flipped HDF5 checkpoints, and random option values. No input may crash a tool:
 /// every exit is a code below 128 (0, or 64/65/66 with a message), never a signal or a trap.
 final class FuzzToolTests: XCTestCase {
@@ -20,7 +20,7 @@ final class FuzzToolTests: XCTestCase {
         let pieces = ["{", "}", "[", "]", "\"", ",", ":", "-", "1e309", "NaN", "-0", "99999999999999999999", "null", "true",
                       "\\u0000", "\\ud800", "é", "\u{FFFD}", " ", "\t", "\"score\"", "\"label\"", "1.5", "-1"]
         var lines: [String] = []
-        for _ in 0..<60 {
+        for _ in 0..<24 {
             var text = pick(seeds)
             for _ in 0..<(1 + random.nextInt(below: 4)) {
                 let position = text.index(text.startIndex, offsetBy: random.nextInt(below: text.count + 1))
@@ -41,7 +41,7 @@ final class FuzzToolTests: XCTestCase {
         _ = try preparedFile("data/models/minilm-l6.h5")
         let decode = try runTool("mlcore", ["tokenize", "--weights", "minilm-l6", "--decode"], stdin: lines.joined(separator: "\n") + "\n")
         assertNoCrash(decode, "tokenize --decode")
-        for line in lines.prefix(20) {
+        for line in lines.prefix(8) {
             assertNoCrash(try runTool("mlcore", ["tokenize", "--weights", "minilm-l6", "--decode"], stdin: line + "\n"),
                           "tokenize --decode <<< \(line.prefix(80))")
         }
@@ -62,8 +62,8 @@ final class FuzzToolTests: XCTestCase {
                                "max_position_embeddings": 16]
         try CheckpointWriter.save(model.stateDict(), to: original, architecture: "llama", config: json)
         let bytes = try Data(contentsOf: URL(fileURLWithPath: original))
-        var variants: [(String, Data)] = [256, 2048, bytes.count / 2, bytes.count - 1].map { ("truncated to \($0)", bytes.prefix($0)) }
-        for trial in 0..<30 {
+        var variants: [(String, Data)] = [256, bytes.count / 2, bytes.count - 1].map { ("truncated to \($0)", bytes.prefix($0)) }
+        for trial in 0..<14 {
             var flipped = bytes
             let flips = 1 + random.nextInt(below: 8)
             for _ in 0..<flips {
@@ -82,7 +82,8 @@ final class FuzzToolTests: XCTestCase {
         }
     }
 
-    /// Random values for the options of every command of every executable (`CommandDiscovery`). Each run ends at parsing or validation, or is stopped after a few seconds
+    /// Random values for the options of every command of every executable (`CommandDiscovery`). Each
+    /// run ends at parsing or validation, or is stopped after a few seconds
     /// (a valid combination starting real work is not a crash).
     func testRandomOptionValues() throws {
         let values = ["-1", "0", "-9223372036854775808", "9223372036854775807", "18446744073709551616", "nan", "inf", "-inf",
@@ -95,10 +96,11 @@ final class FuzzToolTests: XCTestCase {
                     return String(first.split(separator: "=").first ?? first)
                 }
                 guard !options.isEmpty else { continue }
-                for _ in 0..<3 {
+                for _ in 0..<2 {
                     var arguments = path
                     for _ in 0..<(1 + random.nextInt(below: 3)) { arguments += [pick(options), pick(values)] }
-                    assertNoCrash(try runTool(tool, arguments, timeout: 5), "\(tool) \(arguments.joined(separator: " "))")
+                    let result = try runTool(tool, arguments, timeout: 5)
+                    assertNoCrash(result, "\(tool) \(arguments.joined(separator: " "))")
                 }
             }
         }
