@@ -7,7 +7,14 @@ import MLCoreCLI
 struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show the groups, datasets (shape, dtype, bytes) and attributes of an HDF5 file.",
-        discussion: "Works on any HDF5 file; for MLCore checkpoints it also counts parameters. Exit 66 for a missing file, 65 for a file that is not HDF5 or is corrupt.")
+        discussion: """
+            Works on any HDF5 file; for MLCore checkpoints it also counts parameters. Attributes keep \
+            their shape (nested JSON arrays); integers are exact (uint64 too); NaN and infinities are \
+            the strings "NaN", "Infinity" and "-Infinity" in JSON; a null dataspace is null; types \
+            without a value (compound, opaque) are shown as {"dtype", "shape"}; a filter this HDF5 \
+            lacks is named in the storage. Exit 66 for a missing file, 65 for a file that is not HDF5 \
+            or is corrupt.
+            """)
 
     @Argument(help: ArgumentHelp("The HDF5 file (or a datasets.toml name).", valueName: "file.h5"))
     var file: String
