@@ -4,6 +4,10 @@ import XCTest
 /// Every executable and command of the toolkit, found from Package.swift's papers and each tool's
 /// --help, so that tests over all commands cover a new tool or subcommand without being edited.
 enum CommandDiscovery {
+    /// Commands found so far, by tool (the tests of one run share them).
+    final class Cache: @unchecked Sendable { var value: [String: [([String], String)]] = [:] }
+    static let cache = Cache()
+
     /// "mlcore" and each paper tool of Package.swift.
     static func executables() throws -> [String] {
         let package = try String(contentsOf: repositoryRoot.appendingPathComponent("Package.swift"), encoding: .utf8)
@@ -30,6 +34,7 @@ enum CommandDiscovery {
 
     /// Every command path (tool and subcommands, nested) with its help text.
     static func commands(_ tool: String) throws -> [([String], String)] {
+        if let known = cache.value[tool] { return known }
         var out: [([String], String)] = []
         var pending: [[String]] = [[]]
         while let path = pending.popLast() {
@@ -38,6 +43,7 @@ enum CommandDiscovery {
             out.append((path, help.stdout))
             for name in subcommands(help.stdout) where name != "help" { pending.append(path + [name]) }
         }
+        cache.value[tool] = out
         return out
     }
 }

@@ -94,11 +94,14 @@ final class FuzzToolTests: XCTestCase {
                     let words = line.split(separator: " ")
                     guard let first = words.first, first.hasPrefix("--"), words.count > 1, words[1].hasPrefix("<") else { return nil }
                     return String(first.split(separator: "=").first ?? first)
+                }.filter { name in
+                    // Options that name files to write would leave files in the repository.
+                    !["output", "save", "sheet", "maps", "trace"].contains { name.contains($0) }
                 }
                 guard !options.isEmpty else { continue }
-                for _ in 0..<2 {
+                do {
                     var arguments = path
-                    for _ in 0..<(1 + random.nextInt(below: 3)) { arguments += [pick(options), pick(values)] }
+                    for _ in 0..<(2 + random.nextInt(below: 2)) { arguments += [pick(options), pick(values)] }
                     let result = try runTool(tool, arguments, timeout: 5)
                     assertNoCrash(result, "\(tool) \(arguments.joined(separator: " "))")
                 }
