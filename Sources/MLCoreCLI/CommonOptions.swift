@@ -2,15 +2,62 @@ import ArgumentParser
 import Foundation
 import MLCore
 
+/// The one parse of `--threads` for every command: an integer ≥ 1, a negative value taken as the
+/// option's value (`--threads -1` and `--threads=-1` alike), one message for every bad value.
+/// - Throws: `ValidationError` (shown as "The value '-1' is invalid for '--threads <threads>':
+///   expected an integer ≥ 1"), exit 64.
+public func parseThreadCount(_ text: String) throws -> Int {
+    guard let n = Int(text), n >= 1 else { throw ValidationError("expected an integer ≥ 1") }
+    return n
+}
+
+/// The one check of `--output FILE` before any work: not a directory (Docs/REPORT_FORMAT.md,
+/// "Output files"; what the path names is respected when the report is written, `OutputFile`).
+/// - Throws: `ValidationError` ("--output results is a directory; expected a file path"), exit 64.
+public func checkOutputPath(_ output: String?) throws {
+    guard let output, output != "-" else { return }
+    var isDirectory: ObjCBool = false
+    if FileManager.default.fileExists(atPath: output, isDirectory: &isDirectory), isDirectory.boolValue {
+        throw ValidationError("--output \(output) is a directory; expected a file path")
+    }
+}
+
+/// `--threads N` alone, for commands that write no report (`mlcore tokenize`, `embed`, ...); the
+/// same parse and message as `CommonOptions`.
+public struct ThreadsOption: ParsableArguments {
+    @Option(parsing: .unconditional, help: "Threads for kernels and matrix products (default: all cores).",
+            transform: parseThreadCount)
+    public var threads: Int?
+
+    public init() {}
+
+    /// Sets `Threading.count` when `--threads` was given.
+    public func apply() {
+        if let threads { Threading.count = threads }
+    }
+}
+
+/// `-o/--output FILE` alone, for commands that write a report without the other common options
+/// (`mlcore score auroc`); the same check as `CommonOptions`.
+public struct OutputOption: ParsableArguments {
+    @Option(name: .shortAndLong, help: ArgumentHelp("Write the JSON report to this file ('-' for stdout).", valueName: "file"))
+    public var output: String?
+
+    public init() {}
+
+    public func validate() throws { try checkOutputPath(output) }
+}
+
 /// Options every tool command takes: where the report goes, the seed, threads and verbosity.
 public struct CommonOptions: ParsableArguments {
     @Option(name: .shortAndLong, help: ArgumentHelp("Write the JSON report to this file ('-' for stdout).", valueName: "file"))
     public var output: String?
 
-    @Option(help: "Seed of the random generator (same seed, same result).")
+    @Option(parsing: .unconditional, help: "Seed of the random generator (same seed, same result).")
     public var seed: UInt64 = 0
 
-    @Option(help: "Threads for kernels and matrix products (default: all cores).")
+    @Option(parsing: .unconditional, help: "Threads for kernels and matrix products (default: all cores).",
+            transform: parseThreadCount)
     public var threads: Int?
 
     @Flag(name: .shortAndLong, help: "No progress or log lines on stderr.")
@@ -19,7 +66,7 @@ public struct CommonOptions: ParsableArguments {
     public init() {}
 
     public func validate() throws {
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+        try checkOutputPath(output)
     }
 
     /// The options as report config entries.

@@ -276,9 +276,7 @@ public struct MergeCommand: ParsableCommand {
                 let (text, h) = try context.timer.measure("merge") { try ShardMerger.mergeJSONLines(files) }
                 header = h
                 if let save, save != "-" {
-                    guard FileManager.default.createFile(atPath: save, contents: Data(text.utf8)) else {
-                        throw ReportError.cannotWrite(path: save, reason: "cannot create the file")
-                    }
+                    try OutputFile.write(Data(text.utf8), to: save)
                 } else {
                     FileHandle.standardOutput.write(Data(text.utf8))
                 }

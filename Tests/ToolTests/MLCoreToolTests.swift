@@ -85,4 +85,40 @@ final class MLCoreToolTests: XCTestCase {
         XCTAssertEqual(bad.status, 65)
         XCTAssertTrue(bad.stderr.contains("stdin line 1"), bad.stderr)
     }
+
+    /// `inspect` lists any file it can open (Tests/Fixtures/hdf5_edge_cases.h5, made by h5py): compound
+    /// and opaque attributes by type, null dataspaces as null, NaN and infinities spelled "NaN",
+    /// "Infinity", "-Infinity", 2-D attributes nested, uint64 exact, control characters escaped.
+    func testInspectShowsAnyFileItCanOpen() throws {
+        let path = repositoryRoot.appendingPathComponent("Tests/Fixtures/hdf5_edge_cases.h5").path
+        let json = try runTool("mlcore", ["inspect", "--json", path])
+        XCTAssertEqual(json.status, 0, json.stderr)
+        XCTAssertTrue(json.stdout.contains("\"u64_max\":18446744073709551615"), json.stdout)
+        XCTAssertTrue(json.stdout.contains("\"u64_big\":[9223372036854775813,1]"), json.stdout)
+        let doc = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let attributes = try XCTUnwrap(doc["attributes"] as? [String: Any])
+        XCTAssertEqual(attributes["nan"] as? String, "NaN")
+        XCTAssertEqual(attributes["nan_payload"] as? String, "NaN")
+        XCTAssertEqual(attributes["infinities"] as? [AnyHashable], ["Infinity", "-Infinity", 1.5])
+        XCTAssertEqual(attributes["matrix"] as? [[Int]], [[0, 1, 2], [3, 4, 5]])
+        XCTAssertTrue(attributes["null"] is NSNull)
+        let compound = try XCTUnwrap(attributes["compound"] as? [String: Any])
+        XCTAssertEqual(compound["dtype"] as? String, "compound {a: int32, b: float64}, 12 bytes")
+        XCTAssertEqual(compound["shape"] as? [Int], [1])
+        let objects = try XCTUnwrap(doc["objects"] as? [[String: Any]])
+        func object(_ path: String) -> [String: Any]? { objects.first { $0["path"] as? String == path } }
+        XCTAssertTrue(object("/null_dataset")?["shape"] is NSNull)
+        XCTAssertEqual(object("/scalar")?["shape"] as? [Int], [])
+        XCTAssertEqual(object("/table")?["dtype"] as? String, "compound {x: int16, y: float32}, 6 bytes")
+        XCTAssertNotNil(object("/bad\nname\u{1B}[31m"))
+        let tree = try runTool("mlcore", ["inspect", path])
+        XCTAssertEqual(tree.status, 0, tree.stderr)
+        XCTAssertTrue(tree.stdout.contains("  bad\\nname\\u{1B}[31m  float32 [2]"), tree.stdout)
+        XCTAssertTrue(tree.stdout.contains("  tab\\there/"), tree.stdout)
+        XCTAssertFalse(tree.stdout.contains("\u{1B}"), "no raw escape character reaches the terminal")
+        XCTAssertTrue(tree.stdout.contains("lzf (32000), not available in this HDF5"), tree.stdout)
+        XCTAssertTrue(tree.stdout.contains("@null = null (no dataspace, float32)"), tree.stdout)
+        XCTAssertTrue(tree.stdout.contains("null_dataset  float32 null (no dataspace)"), tree.stdout)
+        XCTAssertTrue(tree.stdout.contains("@matrix = [[0,1,2],[3,4,5]]"), tree.stdout)
+    }
 }

@@ -31,17 +31,29 @@ struct ToolResult {
 }
 
 /// Runs a built executable with `arguments` from the repository root and captures its output.
-func runTool(_ name: String, _ arguments: [String], stdin: String? = nil) throws -> ToolResult {
+func runTool(_ name: String, _ arguments: [String], stdin: String? = nil, timeout: Double? = nil) throws -> ToolResult {
+    try runTool(name, arguments, stdinBytes: stdin.map { Data($0.utf8) }, timeout: timeout)
+}
+
+/// Runs a built executable with `arguments` and raw bytes on stdin (e.g. invalid UTF-8).
+/// With `timeout` (seconds), a run still going then is stopped (SIGTERM) and reported with status 0:
+/// for fuzzing, where a valid combination of options may start real work.
+func runTool(_ name: String, _ arguments: [String], stdinBytes: Data?, timeout: Double? = nil) throws -> ToolResult {
     let executable = productsDirectory.appendingPathComponent(name)
     guard FileManager.default.isExecutableFile(atPath: executable.path) else {
         XCTFail("\(executable.path) is not built (swift build -c release)")
         throw CocoaError(.fileNoSuchFile)
     }
-    return try runProcess(executable, arguments, stdin: stdin)
+    return try runProcess(executable, arguments, stdinBytes: stdinBytes, timeout: timeout)
 }
 
 /// Runs any executable with `arguments` from the repository root and captures its output.
 func runProcess(_ executable: URL, _ arguments: [String], stdin: String? = nil) throws -> ToolResult {
+    try runProcess(executable, arguments, stdinBytes: stdin.map { Data($0.utf8) })
+}
+
+/// Runs any executable with `arguments` and raw bytes on stdin, from the repository root.
+func runProcess(_ executable: URL, _ arguments: [String], stdinBytes: Data?, timeout: Double? = nil) throws -> ToolResult {
     let process = Process()
     process.executableURL = executable
     process.arguments = arguments
@@ -51,16 +63,26 @@ func runProcess(_ executable: URL, _ arguments: [String], stdin: String? = nil) 
     process.standardError = err
     process.standardInput = input
     try process.run()
-    if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+    if let stdinBytes { input.fileHandleForWriting.write(stdinBytes) }
     try input.fileHandleForWriting.close()
     // Read both pipes to the end before waiting, so a large output cannot block the child.
     let group = DispatchGroup()
     nonisolated(unsafe) var errData = Data()
     group.enter()
     DispatchQueue.global().async { errData = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+    nonisolated(unsafe) var stopped = false
+    if let timeout {
+        let child = process
+        DispatchQueue.global().asyncAfter(deadline: .now() + timeout) {
+            if child.isRunning { stopped = true; child.terminate() }
+        }
+    }
     let outData = out.fileHandleForReading.readDataToEndOfFile()
     group.wait()
     process.waitUntilExit()
+    if stopped {
+        return ToolResult(status: 0, stdout: "", stderr: "stopped after \(timeout ?? 0) s")
+    }
     return ToolResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
                       stderr: String(decoding: errData, as: UTF8.self))
 }

@@ -33,8 +33,7 @@ struct ClassifyImage: ParsableCommand {
     @Flag(help: "One JSON object per image and line: {\"file\", \"top\": [{\"rank\", \"class\", \"name\", \"probability\"}]}.")
     var json = false
 
-    @Option(help: "Threads (default: all cores).")
-    var threads: Int?
+    @OptionGroup var threading: ThreadsOption
 
     func validate() throws {
         guard !files.isEmpty else { throw ValidationError("give at least one image file") }
@@ -44,7 +43,7 @@ struct ClassifyImage: ParsableCommand {
 
     func run() throws {
         do {
-            if let threads { Threading.count = max(1, threads) }
+            threading.apply()
             let checkpoint = try Checkpoint(path: try resolveNameOrPath(model))
             let network = try EfficientNetLite.load(from: checkpoint)
             let names = try checkpoint.classNames() ?? (0..<network.config.numClasses).map { "class \($0)" }

@@ -36,21 +36,21 @@ struct Embed: ParsableCommand {
     @Option(help: "Lines per forward pass.")
     var batchSize = 32
 
-    @Option(help: "Threads (default: all cores).")
-    var threads: Int?
+    @OptionGroup var threading: ThreadsOption
 
     @Flag(help: "No progress on stderr.")
     var quiet = false
 
+    @OptionGroup var textInput: TextInputOption
+
     func validate() throws {
         guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
         guard maxLength >= 2 else { throw ValidationError("--max-length must be at least 2 (room for [CLS] and [SEP])") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be positive") }
     }
 
     func run() throws {
         do {
-            if let threads { Threading.count = threads }
+            threading.apply()
             let checkpoint = try Checkpoint(path: try resolveNameOrPath(model))
             let encoder = try SentenceEncoder.load(from: checkpoint, pooling: pooling, normalize: normalize, maxLength: maxLength)
             let output = FileHandle.standardOutput
@@ -70,7 +70,8 @@ struct Embed: ParsableCommand {
                 let rate = Double(done) / max(Date().timeIntervalSince(started), 1e-9)
                 log("mlcore embed: \(done) lines (\(String(format: "%.1f", rate)) lines/s)", quiet: quiet)
             }
-            while let line = readLine(strippingNewline: true) {
+            var input = textInput.standardInputLines()
+            while let line = try input.next() {
                 lines.append(line)
                 if lines.count == 1024 { flush() }
             }

@@ -44,28 +44,32 @@ struct Generate: ParsableCommand {
     @Option(help: "Seed of the sampler (same seed, same text).")
     var seed: UInt64 = 0
 
-    @Option(help: "Threads for kernels and matrix products (default: all cores).")
-    var threads: Int?
+    @OptionGroup var threading: ThreadsOption
 
     @Flag(name: .shortAndLong, help: "No summary on stderr.")
     var quiet = false
 
     func validate() throws {
-        if maxTokens < 0 { throw ValidationError("--max-tokens must be ≥ 0, got \(maxTokens)") }
-        if temperature < 0 { throw ValidationError("--temperature must be ≥ 0, got \(temperature)") }
+        if maxTokens < 1 { throw ValidationError("--max-tokens must be ≥ 1, got \(maxTokens)") }
+        if !(temperature.isFinite && temperature >= 0) {
+            throw ValidationError("--temperature must be finite and ≥ 0 (0: greedy), got \(temperature)")
+        }
         if topK < 0 { throw ValidationError("--top-k must be ≥ 0, got \(topK)") }
         if !(topP > 0 && topP <= 1) { throw ValidationError("--top-p must be in (0, 1], got \(topP)") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
     }
 
     func run() throws {
         do {
-            if let threads { Threading.count = threads }
+            threading.apply()
             let loaded = try LanguageModel(nameOrPath: model)
             let tokenizer = loaded.tokenizer
             let text = chat ? tokenizer.renderChat([.init(role: "user", content: prompt)]) : prompt
             let ids = tokenizer.encode(text)
             guard !ids.isEmpty else { throw ValidationError("--prompt is empty") }
+            let positions = loaded.decoder.config.maximumPositions
+            guard maxTokens <= positions - ids.count else {
+                throw ValidationError("--max-tokens \(maxTokens) with a \(ids.count)-token prompt exceeds the model's \(positions) positions (at most \(max(0, positions - ids.count)))")
+            }
             let options = GenerationOptions(
                 maxNewTokens: maxTokens,
                 sampling: SamplingOptions(temperature: temperature, topK: topK > 0 ? topK : nil, topP: topP < 1 ? topP : nil),
@@ -74,7 +78,7 @@ struct Generate: ParsableCommand {
             let stream = TextStream(tokenizer: tokenizer)
             let t0 = DispatchTime.now().uptimeNanoseconds
             var firstToken: UInt64 = 0
-            let out = loaded.decoder.generate(prompt: ids, options: options, rng: &rng) { token in
+            let out = try loaded.decoder.continuation(of: ids, options: options, rng: &rng) { token in
                 if firstToken == 0 { firstToken = DispatchTime.now().uptimeNanoseconds }
                 stream.append(token)
                 return true
@@ -82,6 +86,7 @@ struct Generate: ParsableCommand {
             stream.finish()
             if !quiet {
                 let end = DispatchTime.now().uptimeNanoseconds
+                if firstToken == 0 { firstToken = end }
                 let prefill = Double(firstToken - t0) / 1e9, decode = Double(end - firstToken) / 1e9
                 let rate = out.count > 1 ? String(format: "%.1f", Double(out.count - 1) / decode) : "-"
                 FileHandle.standardError.write(Data(String(

@@ -31,17 +31,17 @@ struct Score: ParsableCommand {
     @Option(help: "Lines per forward pass.")
     var batch = 8
 
-    @Option(help: "Threads for kernels and matrix products (default: all cores).")
-    var threads: Int?
+    @OptionGroup var threading: ThreadsOption
+
+    @OptionGroup var textInput: TextInputOption
 
     func validate() throws {
         if batch < 1 { throw ValidationError("--batch must be at least 1, got \(batch)") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
     }
 
     func run() throws {
         do {
-            if let threads { Threading.count = threads }
+            threading.apply()
             guard let model else { throw ValidationError("Missing expected argument '--weights <name|file>'") }
             let loaded = try LanguageModel(nameOrPath: model)
             let limit = loaded.decoder.config.maximumPositions
@@ -61,7 +61,8 @@ struct Score: ParsableCommand {
                 FileHandle.standardOutput.write(Data(text.utf8))
                 block.removeAll(keepingCapacity: true)
             }
-            while let line = readLine(strippingNewline: true) {
+            var input = textInput.standardInputLines()
+            while let line = try input.next() {
                 lineNumber += 1
                 let ids = loaded.tokenizer.encode(line)
                 guard ids.count <= limit else {

@@ -16,13 +16,16 @@ struct ScoreAUROC: ParsableCommand {
             against the negatives alone (per defect type). Writes a JSON report (Docs/REPORT_FORMAT.md).
             """)
 
-    @Option(name: .shortAndLong, help: ArgumentHelp("Write the JSON report to this file ('-' for stdout).", valueName: "file"))
-    var output: String?
+    @OptionGroup var outputOption: OutputOption
+    var output: String? { outputOption.output }
+
+    @OptionGroup var textInput: TextInputOption
 
     func run() throws {
         do {
             var scores: [Double] = [], labels: [Int] = [], lineNumber = 0
-            while let line = readLine(strippingNewline: true) {
+            var input = textInput.standardInputLines()
+            while let line = try input.next() {
                 lineNumber += 1
                 if line.trimmingCharacters(in: .whitespaces).isEmpty { continue }
                 guard let object = try? JSONValue.parse(line), let score = object["score"]?.doubleValue,

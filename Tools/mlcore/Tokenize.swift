@@ -24,12 +24,13 @@ struct Tokenize: ParsableCommand {
     @Flag(help: "Read JSON arrays of ids (one per line) and write the decoded text lines.")
     var decode = false
 
-    @Option(help: "Threads (default: all cores).")
-    var threads: Int?
+    @OptionGroup var threading: ThreadsOption
+
+    @OptionGroup var textInput: TextInputOption
 
     func run() throws {
         do {
-            if let threads { Threading.count = max(1, threads) }
+            threading.apply()
             let tokenizer = try loadTokenizer(from: Checkpoint(path: try resolveNameOrPath(model)))
             let output = FileHandle.standardOutput
             var lineNumber = 0
@@ -50,7 +51,8 @@ struct Tokenize: ParsableCommand {
                 output.write(Data(text.utf8))
                 block.removeAll(keepingCapacity: true)
             }
-            while let line = readLine(strippingNewline: true) {
+            var input = textInput.standardInputLines()
+            while let line = try input.next() {
                 lineNumber += 1
                 block.append(line)
                 if block.count == 4096 { try flush() }

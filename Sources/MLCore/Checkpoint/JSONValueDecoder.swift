@@ -32,7 +32,8 @@ struct JSONValueDecoder: Decoder {
         case is Int.Type: result = value.intValue
         case is Int32.Type: result = value.intValue.flatMap { Int32(exactly: $0) }
         case is Int64.Type: result = value.intValue.map { Int64($0) }
-        case is UInt64.Type: result = value.intValue.flatMap { UInt64(exactly: $0) }
+        case is UInt64.Type:
+            if case .uint(let u) = value { result = u } else { result = value.intValue.flatMap { UInt64(exactly: $0) } }
         default: return try T(from: JSONValueDecoder(value: value, codingPath: path))
         }
         guard let typed = result as? T else { throw mismatch(T.self, value, path) }

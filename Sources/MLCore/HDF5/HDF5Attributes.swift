@@ -3,13 +3,13 @@ internal import CHDF5
 /// The value of an HDF5 attribute, in the kinds MLCore reads and writes.
 ///
 /// Reading maps HDF5 types as follows: strings (variable- or fixed-length, UTF-8 or ASCII) →
-/// `.string`/`.strings`; integers of any width → `.int`/`.ints` (unsigned values above `Int.max`
-/// clamp); enums (h5py's `bool`) → their integer values; floats of any width → `.double`/`.doubles`.
+/// `.string`/`.strings`; integers of any width → `.int`/`.ints`, except unsigned 64-bit values of
+/// which one exceeds `Int.max`: those are read exactly as `.uint`/`.uints`; enums (h5py's `bool`) → their integer values; floats of any width → `.double`/`.doubles`.
 /// A scalar dataspace gives the single-value case, any simple dataspace (even of one element) the
 /// array case, flattened row-major. JSON (configs, provenance) is just a `.string`.
 ///
-/// Writing stores `.string(s)` as a scalar variable-length UTF-8 string, `.int` as int64, `.double`
-/// as float64, and the array cases as 1-D attributes of those types.
+/// Writing stores `.string(s)` as a scalar variable-length UTF-8 string, `.int` as int64, `.uint` as
+/// uint64, `.double` as float64, and the array cases as 1-D attributes of those types.
 public enum HDF5AttributeValue: Sendable, Hashable, CustomStringConvertible,
     ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral {
     /// One string.
@@ -24,6 +24,10 @@ public enum HDF5AttributeValue: Sendable, Hashable, CustomStringConvertible,
     case ints([Int])
     /// An array of floating-point numbers.
     case doubles([Double])
+    /// One unsigned 64-bit integer above `Int.max` (read from uint64 storage; exact).
+    case uint(UInt64)
+    /// An array of unsigned 64-bit integers, at least one above `Int.max` (uint64 storage; exact).
+    case uints([UInt64])
 
     /// `"text"` → `.string("text")`.
     public init(stringLiteral value: String) { self = .string(value) }
@@ -78,6 +82,8 @@ public enum HDF5AttributeValue: Sendable, Hashable, CustomStringConvertible,
         case .double(let value): return [value]
         case .ints(let values): return values.map(Double.init)
         case .int(let value): return [Double(value)]
+        case .uints(let values): return values.map(Double.init)
+        case .uint(let value): return [Double(value)]
         default: return nil
         }
     }
@@ -91,6 +97,8 @@ public enum HDF5AttributeValue: Sendable, Hashable, CustomStringConvertible,
         case .strings: return "string array"
         case .ints: return "int array"
         case .doubles: return "double array"
+        case .uint: return "uint64"
+        case .uints: return "uint64 array"
         }
     }
 
@@ -103,6 +111,20 @@ public enum HDF5AttributeValue: Sendable, Hashable, CustomStringConvertible,
         case .strings(let values): return "[" + values.map(\.debugDescription).joined(separator: ", ") + "]"
         case .ints(let values): return "[" + values.map(String.init).joined(separator: ", ") + "]"
         case .doubles(let values): return "[" + values.map { String($0) }.joined(separator: ", ") + "]"
+        case .uint(let value): return String(value)
+        case .uints(let values): return "[" + values.map(String.init).joined(separator: ", ") + "]"
+        }
+    }
+}
+
+extension HDF5AttributeValue {
+    /// `.int`/`.ints` when every value fits `Int`, else `.uint`/`.uints` (exact either way).
+    init(unsigned values: [UInt64], scalar: Bool) {
+        let fits = values.allSatisfy { $0 <= UInt64(Int.max) }
+        if scalar && values.count == 1 {
+            self = fits ? .int(Int(values[0])) : .uint(values[0])
+        } else {
+            self = fits ? .ints(values.map { Int($0) }) : .uints(values)
         }
     }
 }
@@ -152,6 +174,26 @@ public struct HDF5Attributes: Sendable {
     ///   enum or float, e.g. compound), `.objectNotFound`, `.fileClosed`, `.library`.
     public func value(_ name: String) throws -> HDF5AttributeValue {
         try withObject { object in try read(name, of: object) }
+    }
+
+    /// The stored element type and shape of attribute `name` (nil shape: a null dataspace; []: a
+    /// scalar), whatever its type: for listing attributes that `value(_:)` cannot read (compound,
+    /// opaque) and for keeping the shape that `value(_:)` flattens.
+    /// - Throws: `HDF5Error.attributeNotFound`, `.objectNotFound`, `.fileClosed`, `.library`.
+    public func info(_ name: String) throws -> (elementType: HDF5ElementType, shape: [Int]?) {
+        try withObject { object in
+            guard try h5Check(H5Aexists(object, name), file: file.path, path: path, "cannot look up attribute '\(name)'") > 0 else {
+                throw HDF5Error.attributeNotFound(file: file.path, path: path, name: name)
+            }
+            let attribute = try h5Check(H5Aopen(object, name, mlh5_p_default()), file: file.path, path: path, "cannot open attribute '\(name)'")
+            defer { h5Close(attribute) }
+            let type = try h5Check(H5Aget_type(attribute), file: file.path, path: path, "cannot read the type of attribute '\(name)'")
+            defer { h5Close(type) }
+            let space = try h5Check(H5Aget_space(attribute), file: file.path, path: path, "cannot read the dataspace of attribute '\(name)'")
+            defer { h5Close(space) }
+            if H5Sget_simple_extent_type(space) == H5S_NULL { return (h5ElementType(of: type), nil) }
+            return (h5ElementType(of: type), try h5Extent(of: space, file: file.path, path: path).shape)
+        }
     }
 
     /// Every attribute in name order.
@@ -219,6 +261,10 @@ public struct HDF5Attributes: Sendable {
                 try writeNumbers([double], shape: [], type: .float64, name: name, object: object)
             case .doubles(let doubles):
                 try writeNumbers(doubles, shape: [doubles.count], type: .float64, name: name, object: object)
+            case .uint(let value):
+                try writeNumbers([value], shape: [], type: .uint64, name: name, object: object)
+            case .uints(let values):
+                try writeNumbers(values, shape: [values.count], type: .uint64, name: name, object: object)
             }
         }
     }
@@ -274,6 +320,14 @@ public struct HDF5Attributes: Sendable {
             let strings = try h5DecodeStrings(read: { memoryType, buffer in H5Aread(attribute, memoryType, buffer) },
                                               fileType: type, count: count, file: file.path, path: path, what: what)
             return scalar && strings.count == 1 ? .string(strings[0]) : .strings(strings)
+        case H5T_INTEGER where H5Tget_sign(type) == H5T_SGN_NONE && H5Tget_size(type) == 8:
+            var values = [UInt64](repeating: 0, count: count)
+            if count > 0 {
+                let memoryType = h5NativeType(.uint64)!
+                defer { h5Close(memoryType) }
+                try h5Check(H5Aread(attribute, memoryType, &values), file: file.path, path: path, "cannot read \(what)")
+            }
+            return HDF5AttributeValue(unsigned: values, scalar: scalar)
         case H5T_INTEGER:
             var values = [Int64](repeating: 0, count: count)
             if count > 0 {
@@ -307,6 +361,12 @@ public struct HDF5Attributes: Sendable {
             if count > 0 {
                 try h5Check(H5Aread(attribute, memoryType, &bytes), file: file.path, path: path, "cannot read \(what)")
             }
+            if size == 8 && !signed {
+                let values: [UInt64] = bytes.withUnsafeBytes { raw in
+                    (0..<count).map { raw.loadUnaligned(fromByteOffset: 8 * $0, as: UInt64.self) }
+                }
+                return HDF5AttributeValue(unsigned: values, scalar: scalar)
+            }
             let values: [Int] = bytes.withUnsafeBytes { raw in
                 (0..<count).map { i in
                     let at = i * size
@@ -317,8 +377,7 @@ public struct HDF5Attributes: Sendable {
                     case (2, false): return Int(raw.loadUnaligned(fromByteOffset: at, as: UInt16.self))
                     case (4, true): return Int(raw.loadUnaligned(fromByteOffset: at, as: Int32.self))
                     case (4, false): return Int(raw.loadUnaligned(fromByteOffset: at, as: UInt32.self))
-                    case (8, true): return Int(raw.loadUnaligned(fromByteOffset: at, as: Int64.self))
-                    default: return Int(clamping: raw.loadUnaligned(fromByteOffset: at, as: UInt64.self))
+                    default: return Int(raw.loadUnaligned(fromByteOffset: at, as: Int64.self))
                     }
                 }
             }

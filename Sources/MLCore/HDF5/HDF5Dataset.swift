@@ -19,6 +19,9 @@ public struct HDF5Dataset: Sendable, CustomStringConvertible {
     public let count: Int
     /// The element type as stored in the file.
     public let elementType: HDF5ElementType
+    /// True for a null dataspace (no shape at all, h5py's `Empty`): `shape` is [] as for a scalar,
+    /// but there is no element.
+    public let isNull: Bool
     /// Integer or floating point storage (nil: strings or other), deciding allowed conversions.
     let numericClass: HDF5NumericClass?
 
@@ -27,14 +30,15 @@ public struct HDF5Dataset: Sendable, CustomStringConvertible {
         self.object = object
         self.path = path
         let fileName = object.file.path
-        let (shape, count, elementType, numericClass) = try object.withID { id in
+        let (shape, count, elementType, numericClass, isNull) = try object.withID { id in
             let space = try h5Check(H5Dget_space(id), file: fileName, path: path, "cannot read dataspace")
             defer { h5Close(space) }
             let (shape, count) = try h5Extent(of: space, file: fileName, path: path)
             let type = try h5Check(H5Dget_type(id), file: fileName, path: path, "cannot read datatype")
             defer { h5Close(type) }
-            return (shape, count, h5ElementType(of: type), h5NumericClass(of: type))
+            return (shape, count, h5ElementType(of: type), h5NumericClass(of: type), H5Sget_simple_extent_type(space) == H5S_NULL)
         }
+        self.isNull = isNull
         self.shape = shape
         self.count = count
         self.elementType = elementType
@@ -110,6 +114,7 @@ public struct HDF5Dataset: Sendable, CustomStringConvertible {
                 var config: UInt32 = 0
                 let filter = H5Pget_filter2(creation, index, &flags, &valueCount, &values, nameBuffer.count, &nameBuffer, &config)
                 try h5Check(filter, file: fileName, path: path, "cannot read filter \(index)")
+                h5ClearErrors()
                 switch filter {
                 case H5Z_FILTER_DEFLATE:
                     filters.append("deflate")
@@ -121,7 +126,9 @@ public struct HDF5Dataset: Sendable, CustomStringConvertible {
                 case H5Z_FILTER_SCALEOFFSET: filters.append("scaleoffset")
                 default:
                     let name = h5String(nameBuffer)
-                    filters.append(name.isEmpty ? "filter \(filter)" : "\(name) (\(filter))")
+                    let available = H5Zfilter_avail(filter) > 0
+                    h5ClearErrors()
+                    filters.append((name.isEmpty ? "filter \(filter)" : "\(name) (\(filter))") + (available ? "" : ", not available in this HDF5"))
                 }
             }
             let bytes = Int(H5Dget_storage_size(id))
@@ -138,14 +145,16 @@ public struct HDF5Dataset: Sendable, CustomStringConvertible {
     ///
     /// - Parameter buffer: exactly `count` elements.
     /// - Throws: `HDF5Error.countMismatch` (buffer size), `.typeMismatch` (strings or other types,
-    ///   floating point into an integer type), `.fileClosed`, `.library`.
+    ///   floating point into an integer type, an integer value outside `T`'s range, e.g. uint64 2⁶³
+    ///   into Int64), `.fileClosed`, `.library`.
     public func read<T: HDF5Scalar>(into buffer: UnsafeMutableBufferPointer<T>) throws {
         try readNumeric(rows: nil, into: buffer)
     }
 
     /// The whole dataset as a flat row-major array of `T` (shape in `shape`), read with one
-    /// `H5Dread` into the array's storage. `let w: [Float] = try dataset.read()`.
-    /// - Throws: `HDF5Error.typeMismatch`, `.fileClosed`, `.library`.
+    /// `H5Dread` into the array's storage. `let w: [Float] = try dataset.read()`. Integers are
+    /// exact: a stored value outside `T`'s range is refused, never wrapped or saturated.
+    /// - Throws: `HDF5Error.typeMismatch` (also for an integer outside `T`'s range), `.fileClosed`, `.library`.
     public func read<T: HDF5Scalar>(as type: T.Type = T.self) throws -> [T] {
         try [T](unsafeUninitializedCapacity: count) { buffer, initialized in
             try readNumeric(rows: nil, into: buffer)
@@ -297,8 +306,24 @@ public struct HDF5Dataset: Sendable, CustomStringConvertible {
             throw HDF5Error.countMismatch(file: file.path, path: path, expected: needed, found: buffer.count)
         }
         if needed == 0 { return }
+        try checkIntegerRange(T.self, rows: rows, count: needed)
         let fileName = file.path
         let operation = rows.map { "cannot read rows \($0.lowerBound)..<\($0.upperBound)" } ?? "cannot read dataset"
+        do {
+            try readNumericChecked(rows: rows, into: buffer, needed: needed, operation: operation)
+        } catch HDF5Error.library(let file, let path, let operation, let message) {
+            // A filter this HDF5 lacks (e.g. h5py's lzf) shows up as a plugin-directory error: name it.
+            if let filter = try? storageInfo().filters.first(where: { $0.hasSuffix(", not available in this HDF5") }) {
+                throw HDF5Error.library(file: file, path: path, operation: operation, message: "dataset \(path) uses filter \(filter)")
+            }
+            throw HDF5Error.library(file: file, path: path, operation: operation, message: message)
+        }
+    }
+
+    /// `readNumeric`'s read proper (types and count already checked).
+    private func readNumericChecked<T: HDF5Scalar>(rows: Range<Int>?, into buffer: UnsafeMutableBufferPointer<T>, needed: Int,
+                                                   operation: String) throws {
+        let fileName = file.path
         try object.withID { id in
             let memoryType = try h5MemoryType(for: T.self, file: fileName, path: path)
             defer { h5Close(memoryType) }
@@ -335,6 +360,32 @@ public struct HDF5Dataset: Sendable, CustomStringConvertible {
                 try h5Check(H5Dread(id, memoryType, memorySpace, fileSpace, mlh5_p_default(), buffer.baseAddress),
                             file: fileName, path: path, operation)
             }
+        }
+    }
+
+    /// Refuses to read integers into a type that cannot hold every stored value (HDF5 would wrap or
+    /// saturate them silently, e.g. uint64 2⁶³ read as int64 −2⁶³): when the stored type's range is not
+    /// inside `T`'s, the values are read first in the stored signedness at 64 bits and checked.
+    /// - Throws: `HDF5Error.typeMismatch` naming the first value that does not fit and its element index.
+    private func checkIntegerRange<T: HDF5Scalar>(_: T.Type, rows: Range<Int>?, count: Int) throws {
+        guard let stored = elementType.integerBounds, let memory = T.hdf5ElementType.integerBounds,
+              stored.lower < memory.lower || stored.upper > memory.upper else { return }
+        let first = (rows?.lowerBound ?? 0) * elementsPerRow
+        func refuse(_ value: String, at index: Int) -> HDF5Error {
+            .typeMismatch(file: file.path, path: path,
+                          expected: "values that fit \(T.hdf5ElementType) (\(memory.lower)...\(memory.upper)) to read as \(T.self)",
+                          found: "\(elementType) value \(value) at element \(first + index)")
+        }
+        if stored.lower < 0 {
+            var values = [Int64](repeating: 0, count: count)
+            try values.withUnsafeMutableBufferPointer { try readNumeric(rows: rows, into: $0) }
+            if let i = values.firstIndex(where: { $0 < memory.lower || ($0 > 0 && UInt64($0) > memory.upper) }) {
+                throw refuse(String(values[i]), at: i)
+            }
+        } else {
+            var values = [UInt64](repeating: 0, count: count)
+            try values.withUnsafeMutableBufferPointer { try readNumeric(rows: rows, into: $0) }
+            if let i = values.firstIndex(where: { $0 > memory.upper }) { throw refuse(String(values[i]), at: i) }
         }
     }
 

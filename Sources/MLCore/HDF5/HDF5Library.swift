@@ -183,10 +183,30 @@ func h5ElementType(of type: hid_t) -> HDF5ElementType {
         let base = H5Tget_super(type)
         defer { h5Close(base) }
         return .other("enum of \(h5ElementType(of: base)), \(H5Tget_nmembers(type)) members")
-    case H5T_COMPOUND: return .other("compound, \(H5Tget_nmembers(type)) members, \(size) bytes")
-    case H5T_ARRAY: return .other("array, \(size) bytes")
+    case H5T_COMPOUND:
+        let members = (0..<UInt32(Swift.max(0, H5Tget_nmembers(type)))).map { i -> String in
+            let name = H5Tget_member_name(type, i).map { pointer -> String in
+                defer { H5free_memory(pointer) }
+                return String(cString: pointer)
+            } ?? "?"
+            let member = H5Tget_member_type(type, i)
+            defer { h5Close(member) }
+            return "\(name): \(h5ElementType(of: member))"
+        }
+        return .other("compound {\(members.joined(separator: ", "))}, \(size) bytes")
+    case H5T_ARRAY:
+        let base = H5Tget_super(type)
+        defer { h5Close(base) }
+        var dims = [hsize_t](repeating: 0, count: 32)
+        let rank = Int(H5Tget_array_dims2(type, &dims))
+        return .other("array \(dims.prefix(Swift.max(0, rank)).map { Int($0) }) of \(h5ElementType(of: base))")
     case H5T_VLEN: return .other("variable-length sequence")
-    case H5T_OPAQUE: return .other("opaque, \(size) bytes")
+    case H5T_OPAQUE:
+        let tag = H5Tget_tag(type).map { pointer -> String in
+            defer { H5free_memory(pointer) }
+            return String(cString: pointer)
+        } ?? ""
+        return .other("opaque, \(size) bytes" + (tag.isEmpty ? "" : ", tag \(tag.debugDescription)"))
     case H5T_BITFIELD: return .other("bitfield, \(size) bytes")
     case H5T_REFERENCE: return .other("reference")
     case H5T_TIME: return .other("time")

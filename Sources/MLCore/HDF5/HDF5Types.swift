@@ -46,6 +46,21 @@ public enum HDF5ElementType: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// The smallest and largest value of an integer type (exact), nil for the others.
+    public var integerBounds: (lower: Int64, upper: UInt64)? {
+        switch self {
+        case .int8: return (Int64(Int8.min), UInt64(Int8.max))
+        case .int16: return (Int64(Int16.min), UInt64(Int16.max))
+        case .int32: return (Int64(Int32.min), UInt64(Int32.max))
+        case .int64: return (Int64.min, UInt64(Int64.max))
+        case .uint8: return (0, UInt64(UInt8.max))
+        case .uint16: return (0, UInt64(UInt16.max))
+        case .uint32: return (0, UInt64(UInt32.max))
+        case .uint64: return (0, UInt64.max)
+        default: return nil
+        }
+    }
+
     /// numpy-style name: "float32", "uint8", "string (variable length)", or the `.other` description.
     public var description: String {
         switch self {

@@ -233,3 +233,24 @@ func softmaxRow(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _
         while i < n { out[i] *= scale[0]; i &+= 1 }
     }
 }
+
+/// Σ (a[i] − b[i])² over `n` floats, eight lanes at a time: the direct squared Euclidean distance,
+/// accurate relative to the distance itself (no cancellation, unlike ‖a‖² − 2a·b + ‖b‖²). Used by
+/// `FlatL2Index` to re-rank and scan.
+@inlinable
+public func squaredDistance(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
+    var acc = Vec8()
+    var j = 0
+    while j &+ 8 <= n {
+        let diff = load8(a + j) - load8(b + j)
+        acc = acc.addingProduct(diff, diff)
+        j &+= 8
+    }
+    var s = acc.sum()
+    while j < n {
+        let diff = a[j] - b[j]
+        s += diff * diff
+        j &+= 1
+    }
+    return s
+}

@@ -16,28 +16,94 @@ public struct GenerationOptions: Sendable, Equatable {
     }
 }
 
+/// Why `LlamaDecoder.continuation` refused or stopped. One line each.
+public enum GenerationError: CategorizedError, Equatable {
+    /// The prompt has no token.
+    case emptyPrompt
+    /// Prompt plus new tokens exceed the model's positions.
+    case tooLong(promptTokens: Int, newTokens: Int, positions: Int)
+    /// A generation or sampling setting is out of its range (`what` says which and the range).
+    case invalidSetting(String)
+    /// The logits of new token `step` (1-based) hold NaN or ±∞ (broken weights or an overflow).
+    case nonFiniteLogits(step: Int, position: Int)
+
+    /// `.badData` for non-finite logits, `.usage` otherwise.
+    public var category: ErrorCategory {
+        if case .nonFiniteLogits = self { return .badData }
+        return .usage
+    }
+
+    public var description: String {
+        switch self {
+        case .emptyPrompt: return "generation: the prompt has no token, expected at least one"
+        case .tooLong(let p, let n, let positions):
+            return "generation: \(p) prompt tokens + \(n) new tokens exceed the model's \(positions) positions (at most \(Swift.max(0, positions - p)) new tokens for this prompt)"
+        case .invalidSetting(let what): return "generation: \(what)"
+        case .nonFiniteLogits(let step, let position):
+            return "generation: the logits for new token \(step) (position \(position)) hold NaN or infinity; expected finite logits (broken weights?)"
+        }
+    }
+}
+
+extension GenerationOptions {
+    /// Checks the settings: at least one new token; the sampling settings (`SamplingOptions.validate`).
+    /// - Throws: `GenerationError.invalidSetting`.
+    public func validate() throws {
+        guard maxNewTokens >= 1 else { throw GenerationError.invalidSetting("the number of new tokens must be ≥ 1, got \(maxNewTokens)") }
+        try sampling.validate()
+    }
+}
+
 extension LlamaDecoder {
+    /// Continues `prompt` (`continuation(of:options:rng:onToken:)`) with the checks turned into traps:
+    /// the caller guarantees the preconditions; non-finite logits are not checked (kept for callers
+    /// that cannot throw; new code calls `continuation`).
+    ///
+    /// - Returns: the new tokens (a final stop token included); none when `maxNewTokens` ≤ 0.
+    /// - Precondition: prompt non-empty; prompt + maxNewTokens ≤ `config.maximumPositions`.
+    public func generate(prompt: [Int32], options: GenerationOptions, rng: inout RandomGenerator,
+                         onToken: (Int32) -> Bool = { _ in true }) -> [Int32] {
+        require(!prompt.isEmpty, "generate: empty prompt")
+        require(options.maxNewTokens <= config.maximumPositions - prompt.count,
+                "generate: \(prompt.count) prompt + \(options.maxNewTokens) new tokens exceed \(config.maximumPositions) positions")
+        guard options.maxNewTokens > 0 else { return [] }
+        return (try? decode(prompt: prompt, options: options, rng: &rng, checkFinite: false, onToken: onToken)) ?? []
+    }
+
     /// Continues `prompt`: one prefill pass over the prompt into a fresh KV cache (logits of its last
-    /// position only), then one single-token pass per new token.
+    /// position only), then one single-token pass per new token; each token is chosen by
+    /// `TokenSampler` from logits that are checked to be finite first.
     ///
     /// - Parameters:
     ///   - prompt: token ids (at least one).
     ///   - rng: the sampler's generator (unused when greedy): same seed, same tokens.
     ///   - onToken: called with each new token as soon as it is chosen; return false to stop.
     /// - Returns: the new tokens (a final stop token included).
-    /// - Precondition: prompt non-empty; prompt + maxNewTokens ≤ `config.maximumPositions`.
-    public func generate(prompt: [Int32], options: GenerationOptions, rng: inout RandomGenerator,
-                         onToken: (Int32) -> Bool = { _ in true }) -> [Int32] {
-        require(!prompt.isEmpty, "generate: empty prompt")
-        require(prompt.count + options.maxNewTokens <= config.maximumPositions,
-                "generate: \(prompt.count) prompt + \(options.maxNewTokens) new tokens exceed \(config.maximumPositions) positions")
-        guard options.maxNewTokens > 0 else { return [] }
-        return withoutGradient {
+    /// - Throws: `GenerationError.emptyPrompt`, `.tooLong` (prompt + maxNewTokens > positions),
+    ///   `.invalidSetting` (`GenerationOptions.validate`), `.nonFiniteLogits` naming the step.
+    public func continuation(of prompt: [Int32], options: GenerationOptions, rng: inout RandomGenerator,
+                             onToken: (Int32) -> Bool = { _ in true }) throws -> [Int32] {
+        guard !prompt.isEmpty else { throw GenerationError.emptyPrompt }
+        try options.validate()
+        guard options.maxNewTokens <= config.maximumPositions - prompt.count else {
+            throw GenerationError.tooLong(promptTokens: prompt.count, newTokens: options.maxNewTokens, positions: config.maximumPositions)
+        }
+        return try decode(prompt: prompt, options: options, rng: &rng, checkFinite: true, onToken: onToken)
+    }
+
+    private func decode(prompt: [Int32], options: GenerationOptions, rng: inout RandomGenerator, checkFinite: Bool,
+                        onToken: (Int32) -> Bool) throws -> [Int32] {
+        try withoutGradient {
             let cache = makeCache()
             var logits = self(NDArray(prompt, shape: [1, prompt.count]), cache: cache, logits: .last).logits.value
             var out: [Int32] = []
             while true {
-                let token = logits.withUnsafeBufferPointer { TokenSampler.next($0, options: options.sampling, rng: &rng) }
+                let token = try logits.withUnsafeBufferPointer { p -> Int32 in
+                    if checkFinite && !p.allSatisfy(\.isFinite) {
+                        throw GenerationError.nonFiniteLogits(step: out.count + 1, position: prompt.count + out.count)
+                    }
+                    return TokenSampler.next(p, options: options.sampling, rng: &rng)
+                }
                 out.append(token)
                 if !onToken(token) || options.stopTokens.contains(token) || out.count == options.maxNewTokens { break }
                 logits = self(NDArray([token], shape: [1, 1]), cache: cache, logits: .last).logits.value

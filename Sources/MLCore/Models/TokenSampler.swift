@@ -23,12 +23,25 @@ public struct SamplingOptions: Sendable, Equatable {
 
     /// Whether the choice is deterministic (argmax).
     public var isGreedy: Bool { temperature <= 0 }
+
+    /// Checks the settings: temperature finite and ≥ 0 (0: greedy), top-k ≥ 0, top-p in (0, 1].
+    /// - Throws: `GenerationError.invalidSetting` naming the setting and its range.
+    public func validate() throws {
+        guard temperature.isFinite, temperature >= 0 else {
+            throw GenerationError.invalidSetting("the temperature must be finite and ≥ 0 (0: greedy), got \(temperature)")
+        }
+        if let topK, topK < 0 { throw GenerationError.invalidSetting("top-k must be ≥ 0 (0: off), got \(topK)") }
+        if let topP, !(topP > 0 && topP <= 1) { throw GenerationError.invalidSetting("top-p must be in (0, 1], got \(topP)") }
+    }
 }
 
 public enum TokenSampler {
     /// The next token from one row of logits [V].
     /// - Parameter rng: drawn from once per sampled token (not at all when greedy).
-    /// - Precondition: `logits` is non-empty; 0 < topP when set.
+    /// Temperature divides the logits' differences to the maximum, so a tiny positive temperature
+    /// (even 10⁻⁴⁵, whose reciprocal overflows Float) acts as greedy instead of producing NaN.
+    /// - Precondition: `logits` is non-empty and finite (`LlamaDecoder.continuation` checks);
+    ///   `options.validate()` passes.
     public static func next(_ logits: UnsafeBufferPointer<Float>, options: SamplingOptions,
                             rng: inout RandomGenerator) -> Int32 {
         let n = logits.count
@@ -38,7 +51,7 @@ public enum TokenSampler {
             for i in 1..<n where logits[i] > logits[best] { best = i }
             return Int32(best)
         }
-        let inverseT = 1 / options.temperature
+        let temperature = options.temperature
         // Candidates sorted by logit, descending (stable: lower id first on ties).
         var order = Array(0..<n)
         var k = n
@@ -54,7 +67,7 @@ public enum TokenSampler {
         }
         // Softmax over the candidates (temperature applied).
         let maxLogit = order.reduce(-Float.infinity) { Swift.max($0, logits[$1]) }
-        var weights = order.map { expf((logits[$0] - maxLogit) * inverseT) }
+        var weights = order.map { expf((logits[$0] - maxLogit) / temperature) }
         if let p = options.topP, p < 1 {
             require(p > 0, "TokenSampler: top-p \(p) must be in (0, 1]")
             let total = weights.reduce(0, +)

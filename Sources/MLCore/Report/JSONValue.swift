@@ -7,6 +7,8 @@ public enum JSONValue: Equatable, Sendable {
     case null
     case bool(Bool)
     case int(Int)
+    /// An unsigned integer above `Int.max` (exact; e.g. a uint64 value ≥ 2⁶³ read from HDF5).
+    case uint(UInt64)
     case double(Double)
     case string(String)
     case array([JSONValue])
@@ -18,6 +20,7 @@ public enum JSONValue: Equatable, Sendable {
         case .null: return NSNull()
         case .bool(let b): return b
         case .int(let i): return i
+        case .uint(let u): return NSNumber(value: u)
         case .double(let d):
             guard d.isFinite else { throw ReportError.nonFiniteNumber(path: path, value: d) }
             return d
@@ -55,6 +58,7 @@ public enum JSONValue: Equatable, Sendable {
     public var intValue: Int? {
         switch self {
         case .int(let i): return i
+        case .uint(let u): return Int(exactly: u)
         case .double(let d): return Int(exactly: d)
         default: return nil
         }
@@ -62,6 +66,7 @@ public enum JSONValue: Equatable, Sendable {
     public var doubleValue: Double? {
         switch self {
         case .int(let i): return Double(i)
+        case .uint(let u): return Double(u)
         case .double(let d): return d
         default: return nil
         }
@@ -101,6 +106,7 @@ extension JSONValue: Decodable {
         if c.decodeNil() { self = .null }
         else if let b = try? c.decode(Bool.self) { self = .bool(b) }
         else if let i = try? c.decode(Int.self) { self = .int(i) }
+        else if let u = try? c.decode(UInt64.self) { self = .uint(u) }
         else if let d = try? c.decode(Double.self) { self = .double(d) }
         else if let s = try? c.decode(String.self) { self = .string(s) }
         else if let a = try? c.decode([JSONValue].self) { self = .array(a) }
@@ -117,6 +123,7 @@ extension JSONValue: Encodable {
         case .null: try c.encodeNil()
         case .bool(let b): try c.encode(b)
         case .int(let i): try c.encode(i)
+        case .uint(let u): try c.encode(u)
         case .double(let d): try c.encode(d)
         case .string(let s): try c.encode(s)
         case .array(let a): try c.encode(a)

@@ -70,20 +70,17 @@ public struct Report: Sendable {
         return String(decoding: data, as: UTF8.self) + "\n"
     }
 
-    /// Writes the report to `path`, or to standard output for nil or "-".
+    /// Writes the report to `path`, or to standard output for nil or "-". A regular file is replaced
+    /// atomically; devices, FIFOs, `/dev/stdout` and `/dev/fd/N` are written directly and a symbolic
+    /// link's target is written (`OutputFile`).
+    /// - Throws: `ReportError.nonFiniteNumber`; `OutputError` (a directory: exit 64; unwritable: 66).
     public func write(to path: String?) throws {
         let text = try encoded()
         guard let path, path != "-" else {
             FileHandle.standardOutput.write(Data(text.utf8))
             return
         }
-        do {
-            let url = URL(fileURLWithPath: path)
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try Data(text.utf8).write(to: url, options: .atomic)
-        } catch {
-            throw ReportError.cannotWrite(path: path, reason: error.localizedDescription)
-        }
+        try OutputFile.write(Data(text.utf8), to: path)
     }
 
     /// Facts about the machine and libraries that a benchmark or result depends on.

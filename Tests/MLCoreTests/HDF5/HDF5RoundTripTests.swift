@@ -204,3 +204,45 @@ final class HDF5RoundTripTests: HDF5TestCase {
         XCTAssertFalse(try file.root.contains("short"), "a rejected dataset is not created")
     }
 }
+
+/// uint64 values ≥ 2⁶³ are read exactly as UInt64 and refused (not wrapped or saturated) as Int64.
+final class HDF5UnsignedRangeTests: HDF5TestCase {
+    func testUInt64AboveInt64MaxIsExactOrRefused() throws {
+        let filePath = path("u64.h5")
+        let big: [UInt64] = [1 << 63 + 5, .max, 1]
+        do {
+            let file = try HDF5File(path: filePath, mode: .create)
+            try file.root.createDataset("big", shape: [3], data: big)
+            try file.root.createDataset("small", shape: [2], data: [UInt64(7), 1 << 62])
+            try file.root.createDataset("negative", shape: [2], data: [Int64(3), -1])
+            try file.root.attributes.set("scalar", .uint(.max))
+            try file.root.attributes.set("array", .uints([1 << 63 + 5, 1]))
+            try file.root.attributes.set("fits", .uints([1, 2]))
+            try file.close()
+        }
+        let file = try HDF5File(path: filePath)
+        XCTAssertEqual(try file.dataset("big").read(as: UInt64.self), big)
+        assertHDF5Error(try file.dataset("big").read(as: Int64.self)) {
+            guard case .typeMismatch(_, "/big", _, let found) = $0 else { return false }
+            return found == "uint64 value 9223372036854775813 at element 0"
+        }
+        assertHDF5Error(try file.dataset("big").readRows(1..<2, as: Int.self)) {
+            guard case .typeMismatch(_, _, _, let found) = $0 else { return false }
+            return found == "uint64 value 18446744073709551615 at element 1"
+        }
+        XCTAssertEqual(try file.dataset("big").readRows(2..<3, as: Int64.self), [1], "rows in range read fine")
+        XCTAssertEqual(try file.dataset("small").read(as: Int64.self), [7, 1 << 62])
+        assertHDF5Error(try file.dataset("negative").read(as: UInt32.self)) {
+            guard case .typeMismatch(_, _, _, let found) = $0 else { return false }
+            return found == "int64 value -1 at element 1"
+        }
+        XCTAssertEqual(try file.dataset("negative").read(as: Int32.self), [3, -1])
+        XCTAssertEqual(try file.root.attributes.value("scalar"), .uint(18_446_744_073_709_551_615))
+        XCTAssertEqual(try file.root.attributes.value("array"), .uints([9_223_372_036_854_775_813, 1]))
+        XCTAssertEqual(try file.root.attributes.value("fits"), .ints([1, 2]), "uint64 values that fit Int stay ints")
+        XCTAssertEqual(HDF5AttributeValue.uint(.max).description, "18446744073709551615")
+        XCTAssertEqual(try JSONValue.uint(.max).jsonText(), "18446744073709551615")
+        XCTAssertEqual(try JSONValue.parse("[18446744073709551615, 9223372036854775813]"),
+                       .array([.uint(.max), .uint(9_223_372_036_854_775_813)]))
+    }
+}

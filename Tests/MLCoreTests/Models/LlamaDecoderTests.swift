@@ -266,3 +266,55 @@ final class TokenSamplerTests: XCTestCase {
                        draws(SamplingOptions(temperature: 0.7, topK: 3, topP: 0.9), 100, seed: 9))
     }
 }
+
+/// `LlamaDecoder.continuation` refuses bad settings and non-finite logits with errors, never a trap.
+final class GenerationErrorTests: XCTestCase {
+    let config = LlamaConfig(vocabularySize: 11, hiddenSize: 8, intermediateSize: 12, layerCount: 1, headCount: 2,
+                             keyValueHeadCount: 1, ropeLayout: .adjacentPairs, maximumPositions: 16)
+
+    func testSettingsAreCheckedUpFront() throws {
+        let m = LlamaDecoder(config: config, factory: ParameterFactory(seed: 5))
+        var rng = RandomGenerator(seed: 0)
+        func error(_ prompt: [Int32], _ options: GenerationOptions) -> GenerationError? {
+            do {
+                _ = try m.continuation(of: prompt, options: options, rng: &rng)
+                return nil
+            } catch { return error as? GenerationError }
+        }
+        XCTAssertEqual(error([], GenerationOptions(maxNewTokens: 2)), .emptyPrompt)
+        XCTAssertEqual(error([1, 2, 3], GenerationOptions(maxNewTokens: 14)), .tooLong(promptTokens: 3, newTokens: 14, positions: 16))
+        XCTAssertEqual(error([1], GenerationOptions(maxNewTokens: 0))?.category, .usage)
+        for t: Float in [.nan, .infinity, -1] {
+            XCTAssertEqual(error([1], GenerationOptions(maxNewTokens: 2, sampling: SamplingOptions(temperature: t)))?.category, .usage, "\(t)")
+        }
+        for p: Float in [0, 1.5, .nan] {
+            XCTAssertNotNil(error([1], GenerationOptions(maxNewTokens: 2, sampling: SamplingOptions(temperature: 1, topP: p))), "\(p)")
+        }
+        XCTAssertNotNil(error([1], GenerationOptions(maxNewTokens: 2, sampling: SamplingOptions(temperature: 1, topK: -1))))
+        // 3 + 13 = 16 positions fit exactly.
+        XCTAssertEqual(try m.continuation(of: [1, 2, 3], options: GenerationOptions(maxNewTokens: 13), rng: &rng).count, 13)
+    }
+
+    func testNonFiniteLogitsAreABadDataErrorNamingTheStep() throws {
+        let m = LlamaDecoder(config: config, factory: ParameterFactory(seed: 5))
+        var rng = RandomGenerator(seed: 0)
+        let norm = try XCTUnwrap(m.parameters.first { $0.name == "output_norm.weight" })
+        norm.value = Tensor(shape: norm.value.shape, repeating: .nan)
+        for sampling in [SamplingOptions.greedy, SamplingOptions(temperature: 0.7, topP: 0.9)] {
+            XCTAssertThrowsError(try m.continuation(of: [1, 2], options: GenerationOptions(maxNewTokens: 4, sampling: sampling), rng: &rng)) {
+                XCTAssertEqual($0 as? GenerationError, .nonFiniteLogits(step: 1, position: 2))
+                XCTAssertEqual(($0 as? GenerationError)?.category, .badData)
+            }
+        }
+    }
+
+    /// A temperature whose reciprocal overflows Float (10⁻⁴⁵) samples like greedy instead of producing NaN.
+    func testTinyTemperatureActsGreedy() throws {
+        var rng = RandomGenerator(seed: 1)
+        let options = SamplingOptions(temperature: 1e-45)
+        XCTAssertNoThrow(try options.validate())
+        for _ in 0..<50 { XCTAssertEqual(TokenSampler.next([0.1, 2.5, 2.4, -3], options: options, rng: &rng), 1) }
+        let topP = SamplingOptions(temperature: 1e-45, topP: 0.5)
+        for _ in 0..<20 { XCTAssertEqual(TokenSampler.next([0.1, 2.5, 2.4, -3], options: topP, rng: &rng), 1) }
+    }
+}

@@ -54,8 +54,60 @@ final class FlatL2IndexTests: XCTestCase {
         XCTAssertEqual(found.indices, reference.indices)
         for i in 0..<200 { XCTAssertFalse(found.indices[(i * 3)..<(i * 3 + 3)].contains(Int32(i))) }
         XCTAssertEqual(found.indices[5 * 3], 17)
-        XCTAssertEqual(found.distances[5 * 3], 0)  // clamped: the GEMM form gives ≈ 0, possibly negative
+        XCTAssertEqual(found.distances[5 * 3], 0)  // re-ranked by the direct difference: exactly 0
         XCTAssertTrue(found.distances.allSatisfy { $0 >= 0 })
+    }
+
+    /// faiss issue 5327's case: a query with coordinates ≈ 10⁴ and stored points at squared distances
+    /// 10000, 25, 2 and 0 (hand-made: offsets (100, 0, 0, 0), (3, 4, 0, 0), (1, 0, 1, 0), 0). The
+    /// expanded form in Float gave ids [1, 2, 3, 0] at [0, 0, 0, 9984]; the exact answer is below.
+    func testSmallDistancesNextToLargeNormsAreExact() throws {
+        let q: [Float] = [10_000, 10_003, 9_998, 10_001]
+        let offsets: [[Float]] = [[100, 0, 0, 0], [3, 4, 0, 0], [1, 0, 1, 0], [0, 0, 0, 0]]
+        let bank = offsets.flatMap { o in zip(q, o).map { $0 + $1 } }
+        let index = try FlatL2Index(vectors: bank, dimension: 4)
+        let found = try index.search(q, k: 4)
+        XCTAssertEqual(found.indices, [3, 2, 1, 0])
+        XCTAssertEqual(found.distances, [0, 2, 25, 10_000])
+    }
+
+    /// A 20 × 15 grid of unit spacing at ≈ 10⁴ (300 rows): the query equal to row 0 has exactly one
+    /// neighbour at 0 (itself), then rows 1 and 15 at 1 (ties to the lower index); its self-neighbours
+    /// are rows 1 and 15 at 1, and every row's nearest other row is at 1.
+    func testGridQueryEqualToARowHasOneNeighbourAtZero() throws {
+        var bank: [Float] = []
+        for i in 0..<20 { for j in 0..<15 { bank += [12_345 + Float(i), 23_456 + Float(j)] } }
+        let index = try FlatL2Index(vectors: bank, dimension: 2)
+        let found = try index.search(Array(bank[0..<2]), k: 3)
+        XCTAssertEqual(found.indices, [0, 1, 15])
+        XCTAssertEqual(found.distances, [0, 1, 1])
+        let own = try index.selfNeighbors(k: 2)
+        XCTAssertEqual(Array(own.indices[0..<2]), [1, 15])
+        XCTAssertEqual(Array(own.distances[0..<2]), [1, 1])
+        for r in 0..<300 { XCTAssertEqual(own.distances[r * 2], 1, "row \(r)") }
+    }
+
+    /// Two tight clusters far apart (±10⁴ along every axis, spread 10⁻¹): the bank's mean is near 0, so
+    /// centring does not help and the GEMM's error (≈ 10⁻⁴ of 10⁸·D) dwarfs the within-cluster
+    /// distances. The re-ranking and, where the error bound leaves doubt, the direct scan must still give
+    /// the brute-force neighbours and distances.
+    func testFarClustersStayExactThroughTheScan() throws {
+        var rng = RandomGenerator(seed: 11)
+        let d = 16, m = 400, q = 50, k = 4
+        let bank = (0..<m).flatMap { i in (0..<d).map { _ in (i % 2 == 0 ? 10_000 : -10_000) + 0.1 * rng.normal() } }
+        let queries = (0..<q).flatMap { i in (0..<d).map { _ in (i % 2 == 0 ? -10_000 : 10_000) + 0.1 * rng.normal() } }
+        let index = try FlatL2Index(vectors: bank, dimension: d)
+        index.queryBlock = 16
+        index.bankTile = 128
+        let found = try index.search(queries, k: k)
+        let reference = bruteForce(queries, bank, d: d, k: k, skipSelf: false)
+        XCTAssertEqual(found.indices, reference.indices)
+        for (a, b) in zip(found.distances, reference.distances) { XCTAssertEqual(Double(a), b, accuracy: 1e-3 * b) }
+        XCTAssertGreaterThan(index.lastScannedQueries, 0, "the case must exercise the direct scan")
+        let own = try index.selfNeighbors(k: k)
+        let ownReference = bruteForce(bank, bank, d: d, k: k, skipSelf: true)
+        XCTAssertEqual(own.indices, ownReference.indices)
+        for (a, b) in zip(own.distances, ownReference.distances) { XCTAssertEqual(Double(a), b, accuracy: 1e-3 * b) }
     }
 
     func testErrors() throws {
