@@ -26,12 +26,14 @@ public enum MoECheckpointWriter {
     /// - Parameters:
     ///   - dense: a "llama" checkpoint (SmolLM2).
     ///   - iterations: balanced k-means rounds per layer.
+    ///   - activations: per layer, the dense FFN's activations [N, I] on calibration tokens
+    ///     (`Moefication.activations`): co-activation clustering; nil: parameter clustering.
     ///   - rng: seeds the k-means++ initialisation.
     ///   - onLayer: called after each layer (progress).
     /// - Throws: `PregatedMoEError.expertsDoNotDivide`, `.notAMoECheckpoint` (not a Llama checkpoint),
     ///   `CheckpointError`, `HDF5Error`.
     public static func write(to path: String, dense: Checkpoint, experts: Int, iterations: Int = 15,
-                             rng: inout RandomGenerator, onLayer: (Int) -> Void = { _ in }) throws -> Summary {
+                             activations: [Tensor]? = nil, rng: inout RandomGenerator, onLayer: (Int) -> Void = { _ in }) throws -> Summary {
         guard dense.architecture == "llama" else {
             throw PregatedMoEError.notAMoECheckpoint(file: dense.path, reason: "architecture '\(dense.architecture)', moefy needs a dense 'llama' checkpoint")
         }
@@ -43,7 +45,8 @@ public enum MoECheckpointWriter {
         if case .object(let o) = dense.config { configObject = o }
         configObject["moe_experts"] = .int(experts)
         configObject["moe_expert_width"] = .int(m)
-        configObject["moe_clustering"] = .string("balanced k-means of normalised [gate; up] rows, \(iterations) rounds, k-means++ seed")
+        configObject["moe_clustering"] = .string(activations.map { "balanced k-means of neurons' co-activation profiles on \($0.first?.shape[0] ?? 0) calibration tokens" }
+            ?? "balanced k-means of normalised [gate; up] rows" + ", \(iterations) rounds, k-means++ seed")
         let denseSHA = try SHA256.hexDigest(ofFile: dense.path)
         var errors: [Double] = []
         var probeRNG = RandomGenerator(seed: 7)
@@ -69,7 +72,9 @@ public enum MoECheckpointWriter {
                 let p = "blk.\(layer)"
                 let gate = try dense.tensor("\(p).ffn_gate.weight"), up = try dense.tensor("\(p).ffn_up.weight")
                 let down = try dense.tensor("\(p).ffn_down.weight")
-                let split = try Moefication.split(gate: gate, up: up, experts: experts, iterations: iterations, rng: &rng)
+                let clustering: Moefication.Clustering = activations.map { .coActivation($0[layer]) } ?? .parameters
+                let split = try Moefication.split(gate: gate, up: up, experts: experts, clustering: clustering,
+                                                  iterations: iterations, rng: &rng)
                 gateInit.append(split.gateCentroids)
                 var sum = Tensor.zeros([probe.shape[0], d])
                 for (e, neurons) in split.experts.enumerated() {
