@@ -26,6 +26,8 @@ public enum MoECheckpointWriter {
     /// - Parameters:
     ///   - dense: a "llama" checkpoint (SmolLM2).
     ///   - iterations: balanced k-means rounds per layer.
+    ///   - tokenizerSource: the checkpoint whose `/tokenizer` is copied (nil: `dense`'s own; a Llama
+    ///     checkpoint converted without one can borrow its family's, e.g. SmolLM2's).
     ///   - activations: per layer, the dense FFN's activations [N, I] on calibration tokens
     ///     (`Moefication.activations`): co-activation clustering; nil: parameter clustering.
     ///   - rng: seeds the k-means++ initialisation.
@@ -33,7 +35,7 @@ public enum MoECheckpointWriter {
     /// - Throws: `PregatedMoEError.expertsDoNotDivide`, `.notAMoECheckpoint` (not a Llama checkpoint),
     ///   `CheckpointError`, `HDF5Error`.
     public static func write(to path: String, dense: Checkpoint, experts: Int, iterations: Int = 15,
-                             activations: [Tensor]? = nil, rng: inout RandomGenerator, onLayer: (Int) -> Void = { _ in }) throws -> Summary {
+                             activations: [Tensor]? = nil, tokenizerSource: String? = nil, rng: inout RandomGenerator, onLayer: (Int) -> Void = { _ in }) throws -> Summary {
         guard dense.architecture == "llama" else {
             throw PregatedMoEError.notAMoECheckpoint(file: dense.path, reason: "architecture '\(dense.architecture)', moefy needs a dense 'llama' checkpoint")
         }
@@ -103,7 +105,7 @@ public enum MoECheckpointWriter {
                 }
             }
             try file.group("/routers").attributes.set("trained", .string("no: gates are the clusters' gate-row centroids, pre-gates copies of the next layer's gate"))
-            try copyTokenizer(from: dense.path, to: file)
+            try copyTokenizer(from: tokenizerSource ?? dense.path, to: file)
         }
         return Summary(layers: layers, experts: experts, expertWidth: m, expertBytes: 3 * m * d * 4, recoveryErrors: errors)
     }

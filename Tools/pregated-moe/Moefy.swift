@@ -16,6 +16,8 @@ struct Moefy: ParsableCommand {
             train-gates, whose held-out sequences come after its training ones, so keep \
             --calibration-sequences ≤ train-gates' --train-sequences); parameters clusters the neurons' \
             normalised [gate; up] weight rows instead (no text needed). \
+            Any Llama-architecture checkpoint (architecture "llama": Llama, SmolLM2, …) can be moefied and \
+            then given pre-gates by train-gates; --tokenizer borrows a tokenizer when it has none. \
             Each expert gets exactly width/E neurons and is one HDF5 dataset [3, m, D] (gate rows, up \
             rows, down columns) stored as one chunk with a checksum. The routers start as the clusters' \
             gate-row centroids (pre-gate N = gate N+1); `train-gates` trains them. With all experts \
@@ -42,6 +44,9 @@ struct Moefy: ParsableCommand {
 
     @OptionGroup var text: TextOptions
 
+    @Option(help: ArgumentHelp("Checkpoint whose tokenizer is used and copied into the MoE (default: --weights' own; for a Llama checkpoint without one).", valueName: "name|file"))
+    var tokenizer: String?
+
     func validate() throws {
         guard experts >= 1 else { throw ValidationError("--experts must be at least 1, got \(experts)") }
         guard iterations >= 1 else { throw ValidationError("--iterations must be at least 1, got \(iterations)") }
@@ -57,10 +62,19 @@ struct Moefy: ParsableCommand {
             try requireFile(path, "checkpoint")
             let dense = try Checkpoint(path: path)
             let layers = dense.config["num_hidden_layers"]?.intValue ?? 0
+            // Check E against the FFN width before the (slow) calibration pass.
+            if let width = dense.config["intermediate_size"]?.intValue, width % experts != 0 {
+                throw PregatedMoEError.expertsDoNotDivide(experts: experts, width: width)
+            }
             var inputs = ["weights": try fileInput(path)]
+            let tokenizerPath = try tokenizer.map { try resolveNameOrPath($0) }
+            if let tokenizerPath {
+                try requireFile(tokenizerPath, "tokenizer checkpoint")
+                inputs["tokenizer"] = try fileInput(tokenizerPath)
+            }
             var activations: [Tensor]? = nil
             if clustering == "co-activation" {
-                let tokenizer = try loadTokenizer(from: dense)
+                let tokenizer = try loadTokenizer(from: try tokenizerPath.map { try Checkpoint(path: $0) } ?? dense)
                 let (pool, textInputs) = try context.timer.measure("load") { try text.load(tokenizer: tokenizer) }
                 inputs.merge(textInputs) { $1 }
                 let calibration = Array(pool.prefix(calibrationSequences))
@@ -73,7 +87,7 @@ struct Moefy: ParsableCommand {
             let bar = ProgressBar("moefy", total: layers, unit: "layers", quiet: common.quiet)
             let summary = try context.timer.measure("moefy") {
                 try MoECheckpointWriter.write(to: save, dense: dense, experts: experts, iterations: iterations,
-                                              activations: activations, rng: &context.random) { _ in bar.advance() }
+                                              activations: activations, tokenizerSource: tokenizerPath, rng: &context.random) { _ in bar.advance() }
             }
             bar.finish()
             log("pregated-moe moefy: \(summary.layers) layers × \(summary.experts) experts of \(summary.expertWidth) neurons (\(summary.expertBytes) B each) → \(save); worst recovery error \(summary.recoveryErrors.max() ?? 0)", quiet: common.quiet)

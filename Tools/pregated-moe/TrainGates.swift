@@ -40,14 +40,19 @@ struct TextOptions: ParsableArguments {
 struct TrainGates: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train-gates",
-        abstract: "Train each layer's gate and pre-gate on real text; held-out perplexity (dense / gated / pre-gated / oracle top-k at each k) and the pre-gate's recall.",
+        abstract: "Train the gates and pre-gates of a MoE built from any Llama-architecture checkpoint on real text; held-out perplexity, accuracy and the pre-gate's recall.",
         discussion: """
             Example:
-              pregated-moe train-gates --weights moe.h5 --train-sequences 256 --eval-sequences 64
-            Targets: each expert's share of the dense FFN output norm for the token (the top-k are the \
-            k experts that best reproduce the dense output); gates minimise the soft cross-entropy to \
-            them; the pre-gate of layer N predicts layer N+1's targets from layer N's FFN input, \
-            starting from gate N+1. --save writes the trained routers to a routers file for `run --routers`.
+              pregated-moe moefy --weights my-llama.h5 --experts 32 --save moe.h5
+              pregated-moe train-gates --weights moe.h5 --k 24 --ks 24 --seed 0 --save routers.h5
+            Pre-gate training for any Llama-architecture HDF5 checkpoint (architecture "llama": Llama, \
+            SmolLM2, … converted to MLCore's format): moefy splits its FFNs into experts, this trains \
+            for every layer N a conventional gate and a pre-gate that chooses layer N+1's experts from \
+            layer N's FFN input. Targets: each expert's share of the FFN output norm for the token. \
+            Training rows are the MoE's own activations (--collect on-policy: round 1 under oracle \
+            top-k routing, later rounds under the routers being trained), with the Switch \
+            load-balancing loss (--balance). --save writes the routers for `run --routers` and \
+            `evaluate --routers`.
             """)
 
     @OptionGroup var common: CommonOptions
