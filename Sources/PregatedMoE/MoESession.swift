@@ -33,6 +33,16 @@ public enum RoutingMode: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
+/// How a MoE block combines its selected experts' outputs.
+public enum ExpertCombination: String, Sendable, CaseIterable {
+    /// Weighted by the router: k · softmax over the selected logits (`MoESession.combinationWeights`;
+    /// Switch's `expert_scales`, renormalised).
+    case weighted
+    /// Summed with weight 1 (MoEfication): a constructed expert is a slice of the dense FFN, so without
+    /// fine-tuning the experts this keeps each selected slice at its dense scale.
+    case sum
+}
+
 /// Where a MoE block gets its experts' weights: all resident in memory, or a tiered store that fetches
 /// them (`OffloadedExperts`). Called from the thread that runs the model, block by block.
 public protocol ExpertSource: AnyObject {
@@ -81,6 +91,8 @@ public final class MoESession: @unchecked Sendable {
     public private(set) var failure: Error?
     /// Called with each block's FFN input rows [N, D] (gate training collects them).
     public var onInput: ((Int, Tensor) -> Void)?
+    /// How gate and pre-gate routing combine the selected experts (dense and oracle routing always sum).
+    public var combination: ExpertCombination = .weighted
     /// Blocks that always use all their experts with weight 1 (the dense FFN), whatever the routing:
     /// Switch Transformers place a MoE block on every other layer only (Fedus et al. 2022, §2); a
     /// constructed MoE can do the same by keeping these layers dense. Empty: MoE on every layer.
@@ -169,7 +181,7 @@ public final class MoESession: @unchecked Sendable {
             }
         }
         let selection = routed?.selection ?? Array(repeating: Array(0..<experts), count: n)
-        let weights = routed?.weights
+        let weights = combination == .weighted ? routed?.weights : nil
         var predicted: [Int]? = nil
         pending = nil
         if layer + 1 < layers && denseLayers.contains(layer + 1) {

@@ -97,6 +97,12 @@ final class MoETests: XCTestCase {
         let y = session.forward(layer: 0, x).scalars
         XCTAssertEqual(y[0], 2.575657, accuracy: 1e-4)
         XCTAssertEqual(y[1], -1.396015, accuracy: 1e-4)
+        // Summed instead of weighted: (1.761594, −1.761594 + 2.193176).
+        session.combination = .sum
+        let summed = session.forward(layer: 0, x).scalars
+        XCTAssertEqual(summed[0], 1.761594, accuracy: 1e-5)
+        XCTAssertEqual(summed[1], 0.431582, accuracy: 1e-5)
+        session.combination = .weighted
         // k = 1: the weight is 1 (expert 1 alone); oracle and dense routing sum unweighted.
         session.routing = .gate(k: 1)
         XCTAssertEqual(session.forward(layer: 0, x).scalars[0], 1.761594, accuracy: 1e-5)

@@ -114,9 +114,14 @@ def table(s, out, quick, settings):
     q = quality_rows(s)
     seeds = len(s["gates"])
     g0 = s["gates"][0]["metrics"]
-    lines += [f"## 2. Quality: dense vs conventional gate vs pre-gate (E = {E}, k = {K}; {seeds} seed{'s' if seeds > 1 else ''}, mean [95% t-interval])", ""]
+    lines += [f"## 2. Quality: dense vs conventional gate vs pre-gate (E = {E}, k = {K}, selected experts summed; {seeds} seed{'s' if seeds > 1 else ''}, mean [95% t-interval])", ""]
     lines.append(markdown_table(["routing", "held-out perplexity", "next-token accuracy (%)"],
                                 [[name, interval_text(p), interval_text(a, 2, 100)] for name, (p, a) in q.items()]))
+    w = s["weighted"]["metrics"]["results"]
+    lines += [f"Gate-weighted outputs (k·softmax over the top-{K}, Switch's `expert_scales` renormalised) with the seed-0 routers: "
+              f"conventional gate {w[f'gate_k{K}']['perplexity']:.4g} (accuracy {100 * w[f'gate_k{K}']['accuracy']:.2f}%), pre-gate "
+              f"{w[f'pregate_k{K}']['perplexity']:.4g} ({100 * w[f'pregate_k{K}']['accuracy']:.2f}%): without fine-tuning the experts, a "
+              "peaked router multiplies one slice of the dense FFN by up to k, so the table above sums the selected experts.", ""]
     recall = [g["metrics"]["pregate_recall_of_gate"][f"k{K}"] for g in s["gates"]]
     lines += [f"Routers trained on the MoE's own activations ({g0['train_tokens']} tokens: round 1 under oracle top-k routing, "
               f"then {settings['rounds'] - 1} round(s) under the routers themselves), Adam {settings['steps']} steps of 1024 rows, "
@@ -296,12 +301,16 @@ def main():
     s["dense"] = dense["metrics"]["results"]["dense"]["perplexity"]
     s["eval_tokens"] = dense["metrics"]["eval_tokens"]
     # 2. Routers on-policy with the load-balancing loss, one run per seed (the held-out split is fixed).
+    # Experts summed with weight 1 (`--combine sum`): the constructed experts are not fine-tuned, and
+    # gate-weighted outputs (Switch's expert_scales) are measured beside it with the same routers.
     s["gates"] = [run(["train-gates", "--weights", moe, "--k", K, "--ks", K, "--steps", st["steps"], "--rounds", st["rounds"],
-                       "--seed", seed, "--save", out / f"routers-s{seed}.h5"] + text, out / f"train-gates-s{seed}.json")
+                       "--combine", "sum", "--seed", seed, "--save", out / f"routers-s{seed}.h5"] + text, out / f"train-gates-s{seed}.json")
                   for seed in st["seeds"]]
     routers = out / f"routers-s{st['seeds'][0]}.h5"
+    s["weighted"] = run(["evaluate", "--weights", moe, "--routers", routers, "--combine", "weighted", "--routings", "gate,pregate",
+                         "--ks", K] + text, out / f"weighted-s{st['seeds'][0]}.json")
     # 3. Real runs: the four policies in alternating rounds, at k = K and at k = 1 (Switch), plus a k = 1 trace.
-    common = ["--weights", moe, "--routers", routers, "--threads", 1]
+    common = ["--weights", moe, "--routers", routers, "--threads", 1, "--combine", "sum"]
     s["run"] = run(["run"] + common + ["--k", K, "--prompts", st["prompts"], "--max-new-tokens", st["new_tokens"], "--score",
                                        "--rounds", st["run_rounds"]], out / f"run-k{K}.json")
     trace = out / "trace-k1.h5"
