@@ -113,6 +113,24 @@ final class MoETests: XCTestCase {
         XCTAssertEqual(all[1], expert0 - 1.761594 + 2.193176, accuracy: 1e-4)
     }
 
+    /// On-policy collection: under oracle top-1 routing layer 0 sees the same FFN inputs as the dense
+    /// model (nothing before it is routed) and later layers see the MoE's own, different activations;
+    /// the session's routing is restored afterwards.
+    func testOnPolicyCollectionSeesTheMoEsActivations() throws {
+        let tiny = try TinyMoE()
+        let moe = try MoECheckpoint(path: tiny.moePath)
+        let experts = try moe.loadAllExperts()
+        let session = MoESession(routing: .gate(k: 2), routers: try moe.routers(), experts: 4, source: ResidentExperts(experts))
+        let decoder = try moe.makeDecoder(session: session)
+        let sequences: [[Int32]] = [[1, 5, 9, 3, 17], [2, 4, 6]]
+        let dense = GateTraining.collect(decoder: decoder, session: session, experts: experts, sequences: sequences)
+        let own = GateTraining.collect(decoder: decoder, session: session, experts: experts, sequences: sequences, routing: .oracle(k: 1))
+        XCTAssertEqual(session.routing, .gate(k: 2))
+        XCTAssertEqual(own[0].inputs.scalars, dense[0].inputs.scalars)
+        XCTAssertGreaterThan(zip(own[2].inputs.scalars, dense[2].inputs.scalars).map { abs($0 - $1) }.max()!, 1e-3)
+        XCTAssertEqual(own[2].contributions.shape, [8, 4])
+    }
+
     /// Switch load-balancing loss E · Σ f_i P_i on p = [[0.7, 0.2, 0.1], [0.1, 0.6, 0.3]]:
     /// k = 1: f = (1/2, 1/2, 0), P = (0.4, 0.4, 0.2) → 3 · (0.2 + 0.2) = 1.2, gradient ∂/∂p_ti = E f_i / N
     /// = (0.75, 0.75, 0); k = 2: top-2 {0, 1} and {1, 2}, f = (1/4, 1/2, 1/4) → 3 · (0.1 + 0.2 + 0.05) = 1.05.
