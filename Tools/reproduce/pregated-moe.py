@@ -87,7 +87,7 @@ def interval_text(values, digits=1, scale=1.0):
 def table(s, out, quick, settings):
     lines = [f"# Pre-gated MoE reproduction ({'QUICK' if quick else 'full'} run)", "",
              f"The MoE is **constructed** from SmolLM2-135M-Instruct (each SwiGLU FFN split into E experts by co-activation",
-             f"clustering of its 1536 neurons; MoE on all 30 layers; expert outputs weighted by k·softmax over the top-k), not",
+             f"clustering of its 1536 neurons; MoE on all 30 layers; the selected experts summed, gate-weighted numbers beside), not",
              "a pre-trained MoE; the fast tier is a byte-capped in-process cache and the slow tier the HDF5 file (CPU), not",
              "GPU and CPU memory. The paper's GPU numbers are compared with the discrete-event simulation (DES) of its setting.", ""]
     # 1. The oracle table that chose E and k.
@@ -126,7 +126,7 @@ def table(s, out, quick, settings):
     lines += [f"Routers trained on the MoE's own activations ({g0['train_tokens']} tokens: round 1 under oracle top-k routing, "
               f"then {settings['rounds'] - 1} round(s) under the routers themselves), Adam {settings['steps']} steps of 1024 rows, "
               "Switch load-balancing loss 0.01; the seeds change the rows drawn. Evaluated on "
-              f"{g0['eval_tokens']} held-out tokens the routers and the clustering never saw. Pre-gate recall of gate N+1's top-{K}: "
+              f"{s['eval_tokens']} scored held-out tokens the routers and the clustering never saw. Pre-gate recall of gate N+1's top-{K}: "
               f"{interval_text(recall, 3)}. The experts are not fine-tuned (the paper fine-tunes the whole MoE).", ""]
     # 3. DES at the reference's setting.
     sims = s["simulate"]["metrics"]["simulations"]
@@ -167,10 +167,11 @@ def table(s, out, quick, settings):
                               headers=("policy", "formula", "paper")))
     lines += ["Formula: GPU-only L·E, Prefetch 2·E, OnDemand A, Pre-gated 2·A experts (tested in SimulationTests); a match by construction.", ""]
     # 5. Real runs.
-    for key, title in [("run", f"k = {K} of E = {E} (the quality-preserving MoE)"), ("run_k1", f"k = 1 of E = {E} (the paper's Switch top-1 routing)")]:
+    for number, key, title in [("5", "run", f"k = {K} of E = {E} (the quality-preserving MoE)"),
+                               ("6", "run_k1", f"k = 1 of E = {E} (the paper's Switch top-1 routing)")]:
         r = s[key]["metrics"]
         cfg = s[key]["config"]
-        lines += [f"## 5. Real inference, {title}: CPU, pre-gate routing, fast tier 2 blocks = {2 * E * r['expert_bytes'] / 2**20:.1f} MiB "
+        lines += [f"## {number}. Real inference, {title}: CPU, pre-gate routing, fast tier 2 blocks = {2 * E * r['expert_bytes'] / 2**20:.1f} MiB "
                   f"(gpu-only: all); {settings['run_rounds']} alternating rounds", ""]
         rows = []
         for p in POLICIES:
@@ -184,9 +185,9 @@ def table(s, out, quick, settings):
         ratios = [a / b for a, b in zip(r["policies"]["on-demand"]["decode_latency_ms_rounds"], r["policies"]["pregated"]["decode_latency_ms_rounds"])]
         lines += [f"Pre-gated speed-up over on-demand per round: {', '.join(f'{x:.2f}×' for x in ratios)} (mean {interval_text(ratios, 2)}). "
                   f"Identical tokens and log-probabilities across policies: **{r['identical_outputs']}**. {cfg.get('prompts')} prompts × "
-                  f"{cfg.get('max_new_tokens')} tokens per round; the 2-core machine is shared with other jobs (load average 6–12 while "
-                  "measuring), so the rounds' spread is the noise.", ""]
-    lines += [f"## 6. Decode latency against the fast-tier budget (real, k = 1; `budget.svg`)", ""]
+                  f"{cfg.get('max_new_tokens')} tokens per round; the 2-core machine is shared with other jobs, so the rounds' spread "
+                  "is that load's noise; overlap 0 means the copy thread found no free core.", ""]
+    lines += [f"## 7. Decode latency against the fast-tier budget (real, k = 1; `budget.svg`)", ""]
     rows = []
     for blocks, report in s["budgets"]:
         v = report["metrics"]["policies"]
