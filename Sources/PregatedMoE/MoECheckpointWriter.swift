@@ -26,12 +26,16 @@ public enum MoECheckpointWriter {
     /// - Parameters:
     ///   - dense: a "llama" checkpoint (SmolLM2).
     ///   - iterations: balanced k-means rounds per layer.
+    ///   - tokenizerSource: the checkpoint whose `/tokenizer` is copied (nil: `dense`'s own; a Llama
+    ///     checkpoint converted without one can borrow its family's, e.g. SmolLM2's).
+    ///   - activations: per layer, the dense FFN's activations [N, I] on calibration tokens
+    ///     (`Moefication.activations`): co-activation clustering; nil: parameter clustering.
     ///   - rng: seeds the k-means++ initialisation.
     ///   - onLayer: called after each layer (progress).
     /// - Throws: `PregatedMoEError.expertsDoNotDivide`, `.notAMoECheckpoint` (not a Llama checkpoint),
     ///   `CheckpointError`, `HDF5Error`.
     public static func write(to path: String, dense: Checkpoint, experts: Int, iterations: Int = 15,
-                             rng: inout RandomGenerator, onLayer: (Int) -> Void = { _ in }) throws -> Summary {
+                             activations: [Tensor]? = nil, tokenizerSource: String? = nil, rng: inout RandomGenerator, onLayer: (Int) -> Void = { _ in }) throws -> Summary {
         guard dense.architecture == "llama" else {
             throw PregatedMoEError.notAMoECheckpoint(file: dense.path, reason: "architecture '\(dense.architecture)', moefy needs a dense 'llama' checkpoint")
         }
@@ -43,7 +47,8 @@ public enum MoECheckpointWriter {
         if case .object(let o) = dense.config { configObject = o }
         configObject["moe_experts"] = .int(experts)
         configObject["moe_expert_width"] = .int(m)
-        configObject["moe_clustering"] = .string("balanced k-means of normalised [gate; up] rows, \(iterations) rounds, k-means++ seed")
+        configObject["moe_clustering"] = .string(activations.map { "balanced k-means of neurons' co-activation profiles on \($0.first?.shape[0] ?? 0) calibration tokens" }
+            ?? "balanced k-means of normalised [gate; up] rows" + ", \(iterations) rounds, k-means++ seed")
         let denseSHA = try SHA256.hexDigest(ofFile: dense.path)
         var errors: [Double] = []
         var probeRNG = RandomGenerator(seed: 7)
@@ -69,7 +74,9 @@ public enum MoECheckpointWriter {
                 let p = "blk.\(layer)"
                 let gate = try dense.tensor("\(p).ffn_gate.weight"), up = try dense.tensor("\(p).ffn_up.weight")
                 let down = try dense.tensor("\(p).ffn_down.weight")
-                let split = try Moefication.split(gate: gate, up: up, experts: experts, iterations: iterations, rng: &rng)
+                let clustering: Moefication.Clustering = activations.map { .coActivation($0[layer]) } ?? .parameters
+                let split = try Moefication.split(gate: gate, up: up, experts: experts, clustering: clustering,
+                                                  iterations: iterations, rng: &rng)
                 gateInit.append(split.gateCentroids)
                 var sum = Tensor.zeros([probe.shape[0], d])
                 for (e, neurons) in split.experts.enumerated() {
@@ -98,7 +105,7 @@ public enum MoECheckpointWriter {
                 }
             }
             try file.group("/routers").attributes.set("trained", .string("no: gates are the clusters' gate-row centroids, pre-gates copies of the next layer's gate"))
-            try copyTokenizer(from: dense.path, to: file)
+            try copyTokenizer(from: tokenizerSource ?? dense.path, to: file)
         }
         return Summary(layers: layers, experts: experts, expertWidth: m, expertBytes: 3 * m * d * 4, recoveryErrors: errors)
     }

@@ -1,3 +1,4 @@
+import Foundation
 import MLCore
 
 /// How the experts of each MoE block are chosen for a token.
@@ -30,6 +31,16 @@ public enum RoutingMode: Sendable, Equatable, CustomStringConvertible {
         case .oracle(let k): return "oracle (k = \(k))"
         }
     }
+}
+
+/// How a MoE block combines its selected experts' outputs.
+public enum ExpertCombination: String, Sendable, CaseIterable {
+    /// Weighted by the router: k · softmax over the selected logits (`MoESession.combinationWeights`;
+    /// Switch's `expert_scales`, renormalised).
+    case weighted
+    /// Summed with weight 1 (MoEfication): a constructed expert is a slice of the dense FFN, so without
+    /// fine-tuning the experts this keeps each selected slice at its dense scale.
+    case sum
 }
 
 /// Where a MoE block gets its experts' weights: all resident in memory, or a tiered store that fetches
@@ -80,9 +91,15 @@ public final class MoESession: @unchecked Sendable {
     public private(set) var failure: Error?
     /// Called with each block's FFN input rows [N, D] (gate training collects them).
     public var onInput: ((Int, Tensor) -> Void)?
+    /// How gate and pre-gate routing combine the selected experts (dense and oracle routing always sum).
+    public var combination: ExpertCombination = .weighted
+    /// Blocks that always use all their experts with weight 1 (the dense FFN), whatever the routing:
+    /// Switch Transformers place a MoE block on every other layer only (Fedus et al. 2022, §2); a
+    /// constructed MoE can do the same by keeping these layers dense. Empty: MoE on every layer.
+    public var denseLayers: Set<Int> = []
     /// Called with each block's active experts (routing traces).
     public var onRoute: ((Int, [Int]) -> Void)?
-    private var pending: [[Int]]?
+    private var pending: (selection: [[Int]], weights: [[Float]])?
 
     /// - Parameters: see the properties. - Precondition: routers for at least one layer, E ≥ 1.
     public init(routing: RoutingMode, routers: Routers, experts: Int, source: any ExpertSource) {
@@ -108,43 +125,78 @@ public final class MoESession: @unchecked Sendable {
         }
     }
 
-    /// The MoE FFN of block `layer` on x [..., D] → [..., D]: route each row, prepare the source, sum
-    /// the selected experts' outputs in increasing expert order (so every source and policy gives the
-    /// same bits), and record the pre-gate's choice for the next block. Unweighted sum, as in
-    /// MoEfication: the experts partition the dense FFN, so all experts = the dense FFN.
+    /// The combination weights of the selected experts of each row (Switch's `expert_scales`, Fedus et
+    /// al. 2022 eq. 1–2; moe_kernels.cu's `topk_gating_softmax`): w_e = k · softmax(z_S)_e for e in the
+    /// row's selection S, i.e. the gate probabilities renormalised over the k selected experts and
+    /// scaled by k, so that a uniform gate gives weight 1 to each selected expert (MoEfication's
+    /// unweighted sum, and with all E experts the dense FFN).
+    ///
+    /// The reference does not renormalise: Switch (k = 1) scales by the softmax over all E. A
+    /// constructed expert is a part of the dense FFN, so scaling it by p_e < 1 would shrink the FFN
+    /// output; with k = 1 the weight here is always 1 (Docs/pregated-moe.md, "Combination").
+    /// - Parameters:
+    ///   - logits: [N, E] router logits z.
+    ///   - selection: per row, the selected experts (k of them, distinct, in 0..<E).
+    /// - Returns: per row, the weight of each selected expert, in the selection's order.
+    public static func combinationWeights(_ logits: Tensor, selection: [[Int]]) -> [[Float]] {
+        let e = logits.shape[1]
+        let v = logits.contiguous().scalars
+        return selection.enumerated().map { r, chosen in
+            guard let top = chosen.map({ v[r * e + $0] }).max() else { return [] }
+            let w = chosen.map { Foundation.exp(v[r * e + $0] - top) }
+            let scale = Float(chosen.count) / w.reduce(0, +)
+            return w.map { $0 * scale }
+        }
+    }
+
+    /// The MoE FFN of block `layer` on x [..., D] → [..., D]: route each row, prepare the source, add
+    /// the selected experts' outputs times their combination weights (`combinationWeights`; 1 for
+    /// dense and oracle routing) in increasing expert order (so every source and policy gives the same
+    /// bits), and record the pre-gate's choice (experts and weights) for the next block, whose weights
+    /// then come from the pre-gate as the reference's `next_expert_scales_` do.
     public func forward(layer: Int, _ x: Tensor) -> Tensor {
         let d = x.shape[x.rank - 1]
         let rows = x.reshaped([-1, d]).contiguous()
         let n = rows.shape[0]
         guard failure == nil else { return Tensor.zeros(x.shape) }
         onInput?(layer, rows)
-        let k = min(routing.k ?? experts, experts)
-        let selection: [[Int]]
-        switch routing {
+        let isDense = denseLayers.contains(layer)
+        let k = isDense ? experts : min(routing.k ?? experts, experts)
+        func gated(_ router: Tensor) -> (selection: [[Int]], weights: [[Float]]) {
+            let logits = Tensor.matmul(rows, router, transposeB: true)
+            let chosen = MoESession.topK(logits, k: k)
+            return (chosen, MoESession.combinationWeights(logits, selection: chosen))
+        }
+        let routed: (selection: [[Int]], weights: [[Float]])?
+        switch isDense ? .dense : routing {
         case .dense, .oracle:
-            selection = Array(repeating: Array(0..<experts), count: n)
+            routed = nil
         case .gate:
-            selection = MoESession.topK(Tensor.matmul(rows, routers.gates[layer], transposeB: true), k: k)
+            routed = gated(routers.gates[layer])
         case .pregate:
-            if layer > 0, let p = pending, p.count == n {
-                selection = p
+            if layer > 0, let p = pending, p.selection.count == n {
+                routed = p
             } else {
-                selection = MoESession.topK(Tensor.matmul(rows, routers.gates[layer], transposeB: true), k: k)
+                routed = gated(routers.gates[layer])
             }
         }
+        let selection = routed?.selection ?? Array(repeating: Array(0..<experts), count: n)
+        let weights = combination == .weighted ? routed?.weights : nil
         var predicted: [Int]? = nil
         pending = nil
-        if layer + 1 < layers && layer < routers.pregates.count {
-            let next = MoESession.topK(Tensor.matmul(rows, routers.pregates[layer], transposeB: true), k: k)
+        if layer + 1 < layers && denseLayers.contains(layer + 1) {
+            predicted = Array(0..<experts)
+        } else if layer + 1 < layers && layer < routers.pregates.count {
+            let next = gated(routers.pregates[layer])
             if case .pregate = routing { pending = next }
-            predicted = Array(Set(next.joined())).sorted()
+            predicted = Array(Set(next.selection.joined())).sorted()
         }
         let active = Array(Set(selection.joined())).sorted()
         onRoute?(layer, active)
         var out = [Float](repeating: 0, count: n * d)
         do {
             try source.prepare(layer: layer, active: active, predictedNext: predicted)
-            if case .oracle = routing {
+            if case .oracle = routing, !isDense {
                 let outputs = try active.map { try source.expert(layer: layer, index: $0)(rows).contiguous().scalars }
                 let norms = Tensor(shape: [n, experts]) { i in
                     let (r, e) = (i / experts, i % experts)
@@ -156,11 +208,17 @@ public final class MoESession: @unchecked Sendable {
                 return Tensor(out, shape: x.shape)
             }
             for e in active {
-                let members = (0..<n).filter { selection[$0].contains(e) }
+                var members: [Int] = [], scales: [Float] = []
+                for r in 0..<n {
+                    guard let slot = selection[r].firstIndex(of: e) else { continue }
+                    members.append(r)
+                    scales.append(weights?[r][slot] ?? 1)
+                }
                 let w = try source.expert(layer: layer, index: e)
                 let y = w(members.count == n ? rows : rows.indexSelect(members, axis: 0)).contiguous().scalars
                 for (i, r) in members.enumerated() {
-                    for j in 0..<d { out[r * d + j] += y[i * d + j] }
+                    let s = scales[i]
+                    for j in 0..<d { out[r * d + j] += s * y[i * d + j] }
                 }
             }
         } catch {

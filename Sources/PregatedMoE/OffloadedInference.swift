@@ -13,8 +13,10 @@ public final class OffloadedInference {
     public let session: MoESession
     /// The tiers and the copy thread.
     public let tiers: OffloadedExperts
-    /// Per forward pass (prefill or decode step), per block, the active experts.
+    /// Per forward pass (prefill, decode step or scoring pass), per block, the active experts.
     public private(set) var trace: [[[Int]]] = []
+    /// Indices into `trace` of the decode steps (one new token each: the routing of a single token).
+    public private(set) var decodePasses: [Int] = []
 
     /// Builds the decoder and starts the copy thread.
     /// - Throws: what `MoECheckpoint.makeDecoder`, `ExpertStore.init` and `OffloadedExperts.init` throw.
@@ -44,6 +46,8 @@ public final class OffloadedInference {
         var rng = RandomGenerator(seed: 0)
         var seconds: [Double] = []
         var last = DispatchTime.now().uptimeNanoseconds
+        let firstPass = trace.count
+        defer { if trace.count > firstPass + 1 { decodePasses += (firstPass + 1)..<trace.count } }
         let tokens = decoder.generate(prompt: prompt, options: GenerationOptions(maxNewTokens: maxNewTokens), rng: &rng) { _ in
             let t = DispatchTime.now().uptimeNanoseconds
             seconds.append(Double(t - last) / 1e9)

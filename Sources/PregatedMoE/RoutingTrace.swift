@@ -61,10 +61,12 @@ public enum RoutingTrace {
     }
 
     /// Reads a trace and maps it onto `blocks` blocks of `experts` experts, batching `batch`
-    /// consecutive steps into one (union): block n takes the trace's layer ⌊n·layers / blocks⌋.
-    /// - Throws: `PregatedMoEError.badTrace` (wrong format, more experts than the model, fewer
-    ///   layers than blocks, fewer steps than the batch); `HDF5Error`.
-    public static func read(_ path: String, blocks: Int, experts: Int, batch: Int) throws -> [[[Int]]] {
+    /// consecutive steps into one (union): block n takes the trace's layer ⌊n·layers / blocks⌋. With
+    /// `fold`, a trace with E' > E experts per layer, E dividing E', maps expert x onto ⌊x·E / E'⌋
+    /// (groups of E'/E neighbouring experts become one).
+    /// - Throws: `PregatedMoEError.badTrace` (wrong format, more experts than the model unless folded
+    ///   onto a divisor, fewer layers than blocks, fewer steps than the batch); `HDF5Error`.
+    public static func read(_ path: String, blocks: Int, experts: Int, batch: Int, fold: Bool = false) throws -> [[[Int]]] {
         let file = try HDF5File(path: path, mode: .readOnly)
         let attributes = file.root.attributes
         guard try attributes.contains("format"), try attributes.string("format") == "pregated-moe-trace",
@@ -74,7 +76,10 @@ public enum RoutingTrace {
         let ds = try file.dataset("routes")
         guard ds.rank == 3 else { throw PregatedMoEError.badTrace(file: path, reason: "routes has shape \(ds.shape), expected [steps, layers, E]") }
         let (steps, layers, e) = (ds.shape[0], ds.shape[1], ds.shape[2])
-        guard e <= experts else { throw PregatedMoEError.badTrace(file: path, reason: "\(e) experts per layer, the simulated model has \(experts)") }
+        guard e <= experts || (fold && e % experts == 0) else {
+            throw PregatedMoEError.badTrace(file: path, reason: "\(e) experts per layer, the simulated model has \(experts)" + (fold ? " (and \(experts) does not divide \(e))" : ""))
+        }
+        let group = e > experts ? e / experts : 1
         guard layers >= blocks else { throw PregatedMoEError.badTrace(file: path, reason: "\(layers) layers, fewer than the \(blocks) simulated blocks") }
         guard steps >= batch else { throw PregatedMoEError.badTrace(file: path, reason: "\(steps) steps, fewer than the batch \(batch)") }
         let mask = try ds.read(as: UInt8.self)
@@ -82,9 +87,25 @@ public enum RoutingTrace {
             (0..<blocks).map { b in
                 let l = b * layers / blocks
                 var active = Set<Int>()
-                for s in s0..<(s0 + batch) { for x in 0..<e where mask[(s * layers + l) * e + x] != 0 { active.insert(x) } }
+                for s in s0..<(s0 + batch) { for x in 0..<e where mask[(s * layers + l) * e + x] != 0 { active.insert(x / group) } }
                 return active.sorted()
             }
+        }
+    }
+
+    /// Beam search's routing per decode step (the reference benchmarks "batch 1" with
+    /// `--beam_width 4`: every step decodes one token per beam): per step and block, the sorted union
+    /// of the beams' experts.
+    /// - Parameter beams: [beam][step][block] active experts of each beam's token.
+    /// - Precondition: at least one beam; all beams have the same steps and blocks.
+    public static func union(beams: [[[[Int]]]]) -> [[[Int]]] {
+        precondition(!beams.isEmpty, "RoutingTrace: no beams")
+        let steps = beams[0].count
+        precondition(beams.allSatisfy { $0.count == steps }, "RoutingTrace: beams with different step counts")
+        return (0..<steps).map { s in
+            let blocks = beams[0][s].count
+            precondition(beams.allSatisfy { $0[s].count == blocks }, "RoutingTrace: step \(s) has different block counts across beams")
+            return (0..<blocks).map { b in Array(Set(beams.flatMap { $0[s][b] })).sorted() }
         }
     }
 }

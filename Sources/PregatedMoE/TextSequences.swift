@@ -31,4 +31,47 @@ public enum TextSequences {
         guard !all.isEmpty else { return .nan }
         return Foundation.exp(-all.reduce(0.0) { $0 + Double($1) } / Double(all.count))
     }
+
+    /// Held-out quality of a language model on whole sequences.
+    public struct Quality: Sendable, Equatable {
+        /// exp(mean negative log-likelihood) over the scored tokens.
+        public var perplexity: Double
+        /// Fraction of scored tokens whose argmax prediction is the next token.
+        public var accuracy: Double
+        /// Scored tokens (Σ length − 1).
+        public var tokens: Int
+        /// Per scored token, log p(next token) (for intervals over tokens or sequences).
+        public var logProbabilities: [[Float]]
+    }
+
+    /// Perplexity and next-token accuracy of `decoder` on `sequences` (each scored from its second
+    /// token; `batch` sequences per forward pass, right-padded and masked as `tokenLogProbabilities`).
+    public static func evaluate(_ decoder: LlamaDecoder, _ sequences: [[Int32]], batch: Int = 8) -> Quality {
+        var logProbabilities: [[Float]] = [], correct = 0
+        for start in stride(from: 0, to: sequences.count, by: max(1, batch)) {
+            let chunk = Array(sequences[start..<min(sequences.count, start + max(1, batch))])
+            let t = chunk.map(\.count).max() ?? 0
+            guard t > 1 else { logProbabilities += chunk.map { _ in [] }; continue }
+            var ids = [Int32](repeating: 0, count: chunk.count * t), mask = ids
+            for (i, s) in chunk.enumerated() { for (j, id) in s.enumerated() { ids[i * t + j] = id; mask[i * t + j] = 1 } }
+            let padded = chunk.allSatisfy { $0.count == t } ? nil : NDArray(mask, shape: [chunk.count, t])
+            let logits = withoutGradient { decoder(NDArray(ids, shape: [chunk.count, t]), attentionMask: padded).logits.value }
+            let v = logits.shape[2]
+            let logp = logits.logSoftmax(axis: -1).contiguous()
+            let best = logits.argmax(axis: -1).elements
+            logp.withUnsafeBufferPointer { p in
+                for (i, s) in chunk.enumerated() {
+                    var lp: [Float] = []
+                    for j in 0..<(s.count - 1) {
+                        lp.append(p[(i * t + j) * v + Int(s[j + 1])])
+                        if best[i * t + j] == s[j + 1] { correct += 1 }
+                    }
+                    logProbabilities.append(lp)
+                }
+            }
+        }
+        let tokens = logProbabilities.reduce(0) { $0 + $1.count }
+        return Quality(perplexity: perplexity(logProbabilities), accuracy: tokens > 0 ? Double(correct) / Double(tokens) : .nan,
+                       tokens: tokens, logProbabilities: logProbabilities)
+    }
 }

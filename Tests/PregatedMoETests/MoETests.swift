@@ -78,6 +78,75 @@ final class MoETests: XCTestCase {
         XCTAssertThrowsError(try OffloadedExperts(store: store, policy: .onDemand, budgetBytes: block, linkGigabytesPerSecond: 0))
     }
 
+    /// Gate-weighted combination by hand. D = 2, E = 3 experts of one neuron each, x = (1, 0.5):
+    /// expert e computes down_e · silu(gate_e·x) · (up_e·x). Gate logits W x = (1, 3, 2) → top-2 {1, 2},
+    /// weights 2·softmax(3, 2) = 2·(e/(e+1), 1/(e+1)) = (1.462117, 0.537883).
+    /// Expert 1: gate (2, 0) → silu(2) = 1.761594; up (0, 2) → 1; down (1, −1) → (1.761594, −1.761594).
+    /// Expert 2: gate (0, 2) → silu(1) = 0.731059; up (1, 0) → 1; down (0, 3) → (0, 2.193176).
+    /// Output: 1.462117 · (1.761594, −1.761594) + 0.537883 · (0, 2.193176) = (2.575657, −1.396015).
+    func testGateWeightedCombinationByHand() throws {
+        let packed: [[Float]] = [[1, 1, 1, 1, 1, 1], [2, 0, 0, 2, 1, -1], [0, 2, 1, 0, 0, 3]]
+        let experts = packed.map { ExpertWeights(packed: Tensor($0, shape: [3, 1, 2])) }
+        let gate = Tensor([1, 0, 2, 2, 0, 4], shape: [3, 2])  // W x = (1, 3, 2) for x = (1, 0.5)
+        let session = MoESession(routing: .gate(k: 2), routers: Routers(gates: [gate], pregates: []), experts: 3,
+                                 source: ResidentExperts([experts]))
+        let x = Tensor([1, 0.5], shape: [1, 2])
+        let weights = MoESession.combinationWeights(Tensor.matmul(x, gate, transposeB: true), selection: [[1, 2]])
+        XCTAssertEqual(weights[0][0], 1.462117, accuracy: 1e-5)
+        XCTAssertEqual(weights[0][1], 0.537883, accuracy: 1e-5)
+        let y = session.forward(layer: 0, x).scalars
+        XCTAssertEqual(y[0], 2.575657, accuracy: 1e-4)
+        XCTAssertEqual(y[1], -1.396015, accuracy: 1e-4)
+        // Summed instead of weighted: (1.761594, −1.761594 + 2.193176).
+        session.combination = .sum
+        let summed = session.forward(layer: 0, x).scalars
+        XCTAssertEqual(summed[0], 1.761594, accuracy: 1e-5)
+        XCTAssertEqual(summed[1], 0.431582, accuracy: 1e-5)
+        session.combination = .weighted
+        // k = 1: the weight is 1 (expert 1 alone); oracle and dense routing sum unweighted.
+        session.routing = .gate(k: 1)
+        XCTAssertEqual(session.forward(layer: 0, x).scalars[0], 1.761594, accuracy: 1e-5)
+        session.routing = .dense
+        let all = session.forward(layer: 0, x).scalars
+        let expert0 = Float(1.5 * 1.5 / (1 + Foundation.exp(-1.5)))  // silu(1.5) · 1.5, down (1, 1)
+        XCTAssertEqual(all[0], expert0 + 1.761594, accuracy: 1e-4)
+        XCTAssertEqual(all[1], expert0 - 1.761594 + 2.193176, accuracy: 1e-4)
+    }
+
+    /// On-policy collection: under oracle top-1 routing layer 0 sees the same FFN inputs as the dense
+    /// model (nothing before it is routed) and later layers see the MoE's own, different activations;
+    /// the session's routing is restored afterwards.
+    func testOnPolicyCollectionSeesTheMoEsActivations() throws {
+        let tiny = try TinyMoE()
+        let moe = try MoECheckpoint(path: tiny.moePath)
+        let experts = try moe.loadAllExperts()
+        let session = MoESession(routing: .gate(k: 2), routers: try moe.routers(), experts: 4, source: ResidentExperts(experts))
+        let decoder = try moe.makeDecoder(session: session)
+        let sequences: [[Int32]] = [[1, 5, 9, 3, 17], [2, 4, 6]]
+        let dense = GateTraining.collect(decoder: decoder, session: session, experts: experts, sequences: sequences)
+        let own = GateTraining.collect(decoder: decoder, session: session, experts: experts, sequences: sequences, routing: .oracle(k: 1))
+        XCTAssertEqual(session.routing, .gate(k: 2))
+        XCTAssertEqual(own[0].inputs.scalars, dense[0].inputs.scalars)
+        XCTAssertGreaterThan(zip(own[2].inputs.scalars, dense[2].inputs.scalars).map { abs($0 - $1) }.max()!, 1e-3)
+        XCTAssertEqual(own[2].contributions.shape, [8, 4])
+    }
+
+    /// Switch load-balancing loss E · Σ f_i P_i on p = [[0.7, 0.2, 0.1], [0.1, 0.6, 0.3]]:
+    /// k = 1: f = (1/2, 1/2, 0), P = (0.4, 0.4, 0.2) → 3 · (0.2 + 0.2) = 1.2, gradient ∂/∂p_ti = E f_i / N
+    /// = (0.75, 0.75, 0); k = 2: top-2 {0, 1} and {1, 2}, f = (1/4, 1/2, 1/4) → 3 · (0.1 + 0.2 + 0.05) = 1.05.
+    /// Uniform routing gives 1.
+    func testLoadBalancingLossMatchesFormula() {
+        let p = Variable(Tensor([0.7, 0.2, 0.1, 0.1, 0.6, 0.3], shape: [2, 3]), requiresGrad: true)
+        let loss = GateTraining.loadBalancingLoss(probabilities: p, k: 1)
+        XCTAssertEqual(loss.value.item, 1.2, accuracy: 1e-6)
+        loss.backward()
+        let g = p.grad!.scalars
+        for (a, b) in zip(g, [0.75, 0.75, 0, 0.75, 0.75, 0] as [Float]) { XCTAssertEqual(a, b, accuracy: 1e-6) }
+        XCTAssertEqual(GateTraining.loadBalancingLoss(probabilities: Variable(p.value), k: 2).value.item, 1.05, accuracy: 1e-6)
+        let uniform = Variable(Tensor([Float](repeating: 0.25, count: 8), shape: [2, 4]))
+        XCTAssertEqual(GateTraining.loadBalancingLoss(probabilities: uniform, k: 1).value.item, 1, accuracy: 1e-6)
+    }
+
     /// top-k picks the largest logits, ties to the lower index, sorted.
     func testTopK() {
         let logits = Tensor([0.5, 2, 2, -1, 3, 0, 0, 0], shape: [2, 4])

@@ -29,6 +29,30 @@ final class SimulationTests: XCTestCase {
         XCTAssertEqual(pregated.overlapRatio, 1 - 0.75 / 4.5, accuracy: 1e-9)
     }
 
+    /// Beam-4 routing (the reference's `--beam_width 4`): each step's active set is the union of four
+    /// beams' experts. L = 2, E = 8, compute 1 ms, fetch 0.75 ms per expert, one step:
+    /// beams route block 0 to {0}, {1}, {0}, {2} and block 1 to {5}, {1}, {5}, {5} → unions {0, 1, 2}
+    /// and {1, 5}.
+    /// - OnDemand: 3 × 0.75 + 1, then 2 × 0.75 + 1 = 5.75 ms → 2.875 per block.
+    /// - Pre-gated: block 0 fetches 3 on demand (0–2.25) and computes 2.25–3.25; at 2.25 it issues
+    ///   block 1's 2 fetches (2.25–3.75); block 1 computes 3.75–4.75 → 2.375 per block.
+    /// - GPU-only: 1 per block; the single-beam step (beam 0 only) gives 1.75 / 1.375.
+    func testBeamFourRoutingOnHandMadeTrace() {
+        let beams: [[[[Int]]]] = [[[[0], [5]]], [[[1], [1]]], [[[0], [5]]], [[[2], [5]]]]
+        let routes = RoutingTrace.union(beams: beams)
+        XCTAssertEqual(routes, [[[0, 1, 2], [1, 5]]])
+        let sim = OffloadSimulation(blocks: 2, experts: 8, expertBytes: 1, blockComputeSeconds: 1e-3, expertFetchSeconds: 0.75e-3)
+        let expected: [OffloadPolicy: Double] = [.gpuOnly: 1.0, .onDemand: 2.875, .pregated: 2.375]
+        for (policy, ms) in expected {
+            XCTAssertEqual(sim.run(policy: policy, routes: routes).secondsPerBlock * 1000, ms, accuracy: 1e-9, "\(policy)")
+        }
+        XCTAssertEqual(sim.run(policy: .pregated, routes: routes).transfers, 5)
+        XCTAssertEqual(sim.run(policy: .onDemand, routes: routes).peakResidentBytes, 3, "at most the 3 experts of block 0 at once")
+        let single = RoutingTrace.union(beams: [beams[0]])
+        XCTAssertEqual(sim.run(policy: .onDemand, routes: single).secondsPerBlock * 1000, 1.75, accuracy: 1e-9)
+        XCTAssertEqual(sim.run(policy: .pregated, routes: single).secondsPerBlock * 1000, 1.375, accuracy: 1e-9)
+    }
+
     /// The paper's base-8 expert bytes (L = 6, E = 8, max active 4, 18,874,368 B per float32 expert):
     /// GPU-only 48, Prefetch 16, OnDemand 4, Pre-gated 8 experts.
     func testMemoryFormulaMatchesPaper() {
@@ -106,5 +130,8 @@ final class SimulationTests: XCTestCase {
         XCTAssertEqual(try RoutingTrace.read(path, blocks: 1, experts: 4, batch: 1), [[[0, 2]], [[3]], [[0]]])
         XCTAssertThrowsError(try RoutingTrace.read(path, blocks: 3, experts: 4, batch: 1))
         XCTAssertThrowsError(try RoutingTrace.read(path, blocks: 2, experts: 2, batch: 1))
+        // Folded: experts {0, 1} → 0 and {2, 3} → 1; 3 does not divide 4.
+        XCTAssertEqual(try RoutingTrace.read(path, blocks: 2, experts: 2, batch: 1, fold: true), [[[0, 1], [0]], [[1], [0, 1]], [[0], [0]]])
+        XCTAssertThrowsError(try RoutingTrace.read(path, blocks: 2, experts: 3, batch: 1, fold: true))
     }
 }

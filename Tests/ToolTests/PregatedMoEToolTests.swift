@@ -30,6 +30,7 @@ final class PregatedMoEToolTests: XCTestCase {
         _ = try preparedFile("data/datasets/gensim-corpora.h5")
         let moe = directory + "moe.h5", routers = directory + "routers.h5", trace = directory + "trace.h5"
         let moefy = try metrics(try runTool("pregated-moe", ["moefy", "--weights", "smollm2", "--experts", "8", "--iterations", "3",
+                                                             "--calibration-sequences", "8", "--tweet-count", "50", "--max-tokens", "16",
                                                              "--save", moe, "--quiet"]))
         XCTAssertEqual(moefy["layers"] as? Int, 30)
         XCTAssertEqual(moefy["expert_width"] as? Int, 192)
@@ -45,7 +46,8 @@ final class PregatedMoEToolTests: XCTestCase {
         let perplexity = try XCTUnwrap(gates["perplexity"] as? [String: Double])
         let dense = try XCTUnwrap(perplexity["dense"])
         XCTAssertGreaterThan(dense, 1)
-        XCTAssertEqual(try XCTUnwrap(perplexity["gate_k8_trained"]), dense, accuracy: 1e-6 * dense, "k = E is the dense model")
+        // k = E is the dense model with unweighted experts (the oracle); gated experts are weighted by k·p̂.
+        XCTAssertEqual(try XCTUnwrap(perplexity["oracle_k8"]), dense, accuracy: 1e-6 * dense, "k = E is the dense model")
         XCTAssertGreaterThan(try XCTUnwrap(perplexity["gate_k1_trained"]), dense)
         let recall = try XCTUnwrap(gates["pregate_recall_of_gate"] as? [String: Double])
         XCTAssertEqual(recall["k8"], 1)
@@ -74,6 +76,46 @@ final class PregatedMoEToolTests: XCTestCase {
         let rows = try XCTUnwrap(simulate["simulations"] as? [[String: Any]])
         XCTAssertEqual(rows.count, 1)
         XCTAssertEqual(rows[0]["steps"] as? Int, 5)
+    }
+
+    /// Pre-gate training for any Llama-architecture checkpoint: a tiny random Llama (3 layers, width 16,
+    /// FFN 32, SmolLM2's vocabulary, no tokenizer of its own) moefied with SmolLM2's tokenizer into 4
+    /// experts by co-activation, its routers trained on real text; with k = E the oracle is the dense
+    /// model and the pre-gate recalls every expert; `evaluate` reads the routers file.
+    func testTrainGatesOnTinyRandomLlama() throws {
+        let smollm2 = try preparedFile("data/models/smollm2.h5")
+        _ = try preparedFile("data/datasets/tweets.h5")
+        _ = try preparedFile("data/datasets/gensim-corpora.h5")
+        let config = LlamaConfig(vocabularySize: 49_152, hiddenSize: 16, intermediateSize: 32, layerCount: 3, headCount: 2,
+                                 keyValueHeadCount: 1, headDimension: nil, rmsNormEpsilon: 1e-5, ropeTheta: 10_000,
+                                 ropeLayout: .adjacentPairs, tiesWordEmbeddings: true, maximumPositions: 64)
+        let tiny = LlamaDecoder(config: config, factory: ParameterFactory(seed: 3))
+        let dense = directory + "tiny-llama.h5", moe = directory + "tiny-moe.h5", routers = directory + "tiny-routers.h5"
+        let json: JSONValue = ["vocab_size": 49_152, "hidden_size": 16, "intermediate_size": 32, "num_hidden_layers": 3,
+                               "num_attention_heads": 2, "num_key_value_heads": 1, "rope_layout": "adjacent-pairs",
+                               "max_position_embeddings": 64]
+        try CheckpointWriter.save(tiny.stateDict(), to: dense, architecture: "llama", config: json)
+        let text = ["--tweet-count", "40", "--max-tokens", "12"]
+        let moefy = try metrics(try runTool("pregated-moe", ["moefy", "--weights", dense, "--tokenizer", smollm2, "--experts", "4",
+                                                             "--calibration-sequences", "6", "--save", moe, "--quiet"] + text))
+        XCTAssertEqual(moefy["layers"] as? Int, 3)
+        XCTAssertEqual(moefy["expert_width"] as? Int, 8)
+        XCTAssertLessThan(try XCTUnwrap(moefy["max_recovery_error"] as? Double), 1e-4)
+        let gates = try metrics(try runTool("pregated-moe", ["train-gates", "--weights", moe, "--train-sequences", "6", "--eval-sequences", "3",
+                                                             "--steps", "20", "--k", "2", "--ks", "2,4", "--save", routers, "--quiet"] + text))
+        let perplexity = try XCTUnwrap(gates["perplexity"] as? [String: Double])
+        let densePerplexity = try XCTUnwrap(perplexity["dense"])
+        XCTAssertGreaterThan(densePerplexity, 1000, "a random model over 49,152 tokens")
+        XCTAssertEqual(try XCTUnwrap(perplexity["oracle_k4"]), densePerplexity, accuracy: 1e-6 * densePerplexity)
+        XCTAssertNotNil(perplexity["pregate_k2_trained"])
+        XCTAssertEqual((gates["pregate_recall_of_gate"] as? [String: Double])?["k4"], 1)
+        XCTAssertNotNil((gates["accuracy"] as? [String: Double])?["gate_k2_trained"])
+        let evaluate = try metrics(try runTool("pregated-moe", ["evaluate", "--weights", moe, "--routers", routers, "--routings", "dense,oracle,pregate",
+                                                                "--ks", "4", "--train-sequences", "6", "--eval-sequences", "3", "--quiet"] + text))
+        let results = try XCTUnwrap(evaluate["results"] as? [String: [String: Any]])
+        XCTAssertEqual(results["dense"]?["perplexity"] as? Double ?? 0, densePerplexity, accuracy: 1e-6 * densePerplexity, "the same held-out split")
+        XCTAssertEqual(results["oracle_k4"]?["perplexity_over_dense"] as? Double ?? 0, 1, accuracy: 1e-6)
+        XCTAssertEqual((evaluate["oracle_residual"] as? [String: [Double]])?["oracle_k4"]?.max() ?? 1, 0, accuracy: 1e-9)
     }
 
     /// The DES vector of Docs/pregated-moe.md through the CLI.

@@ -18,7 +18,7 @@ struct PregatedMoETool: ParsableCommand {
             The MoE is constructed (SmolLM2-135M's FFNs split into experts), not a pre-trained MoE.
             """,
         version: MLCoreVersion.string,
-        subcommands: [Moefy.self, TrainGates.self, Run.self, Simulate.self, MergeCommand.self])
+        subcommands: [Moefy.self, TrainGates.self, Evaluate.self, Run.self, Simulate.self, MergeCommand.self])
 
     static func main() { mainWithOneLineErrors() }
 }

@@ -32,6 +32,9 @@ struct Run: ParsableCommand {
     @Option(help: "Routing: pregate (block N's experts chosen by block N−1's pre-gate) or gate.")
     var routing = "pregate"
 
+    @Option(help: "How gate and pre-gate routing combine the selected experts: weighted (k·softmax over the top-k, as Switch) or sum (weight 1).")
+    var combine = "weighted"
+
     @Option(help: "Experts per token k.")
     var k = 2
 
@@ -56,6 +59,12 @@ struct Run: ParsableCommand {
     @Option(help: "New tokens per prompt (greedy).")
     var maxNewTokens = 16
 
+    @Option(help: "Which forward passes --save-trace keeps: all (prefill, decode and scoring passes) or decode (one token each).")
+    var traceSteps = "all"
+
+    @Option(help: "Rounds: each runs every policy on every prompt, the order rotated per round (load hits all policies alike); intervals over rounds.")
+    var rounds = 1
+
     @Flag(help: "Also score each prompt (per-token log-probabilities in one forward pass).")
     var score = false
 
@@ -66,9 +75,12 @@ struct Run: ParsableCommand {
     var saveTrace: String?
 
     func validate() throws {
+        guard ExpertCombination(rawValue: combine) != nil else { throw ValidationError("--combine must be weighted or sum, got '\(combine)'") }
         _ = try policies()
         guard ["pregate", "gate"].contains(routing) else { throw ValidationError("--routing must be pregate or gate, got '\(routing)'") }
         guard EvictionPolicy(rawValue: eviction) != nil else { throw ValidationError("--eviction must be lru or lfu, got '\(eviction)'") }
+        guard ["all", "decode"].contains(traceSteps) else { throw ValidationError("--trace-steps must be all or decode, got '\(traceSteps)'") }
+        guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1, got \(rounds)") }
         guard k >= 1, prompts >= 1, promptTokens >= 1, maxNewTokens >= 1, promptOffset >= 0 else {
             throw ValidationError("--k, --prompts, --prompt-tokens and --max-new-tokens must be at least 1")
         }
@@ -101,56 +113,79 @@ struct Run: ParsableCommand {
             var results: [String: RunMetrics.PolicyRun] = [:]
             var outputs: [[[Int32]]] = [], scores: [[[Float]]] = []
             var phases: [String: Double] = [:]
-            for (index, p) in try policies().enumerated() {
+            // Every policy's runtime first; then `rounds` rounds, each running every policy on every prompt
+            // in an order rotated by one per round, so drifting machine load hits all policies alike.
+            let policyList = try policies()
+            var runtimes: [(policy: OffloadPolicy, inference: OffloadedInference, budget: Int)] = []
+            defer { for r in runtimes { r.inference.close() } }
+            for p in policyList {
                 let budget = fastTierMib.map { Int($0 * 1_048_576) }
                     ?? (p == .gpuOnly ? checkpoint.config.layerCount * blockBytes : 2 * blockBytes)
                 let inference = try OffloadedInference(checkpoint: checkpoint, routers: routerWeights, routing: mode, policy: p,
                                                        budgetBytes: budget, eviction: EvictionPolicy(rawValue: eviction)!,
                                                        linkGigabytesPerSecond: linkGbps)
-                defer { inference.close() }
+                inference.session.combination = ExpertCombination(rawValue: combine)!
                 inference.tiers.resetStatistics()
-                var prefill: [Double] = [], decode: [Double] = [], generated: [[Int32]] = [], scored: [[Float]] = []
-                var scoreSeconds = 0.0
-                let bar = ProgressBar("run \(p.rawValue)", total: prompts, unit: "prompts", quiet: common.quiet)
-                let start = DispatchTime.now().uptimeNanoseconds
-                for ids in promptIds {
-                    let (tokens, seconds) = try inference.generate(prompt: ids, maxNewTokens: maxNewTokens)
-                    generated.append(tokens)
-                    prefill.append(seconds[0])
-                    decode += seconds.dropFirst()
-                    if score {
-                        let t0 = DispatchTime.now().uptimeNanoseconds
-                        scored.append(try inference.score(ids + tokens))
-                        scoreSeconds += Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+                runtimes.append((p, inference, budget))
+            }
+            var prefill = [[Double]](repeating: [], count: policyList.count), decode = prefill, roundMeans = prefill
+            var generated = [[[Int32]]](repeating: [], count: policyList.count), scored = [[[Float]]](repeating: [], count: policyList.count)
+            var scoreSeconds = [Double](repeating: 0, count: policyList.count), wall = scoreSeconds
+            let bar = ProgressBar("run", total: rounds * policyList.count * prompts, unit: "prompt runs", quiet: common.quiet)
+            for round in 0..<rounds {
+                for offset in 0..<policyList.count {
+                    let index = (offset + round) % policyList.count
+                    let inference = runtimes[index].inference
+                    let start = DispatchTime.now().uptimeNanoseconds
+                    var roundDecode: [Double] = []
+                    for ids in promptIds {
+                        let (tokens, seconds) = try inference.generate(prompt: ids, maxNewTokens: maxNewTokens)
+                        prefill[index].append(seconds[0])
+                        roundDecode += seconds.dropFirst()
+                        if round == 0 {
+                            generated[index].append(tokens)
+                            if score {
+                                let t0 = DispatchTime.now().uptimeNanoseconds
+                                scored[index].append(try inference.score(ids + tokens))
+                                scoreSeconds[index] += Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+                            }
+                        }
+                        bar.advance()
                     }
-                    bar.advance()
+                    decode[index] += roundDecode
+                    roundMeans[index].append(mean(roundDecode.map { $0 * 1000 }))
+                    wall[index] += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
                 }
-                bar.finish()
-                let wall = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-                phases["run_\(p.rawValue)"] = wall
-                if index == 0, let saveTrace {
-                    try RoutingTrace.write(inference.trace, experts: checkpoint.experts, to: saveTrace,
-                                           source: "pregated-moe run --routing \(routing) --k \(k) on \(checkpoint.path)")
-                }
+            }
+            bar.finish()
+            if let saveTrace, let first = runtimes.first {
+                let passes = traceSteps == "decode" ? first.inference.decodePasses.map { first.inference.trace[$0] } : first.inference.trace
+                try RoutingTrace.write(passes, experts: checkpoint.experts, to: saveTrace,
+                                       source: "pregated-moe run --routing \(routing) --k \(k) on \(checkpoint.path): \(traceSteps == "decode" ? "decode steps only" : "every forward pass")")
+            }
+            for (index, runtime) in runtimes.enumerated() {
+                let p = runtime.policy, inference = runtime.inference
+                phases["run_\(p.rawValue)"] = wall[index]
                 let s = inference.tiers.statistics
-                let ms = decode.map { $0 * 1000 }
+                let ms = decode[index].map { $0 * 1000 }
                 let entry = RunMetrics.PolicyRun(
-                    paperName: p.paperName, fastTierBudgetBytes: budget,
+                    paperName: p.paperName, fastTierBudgetBytes: runtime.budget,
                     decodeLatencyMsMean: mean(ms), decodeLatencyMsP50: (try? Statistics.quantile(ms, 0.5)) ?? .nan,
-                    decodeLatencyMsP99: (try? Statistics.quantile(ms, 0.99)) ?? .nan, prefillLatencyMsMean: mean(prefill.map { $0 * 1000 }),
-                    tokensPerSecond: Double(decode.count) / max(decode.reduce(0, +), 1e-12),
+                    decodeLatencyMsP99: (try? Statistics.quantile(ms, 0.99)) ?? .nan, prefillLatencyMsMean: mean(prefill[index].map { $0 * 1000 }),
+                    tokensPerSecond: Double(ms.count) / max(decode[index].reduce(0, +), 1e-12),
                     peakFastTierBytes: inference.tiers.peakResidentBytes, bytesMigrated: s.bytesMigrated,
                     preloadBytes: s.preloadBytes, transfers: s.transfers, stallSeconds: s.stallSeconds,
                     copySeconds: s.copySeconds, overlapRatio: s.overlapRatio, cacheHitRate: s.hitRate,
-                    droppedPrefetches: s.droppedPrefetches, decodeSteps: decode.count, wallSeconds: wall,
-                    firstOutput: (try? tokenizer.decode(generated[0], skipSpecialTokens: false)) ?? "",
-                    scorePerplexity: score ? TextSequences.perplexity(scored) : nil, scoreSeconds: score ? scoreSeconds : nil)
+                    droppedPrefetches: s.droppedPrefetches, decodeSteps: ms.count, wallSeconds: wall[index],
+                    decodeLatencyMsRounds: roundMeans[index],
+                    firstOutput: (try? tokenizer.decode(generated[index][0], skipSpecialTokens: false)) ?? "",
+                    scorePerplexity: score ? TextSequences.perplexity(scored[index]) : nil, scoreSeconds: score ? scoreSeconds[index] : nil)
                 log(String(format: "pregated-moe run: %@ decode %.1f ms/token (p99 %.1f), %.1f tokens/s, migrated %.1f MB, stall %.2f s, overlap %.2f, hit rate %.2f",
-                           p.rawValue, mean(ms), ((try? Statistics.quantile(ms, 0.99)) ?? .nan), Double(decode.count) / max(decode.reduce(0, +), 1e-12),
+                           p.rawValue, mean(ms), ((try? Statistics.quantile(ms, 0.99)) ?? .nan), entry.tokensPerSecond,
                            Double(s.bytesMigrated) / 1e6, s.stallSeconds, s.overlapRatio, s.hitRate), quiet: common.quiet)
                 results[p.rawValue] = entry
-                outputs.append(generated)
-                scores.append(scored)
+                outputs.append(generated[index])
+                scores.append(scored[index])
             }
             let identical = outputs.allSatisfy { $0 == outputs[0] } && scores.allSatisfy { $0 == scores[0] }
             var report = Report(tool: "pregated-moe", command: "run")
@@ -183,6 +218,9 @@ struct RunMetrics: Encodable {
         var stallSeconds: Double, copySeconds: Double, overlapRatio: Double, cacheHitRate: Double
         var droppedPrefetches: Int, decodeSteps: Int
         var wallSeconds: Double
+        /// Mean decode ms/token of each round (rounds rotate the policies' order; intervals over rounds
+        /// are computed by the reproduction script).
+        var decodeLatencyMsRounds: [Double]
         /// The first prompt's generated text.
         var firstOutput: String
         /// With --score only (absent otherwise).

@@ -48,6 +48,9 @@ struct Simulate: ParsableCommand {
     @Option(help: ArgumentHelp("Routing trace recorded by `pregated-moe run --save-trace` (HDF5).", valueName: "file"))
     var trace: String?
 
+    @Flag(help: "Fold a trace with more experts per layer than the model onto it (E' = m·E: experts x → ⌊x/m⌋).")
+    var foldExperts = false
+
     @Option(help: "Experts per token (Switch: 1).")
     var k = 1
 
@@ -105,7 +108,7 @@ struct Simulate: ParsableCommand {
                 for b in try batches() {
                     let routing: [[[Int]]]
                     if let trace {
-                        routing = try RoutingTrace.read(trace, blocks: shape.moeBlocks, experts: shape.experts, batch: b)
+                        routing = try RoutingTrace.read(trace, blocks: shape.moeBlocks, experts: shape.experts, batch: b, fold: foldExperts)
                     } else {
                         routing = RoutingTrace.synthetic(steps: steps, blocks: shape.moeBlocks, experts: shape.experts, k: k, batch: b,
                                                          distribution: routes == "zipf" ? .zipf(exponent: zipfExponent) : .uniform,
