@@ -95,7 +95,24 @@ public final class FlatL2Index: @unchecked Sendable {
         guard k >= 1, k <= count else { throw SearchError.tooManyNeighbors(k: k, available: count) }
         let norms = try FlatL2Index.squaredNorms(queries, dimension: dimension, what: "query")
         return queries.withUnsafeBufferPointer { q in
-            run(queries: q.baseAddress!, norms: norms, k: k, excludeSelf: false)
+            run(queries: q.baseAddress!, norms: norms, k: k, excludeSelf: false, skipping: nil)
+        }
+    }
+
+    /// The `k` nearest stored vectors of each query ([Q, D] row-major), nearest first, leaving out
+    /// stored row `skipping[i]` for query i (−1: none) — the neighbours among *other* stored vectors of
+    /// queries that are themselves stored (REB's density of a coreset point among all training patches,
+    /// Docs/reb.md). Skipped by index, not by a zero distance, so duplicates still count.
+    /// - Throws: `SearchError.badShape` (also when `skipping` has not one entry per query), `.notFinite`,
+    ///   `.tooManyNeighbors` (k < 1 or k > M − 1).
+    public func search(_ queries: [Float], k: Int, skipping: [Int]) throws -> Neighbors {
+        guard !queries.isEmpty, queries.count % dimension == 0, skipping.count == queries.count / dimension else {
+            throw SearchError.badShape(what: "the queries (with one skipped row each)", count: queries.count, dimension: dimension)
+        }
+        guard k >= 1, k <= count - 1 else { throw SearchError.tooManyNeighbors(k: k, available: count - 1) }
+        let norms = try FlatL2Index.squaredNorms(queries, dimension: dimension, what: "query")
+        return queries.withUnsafeBufferPointer { q in
+            run(queries: q.baseAddress!, norms: norms, k: k, excludeSelf: false, skipping: skipping)
         }
     }
 
@@ -105,7 +122,7 @@ public final class FlatL2Index: @unchecked Sendable {
     public func selfNeighbors(k: Int) throws -> Neighbors {
         guard k >= 1, k <= count - 1 else { throw SearchError.tooManyNeighbors(k: k, available: count - 1) }
         return vectors.withUnsafeBufferPointer { q in
-            run(queries: q.baseAddress!, norms: squaredNorms, k: k, excludeSelf: true)
+            run(queries: q.baseAddress!, norms: squaredNorms, k: k, excludeSelf: true, skipping: nil)
         }
     }
 
@@ -128,7 +145,7 @@ public final class FlatL2Index: @unchecked Sendable {
         return norms
     }
 
-    private func run(queries: UnsafePointer<Float>, norms: [Float], k: Int, excludeSelf: Bool) -> Neighbors {
+    private func run(queries: UnsafePointer<Float>, norms: [Float], k: Int, excludeSelf: Bool, skipping: [Int]?) -> Neighbors {
         let q = norms.count, d = dimension
         var indices = [Int32](repeating: -1, count: q * k)
         var distances = [Float](repeating: .infinity, count: q * k)
@@ -157,7 +174,7 @@ public final class FlatL2Index: @unchecked Sendable {
                                         for r in 0..<rows {
                                             let qi = q0 + r
                                             FlatL2Index.merge(row: scratch + r * cols, count: cols, offset: m0, queryNorm: qn[qi],
-                                                              bankNorms: mn + m0, skip: excludeSelf ? qi : -1, k: k,
+                                                              bankNorms: mn + m0, skip: excludeSelf ? qi : (skipping?[qi] ?? -1), k: k,
                                                               bestD: dp + qi * k, bestI: ip + qi * k)
                                         }
                                         m0 += cols
