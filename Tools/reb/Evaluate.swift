@@ -53,6 +53,10 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Held-out normal images to put DefectMaker defects on for pixel AUROC (0: none).")
     var synthetic = 0
 
+    @Option(help: ArgumentHelp("Also write every test image's scores here, one JSON line each (the `eval --shard` line format).",
+                               valueName: "file"))
+    var saveScores: String?
+
     @Option(help: ArgumentHelp("Compute the metrics from these per-image scores (merged `eval --shard` outputs) instead of scoring.",
                                valueName: "file"))
     var scores: String?
@@ -198,6 +202,14 @@ struct Evaluate: ParsableCommand {
                     try report.setMetrics(EvalShardMetrics(images: records.count, bank: scorer.bank.provenance, bankSize: scorer.bank.count))
                     return report
                 }
+            }
+            if let saveScores {
+                var text = ""
+                for (j, i) in test.enumerated() {
+                    text += try Self.scoreLine(index: i, label: set.labels[i], labelName: set.labelNames[set.labels[i]], methods: methods,
+                                               scores: imageScores.map { $0[j] }, plainMax: plainMaxScores.map { $0[j] }).jsonText() + "\n"
+                }
+                try Data(text.utf8).write(to: URL(fileURLWithPath: saveScores), options: .atomic)
             }
             var results: [String: EvalMetrics.Method] = [:]
             for (m, method) in methods.enumerated() {
