@@ -31,9 +31,9 @@ KS = [3, 5, 7, 9, 11]
 # defects, the maps) run on the first seed. elpv: the second data set (train normals, test per label).
 FULL = dict(train_normals=200, test_per_label=None, seeds=[0, 1, 2], coresets=[0.1], synthetic=60, sheet=4,
             ssl=["--steps", 120, "--normals-per-step", 4], elpv=dict(train_normals=200, test_per_label=None, coreset=0.1))
-QUICK = dict(train_normals=20, test_per_label=20, seeds=[0, 1, 2], coresets=[0.25], synthetic=12, sheet=2,
-             ssl=["--steps", 4, "--normals-per-step", 2, "--frozen-steps", 2, "--eval-normals", 2],
-             elpv=dict(train_normals=20, test_per_label=15, coreset=0.25))
+QUICK = dict(train_normals=15, test_per_label=15, seeds=[0, 1, 2], coresets=[0.25], synthetic=6, sheet=2,
+             ssl=["--steps", 3, "--normals-per-step", 2, "--frozen-steps", 1, "--eval-normals", 2],
+             elpv=dict(train_normals=15, test_per_label=10, coreset=0.25))
 # The patch features of every run (Docs/reb.md, "Diagnosis": the taps and resolution checked).
 FEATURES = ["--stages", "2,4", "--input-size", 224]
 
