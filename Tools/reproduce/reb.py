@@ -1,17 +1,21 @@
-"""Reproduce REB on the textile images (Docs/reb.md): build memory banks at several coreset ratios,
-evaluate kNN (PatchCore) and LDKNN for K in {3,5,7,9,11}, with ImageNet features and with the
-backbone after DefectMaker self-supervision (reb ssl-train), and write results/reb/<mode>/*.json, a
-markdown table beside the paper's numbers, an SVG plot of image AUROC against K, a PNG of
-anomaly heat maps over a few test images, the pixel AUROC of DefectMaker defects on held-out normals
-and a DefectMaker contact sheet (defectmaker.png).
+"""Reproduce REB on the textile images (Docs/reb.md, "Reproduction"): for each split seed the
+handcrafted detectability ceiling (`reb baseline`), memory banks without a coreset (LDKNN densities
+from all training patches, the reference's default) with ImageNet features and with the backbone after
+DefectMaker self-supervision (`reb ssl-train`), kNN (PatchCore) and LDKNN for K in {3,5,7,9,11}; on the
+first seed the coreset ablation (densities from all patches vs the coreset only), the DefectMaker
+defects per kind, maps and a contact sheet; then the elpv solar cells as a second data set (per defect
+level and cell type). Writes results/reb/<mode>/*.json, table.md (means over the seeds with 95%
+Student-t intervals, the paper's numbers, a verdict per claim from the per-seed paired differences),
+auroc_vs_k.svg, heatmaps.png, defectmaker.png and verdict.json.
 
-    python Tools/reproduce/reb.py            # full: 200 training normals, all 1,800 test images
-    python Tools/reproduce/reb.py --quick    # a few minutes: 30 training normals, 30 test images per label
+    python Tools/reproduce/reb.py            # full: 200 training normals, all 1,800 test images, 3 seeds
+    python Tools/reproduce/reb.py --quick    # 1–2 min idle: 15 training normals, 15 test images per label
 
 Runs the built `reb` executable (.build/release/reb); existing result files are reused, so an
-interrupted run resumes (REB_BINARY overrides the executable, e.g. a copy kept while rebuilding). The heat-map picture uses numpy, h5py and Pillow from the project's .venv
-(Tools/data/requirements.txt); everything else is the standard library. Exits non-zero when a
-report is missing a metric or holds an AUROC outside [0, 1] (CI runs --quick as a check).
+interrupted run resumes (REB_BINARY overrides the executable, e.g. a copy kept while rebuilding). The
+heat-map picture and the elpv cell types use numpy, h5py and Pillow from the project's .venv
+(Tools/data/requirements.txt); everything else is the standard library. Exits non-zero when a report
+is missing a metric or holds an AUROC outside [0, 1], or elpv is not prepared (CI runs --quick as a check).
 """
 
 import argparse
@@ -113,11 +117,20 @@ def elpv(settings, out: Path):
 
 
 def auroc(scores, labels):
-    """AUROC (labels > 0 positive), ties counted half (Mann–Whitney)."""
-    pos = [s for s, l in zip(scores, labels) if l > 0]
-    neg = [s for s, l in zip(scores, labels) if l == 0]
-    wins = sum((p > q) + 0.5 * (p == q) for p in pos for q in neg)
-    return wins / (len(pos) * len(neg))
+    """AUROC (labels > 0 positive) by the Mann–Whitney rank sum, ties at their average rank."""
+    order = sorted(range(len(scores)), key=lambda i: scores[i])
+    ranks = [0.0] * len(scores)
+    i = 0
+    while i < len(order):
+        j = i
+        while j + 1 < len(order) and scores[order[j + 1]] == scores[order[i]]:
+            j += 1
+        for t in range(i, j + 1):
+            ranks[order[t]] = (i + j) / 2 + 1
+        i = j + 1
+    positives = sum(1 for l in labels if l > 0)
+    negatives = len(labels) - positives
+    return (sum(r for r, l in zip(ranks, labels) if l > 0) - positives * (positives + 1) / 2) / (positives * negatives)
 
 
 def elpv_table(baseline, fit, evaluation, out: Path):
