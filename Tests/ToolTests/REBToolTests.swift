@@ -53,6 +53,10 @@ final class REBToolTests: XCTestCase {
         for name in ["knn", "ldknn_k3"] {
             let pixel = try XCTUnwrap((synthetic[name] as? [String: Any])?["pixel_auroc"] as? Double)
             XCTAssertTrue((0...1).contains(pixel))
+            // Two defects: the first two kinds in turn, each with its own pixel and image AUROCs.
+            let perKind = try XCTUnwrap((synthetic[name] as? [String: Any])?["per_kind"] as? [String: [String: Double]])
+            XCTAssertEqual(Set(perKind.keys), ["rect-cut", "rect-noise"])
+            XCTAssertNotNil(perKind["rect-noise"]?["image_auroc_plain_max_vs_held_out_normals"])
         }
         let file = try HDF5File(path: maps)
         XCTAssertEqual(try file.dataset("images").shape, [3, 64, 64, 3])  // one image of each of the three labels
