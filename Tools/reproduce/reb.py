@@ -38,8 +38,10 @@ FULL = dict(train_normals=200, test_per_label=None, seeds=[0, 1, 2], coresets=[0
 QUICK = dict(train_normals=15, test_per_label=15, seeds=[0, 1, 2], coresets=[0.25], synthetic=6, sheet=2,
              ssl=["--steps", 3, "--normals-per-step", 2, "--frozen-steps", 1, "--eval-normals", 2],
              elpv=dict(train_normals=15, test_per_label=10, coreset=0.25))
-# The patch features of every run (Docs/reb.md, "Diagnosis": the taps and resolution checked).
+# The patch features of every run (Docs/reb.md, "Diagnosis": the taps and resolution checked) and the
+# main rows' coreset ratio (1: none); --stages, --input-size and --main-coreset override them.
 FEATURES = ["--stages", "2,4", "--input-size", 224]
+MAIN_CORESET = 1
 
 PAPER = [
     ("REB (DefectMaker-SSL VGG11/ResNet18 + LDKNN), MVTec AD", "image AUROC 99.5%"),
@@ -75,7 +77,7 @@ def reproduce(settings, out: Path):
         split = split_args(settings, seed)
         r["baseline"][seed] = run(["baseline"] + split, out / f"baseline-seed{seed}.json")
         bank = out / f"bank-seed{seed}.h5"
-        r["fits"][f"imagenet-{seed}"] = run(["fit", "--coreset", 1, "--max-k", max(KS), "--save", bank] + FEATURES + split,
+        r["fits"][f"imagenet-{seed}"] = run(["fit", "--coreset", MAIN_CORESET, "--max-k", max(KS), "--save", bank] + FEATURES + split,
                                             out / f"fit-seed{seed}.json")
         extra = ["--save-maps", out / "maps.h5", "--synthetic", settings["synthetic"]] if n == 0 else []
         r["imagenet"][seed] = run(["eval", "--bank", bank] + ks + extra + split, out / f"eval-seed{seed}.json")
@@ -85,7 +87,7 @@ def reproduce(settings, out: Path):
         r["ssl_train"][seed] = run(["ssl-train", "--seed", seed, "--save", weights] + settings["ssl"] + split,
                                    out / f"ssl-train-seed{seed}.json")
         bank = out / f"bank-ssl-seed{seed}.h5"
-        r["fits"][f"ssl-{seed}"] = run(["fit", "--weights", weights, "--coreset", 1, "--max-k", max(KS), "--save", bank] + FEATURES + split,
+        r["fits"][f"ssl-{seed}"] = run(["fit", "--weights", weights, "--coreset", MAIN_CORESET, "--max-k", max(KS), "--save", bank] + FEATURES + split,
                                        out / f"fit-ssl-seed{seed}.json")
         r["ssl"][seed] = run(["eval", "--weights", weights, "--bank", bank] + ks + split, out / f"eval-ssl-seed{seed}.json")
     # Coreset ablations on the first seed: densities from all training patches (the reference) and
@@ -202,11 +204,12 @@ def table(r, settings, quick):
     seeds = settings["seeds"]
     test = (f"at most {settings['test_per_label']} test images per label" if settings["test_per_label"]
             else "all 800 held-out normals + 500 local + 500 global defects")
+    main = ("no coreset (every training patch in the bank, the REB reference's default)" if MAIN_CORESET == 1
+            else f"coreset {MAIN_CORESET:g}, densities from all training patches")
     lines = [f"# REB on textile ({'QUICK' if quick else 'full'} run)", "",
              f"EfficientNet-Lite0 features ({' '.join(map(str, FEATURES))}, D = 512); {settings['train_normals']} training normals, "
              f"{test}; split seeds {', '.join(map(str, seeds))}: each cell is the mean over the seeds with its 95% Student-t "
-             "interval. Image score = max of the 3×3 stride-3 average pool (REB), λ = 1. Main rows: no coreset (every "
-             "training patch in the bank, the REB reference's default).", "",
+             f"interval. Image score = max of the 3×3 stride-3 average pool (REB), λ = 1. Main rows: {main}.", "",
              "## Detectability ceiling (`reb baseline`: one-line pixel statistics, no training)", ""]
     rows = []
     for key, label in STATISTICS:
@@ -215,7 +218,7 @@ def table(r, settings, quick):
                      pct_interval([x["image_auroc_per_type"]["local defect"] for x in stats]),
                      pct_interval([x["image_auroc_per_type"]["global defect"] for x in stats])])
     lines += [markdown_table(["statistic", "image AUROC", "local defects", "global defects"], rows), "",
-              "## Detectors (no coreset, densities from all training patches)", ""]
+              f"## Detectors ({main})", ""]
     rows = []
     for features, group in (("ImageNet", "imagenet"), ("DefectMaker-SSL", "ssl")):
         for name in ["knn"] + [f"ldknn_k{k}" for k in KS]:
@@ -363,9 +366,17 @@ def heatmaps(maps_file: Path, output: Path):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="small settings, a few minutes")
+    parser.add_argument("--stages", default="2,4", help="backbone stages tapped (Docs/reb.md, Diagnosis: 0,1 sees the local defects)")
+    parser.add_argument("--input-size", type=int, default=224, help="network input side (250: the textile images unresized)")
+    parser.add_argument("--main-coreset", type=float, default=1.0, help="coreset ratio of the main rows (1: none)")
     args = parser.parse_args()
+    global FEATURES, MAIN_CORESET
+    FEATURES = ["--stages", args.stages, "--input-size", args.input_size]
+    MAIN_CORESET = args.main_coreset
     settings = QUICK if args.quick else FULL
-    out = Path("results/reb") / ("quick" if args.quick else "full")
+    variant = "" if (args.stages, args.input_size, args.main_coreset) == ("2,4", 224, 1.0) else \
+        f"-stages{args.stages.replace(',', '')}-input{args.input_size}-coreset{args.main_coreset:g}"
+    out = Path("results/reb") / (("quick" if args.quick else "full") + variant)
     out.mkdir(parents=True, exist_ok=True)
     r = reproduce(settings, out)
     problems = check(r)
