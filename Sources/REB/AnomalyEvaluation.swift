@@ -42,6 +42,17 @@ extension AnomalyDataset {
 /// six kinds in turn, cut fills from `donors`) and the pixel maps of kNN and LDKNN are scored
 /// against the defect masks at the network's input size (masks resized by nearest neighbour).
 public struct SyntheticDefectEvaluation: Sendable {
+    /// Results of one scoring method on the defects of one kind (or all).
+    public struct KindResult: Sendable, Equatable {
+        /// Pixel AUROC over all pixels of these defective images.
+        public var pixelAUROC: Double
+        /// Image AUROC of these defective images (positive) against the given normal images' scores
+        /// (negative), with the pooled image score; nil when no normal scores were given.
+        public var imageAUROCAgainstNormals: Double?
+        /// The same with the plain maximum of the patch scores as the image score.
+        public var imageAUROCPlainMaxAgainstNormals: Double?
+    }
+
     /// Results of one scoring method.
     public struct MethodResult: Sendable, Equatable {
         /// Pixel AUROC over all pixels of all defective images.
@@ -49,6 +60,10 @@ public struct SyntheticDefectEvaluation: Sendable {
         /// Image AUROC of the defective images (positive) against the given normal images' scores
         /// (negative); nil when no normal scores were given.
         public var imageAUROCAgainstNormals: Double?
+        /// The same with plain-maximum image scores; nil when no normal plain-maximum scores were given.
+        public var imageAUROCPlainMaxAgainstNormals: Double?
+        /// By `DefectKind.description` ("rect-cut", …): the same metrics on that kind's defects only.
+        public var perKind: [String: KindResult]
     }
 
     /// Defective images evaluated.
@@ -65,15 +80,17 @@ public struct SyntheticDefectEvaluation: Sendable {
     ///   - sources: dataset rows of the normal images to put defects on.
     ///   - donors: images the cut fills are taken from.
     ///   - methods: the scoring methods (e.g. kNN and one LDKNN K).
-    ///   - normalScores: per method, the image scores of normal images to compare against (or []).
+    ///   - normalScores: per method, the pooled image scores of normal images to compare against (or []).
+    ///   - normalPlainMaxScores: per method, their plain-maximum image scores (or []).
     ///   - batchSize: images per forward pass.
     ///   - rng: the defects' generator (same state, same defects).
     ///   - progress: called with each batch's size.
     /// - Throws: `REBError` (K above the bank's stored neighbours), `MetricsError`, read errors.
     public init(scorer: AnomalyScorer, dataset: AnomalyDataset, sources: [Int], donors: [RGBImage], methods: [ScoringMethod],
-                normalScores: [[Float]], batchSize: Int, rng: inout RandomGenerator, progress: (Int) -> Void = { _ in }) throws {
-        var pixelScores = [[Float]](repeating: [], count: methods.count), imageScores = [[Float]](repeating: [], count: methods.count)
-        var pixelLabels: [Int] = []
+                normalScores: [[Float]], normalPlainMaxScores: [[Float]] = [], batchSize: Int, rng: inout RandomGenerator,
+                progress: (Int) -> Void = { _ in }) throws {
+        var pixelScores = [[Float]](repeating: [], count: methods.count), imageScores = pixelScores, plainScores = pixelScores
+        var pixelLabels: [Int] = [], kinds: [String] = []
         let size = scorer.extractor.config.inputSize
         try dataset.forEachBatch(sources, batchSize: batchSize, progress: progress) { _, images in
             let made = DefectMaker().synthesize(images, donors: donors, rng: &rng)
@@ -81,20 +98,38 @@ public struct SyntheticDefectEvaluation: Sendable {
             for (m, method) in methods.enumerated() {
                 let patch = try scorer.patchScores(matches, method: method)
                 imageScores[m] += scorer.imageScores(patch)
+                plainScores[m] += scorer.imageScores(patch, window: 1)
                 for j in made.indices { pixelScores[m] += scorer.pixelMap(patch, image: j) }
             }
             for item in made {
                 pixelLabels += DefectMaker.resizeMask(item.mask, width: dataset.width, height: dataset.height, size: size).map(Int.init)
+                kinds.append(item.kind.description)
             }
         }
         images = sources.count
         defectivePixelFraction = Double(pixelLabels.reduce(0, +)) / Double(pixelLabels.count)
+        let pixelsPerImage = size * size
+        func againstNormals(_ normals: [Float], _ defects: [Float]) throws -> Double? {
+            normals.isEmpty || defects.isEmpty ? nil
+                : try ROC.auroc(scores: (normals + defects).map(Double.init), labels: normals.map { _ in 0 } + defects.map { _ in 1 })
+        }
+        func result(_ m: Int, images rows: [Int]) throws -> KindResult {
+            let normals = m < normalScores.count ? normalScores[m] : [], plain = m < normalPlainMaxScores.count ? normalPlainMaxScores[m] : []
+            var pixels: [Double] = [], labels: [Int] = []
+            for j in rows {
+                pixels += pixelScores[m][(j * pixelsPerImage)..<((j + 1) * pixelsPerImage)].map(Double.init)
+                labels += pixelLabels[(j * pixelsPerImage)..<((j + 1) * pixelsPerImage)]
+            }
+            return KindResult(pixelAUROC: try ROC.auroc(scores: pixels, labels: labels),
+                              imageAUROCAgainstNormals: try againstNormals(normals, rows.map { imageScores[m][$0] }),
+                              imageAUROCPlainMaxAgainstNormals: try againstNormals(plain, rows.map { plainScores[m][$0] }))
+        }
         results = try methods.indices.map { m in
-            let normals = m < normalScores.count ? normalScores[m] : []
-            return MethodResult(
-                pixelAUROC: try ROC.auroc(scores: pixelScores[m].map(Double.init), labels: pixelLabels),
-                imageAUROCAgainstNormals: normals.isEmpty ? nil : try ROC.auroc(scores: (normals + imageScores[m]).map(Double.init),
-                                                                              labels: normals.map { _ in 0 } + imageScores[m].map { _ in 1 }))
+            let all = try result(m, images: Array(kinds.indices))
+            var perKind: [String: KindResult] = [:]
+            for kind in Set(kinds) { perKind[kind] = try result(m, images: kinds.indices.filter { kinds[$0] == kind }) }
+            return MethodResult(pixelAUROC: all.pixelAUROC, imageAUROCAgainstNormals: all.imageAUROCAgainstNormals,
+                                imageAUROCPlainMaxAgainstNormals: all.imageAUROCPlainMaxAgainstNormals, perKind: perKind)
         }
     }
 }
@@ -141,10 +176,20 @@ public struct AnomalyMapRecord: Sendable {
     }
 }
 
-/// Encodes as report metrics: `pixel_auroc` and, when normal scores were given,
-/// `image_auroc_vs_held_out_normals` (snake_case keys under `reb eval`'s `metrics.synthetic_defects`).
+/// Encodes as report metrics: `pixel_auroc`, when normal scores were given
+/// `image_auroc_vs_held_out_normals` and `image_auroc_plain_max_vs_held_out_normals`, and `per_kind`
+/// (snake_case keys under `reb eval`'s `metrics.synthetic_defects`).
 extension SyntheticDefectEvaluation.MethodResult: Encodable {
     enum CodingKeys: String, CodingKey {
         case pixelAUROC, imageAUROCAgainstNormals = "imageAurocVsHeldOutNormals"
+        case imageAUROCPlainMaxAgainstNormals = "imageAurocPlainMaxVsHeldOutNormals", perKind
+    }
+}
+
+/// The same keys for one defect kind (under `per_kind`).
+extension SyntheticDefectEvaluation.KindResult: Encodable {
+    enum CodingKeys: String, CodingKey {
+        case pixelAUROC, imageAUROCAgainstNormals = "imageAurocVsHeldOutNormals"
+        case imageAUROCPlainMaxAgainstNormals = "imageAurocPlainMaxVsHeldOutNormals"
     }
 }

@@ -7,7 +7,7 @@ extension MemoryBank {
     /// Writes the bank atomically: `/features` float32 [M, D], `/neighbor_distances` float32 [M, K_max],
     /// root attributes `format`, `format_version` (1) and the provenance (`backbone`, `backbone_sha256`,
     /// `input_size`, `stages`, `pretrain_dimension`, `dimension`, `patch_size`, `image_height`,
-    /// `image_width`, `dataset`, `train_images`, `seed`, `coreset_ratio`, `total_patches`).
+    /// `image_width`, `dataset`, `train_images`, `seed`, `coreset_ratio`, `total_patches`, `density_from`).
     /// - Throws: `HDF5Error`.
     public func write(to path: String) throws {
         try HDF5File.createAtomically(path) { file in
@@ -31,10 +31,12 @@ extension MemoryBank {
             try a.set("seed", .string(String(p.seed)))
             try a.set("coreset_ratio", .double(p.coresetRatio))
             try a.set("total_patches", .int(p.totalPatches))
+            try a.set("density_from", .string(p.densitySource.rawValue))
         }
     }
 
-    /// Reads a bank written by `write`.
+    /// Reads a bank written by `write` (a file without `density_from`, written before it existed,
+    /// has densities among the bank features: `.bank`).
     /// - Throws: `REBError.badBank` (not a bank, missing attribute, shapes that disagree),
     ///   `HDF5Error` (missing or unreadable file).
     public static func read(from path: String) throws -> MemoryBank {
@@ -60,7 +62,12 @@ extension MemoryBank {
             imageWidth: try attribute("image_width", "an integer", a.int), dataset: try attribute("dataset", "a string", a.string),
             trainImages: try attribute("train_images", "an integer", a.int),
             seed: UInt64(try attribute("seed", "a decimal string", a.string)) ?? 0,
-            coresetRatio: try attribute("coreset_ratio", "a number", a.double), totalPatches: try attribute("total_patches", "an integer", a.int))
+            coresetRatio: try attribute("coreset_ratio", "a number", a.double), totalPatches: try attribute("total_patches", "an integer", a.int),
+            densitySource: try a.contains("density_from")
+                ? attribute("density_from", "all_patches or bank", { name -> DensitySource in
+                    guard let source = DensitySource(rawValue: try a.string(name)) else { throw REBError.badBank(file: path, key: name, expected: "all_patches or bank") }
+                    return source
+                }) : .bank)
         guard (try? file.root.contains("features")) == true, (try? file.root.contains("neighbor_distances")) == true else {
             throw REBError.badBank(file: path, key: "features", expected: "datasets /features and /neighbor_distances")
         }

@@ -13,10 +13,13 @@ public struct BankProvenance: Sendable, Equatable {
     public var dataset: String, trainImages: Int, seed: UInt64
     /// Fraction kept by the greedy coreset (1 = every patch) and the patch count before it.
     public var coresetRatio: Double, totalPatches: Int
+    /// Among which features each bank feature's LDKNN neighbours are searched.
+    public var densitySource: DensitySource
 
     /// - Parameters: see the properties.
     public init(backbone: String, backboneSHA256: String, features: PatchFeatureConfig, imageHeight: Int, imageWidth: Int,
-                dataset: String, trainImages: Int, seed: UInt64, coresetRatio: Double, totalPatches: Int) {
+                dataset: String, trainImages: Int, seed: UInt64, coresetRatio: Double, totalPatches: Int,
+                densitySource: DensitySource = .allPatches) {
         self.backbone = backbone
         self.backboneSHA256 = backboneSHA256
         self.features = features
@@ -27,13 +30,23 @@ public struct BankProvenance: Sendable, Equatable {
         self.seed = seed
         self.coresetRatio = coresetRatio
         self.totalPatches = totalPatches
+        self.densitySource = densitySource
     }
+}
+
+/// Where LDKNN's ρ(m) of a bank feature m takes its K nearest neighbours from (Docs/reb.md, "Densities").
+public enum DensitySource: String, Sendable, Equatable, CaseIterable {
+    /// Every training patch other than m itself, as the REB reference (`NNHead.get_ld_dist(embeddings,
+    /// core_embeddings)`): a coreset keeps the density of the full training distribution.
+    case allPatches = "all_patches"
+    /// The other bank (coreset) features only — evened out by the greedy coreset's spacing.
+    case bank
 }
 
 extension BankProvenance: Encodable {
     enum CodingKeys: String, CodingKey {
         case backbone, backboneSha256, inputSize, stages, pretrainDimension, dimension, patchSize, imageSize, dataset
-        case trainImages, splitSeed, coresetRatio, totalPatches
+        case trainImages, splitSeed, coresetRatio, totalPatches, densityFrom
     }
 
     /// Encodes the provenance flat, for reports (snake_case keys under `metrics.bank` of `reb score`
@@ -54,6 +67,7 @@ extension BankProvenance: Encodable {
         try c.encode(String(seed), forKey: .splitSeed)
         try c.encode(coresetRatio, forKey: .coresetRatio)
         try c.encode(totalPatches, forKey: .totalPatches)
+        try c.encode(densitySource.rawValue, forKey: .densityFrom)
     }
 }
 
@@ -85,9 +99,11 @@ public struct MemoryBank: Sendable {
     }
 
     /// Builds the bank from all training patch features [N·P, D]: greedy coreset of `coresetRatio`,
-    /// then the `maxK` nearest other features of every kept feature (exact, `FlatL2Index`).
-    /// - Throws: `REBError.emptySet` (no patch), `.invalidArgument` (ratio; `maxK` ≥ bank size),
-    ///   `SearchError` for non-finite features.
+    /// then the squared distances of every kept feature to its `maxK` nearest other features (exact,
+    /// `FlatL2Index`) — among all N·P training patches (`provenance.densitySource` `.allPatches`, the
+    /// kept feature's own row skipped by index) or among the kept features only (`.bank`).
+    /// - Throws: `REBError.emptySet` (no patch), `.invalidArgument` (ratio; `maxK` ≥ the number of
+    ///   features searched), `SearchError` for non-finite features.
     public static func build(patches: Tensor, maxK: Int, provenance: BankProvenance, rng: inout RandomGenerator) throws -> MemoryBank {
         guard patches.rank == 2, patches.shape[0] > 0 else {
             throw REBError.emptySet(what: "the training set", reason: "no patch features (no training image)")
@@ -97,11 +113,16 @@ public struct MemoryBank: Sendable {
         let all = patches.contiguous().scalars
         var features = [Float](repeating: 0, count: kept.count * d)
         for (r, i) in kept.enumerated() { features[(r * d)..<((r + 1) * d)] = all[(i * d)..<((i + 1) * d)] }
-        guard maxK >= 1, maxK < kept.count else {
-            throw REBError.invalidArgument("the stored neighbour count \(maxK) must be in 1..<\(kept.count), the memory bank's size (more training images or a larger coreset ratio)")
+        let searched = provenance.densitySource == .allPatches ? all.count / d : kept.count
+        guard maxK >= 1, maxK < searched else {
+            throw REBError.invalidArgument("the stored neighbour count \(maxK) must be in 1..<\(searched), the number of features the densities are searched among (more training images or a larger coreset ratio)")
         }
-        let index = try FlatL2Index(vectors: features, dimension: d)
-        let neighbors = try index.selfNeighbors(k: maxK)
+        let neighbors: Neighbors
+        if provenance.densitySource == .allPatches && kept.count < searched {
+            neighbors = try FlatL2Index(vectors: all, dimension: d).search(features, k: maxK, skipping: kept)
+        } else {
+            neighbors = try FlatL2Index(vectors: features, dimension: d).selfNeighbors(k: maxK)
+        }
         return MemoryBank(features: features, dimension: d, neighborDistances: neighbors.distances, storedNeighbors: maxK,
                           provenance: provenance)
     }

@@ -159,4 +159,25 @@ final class DefectMakerSSLTests: XCTestCase {
         XCTAssertEqual(overall, 0.5)
         XCTAssertEqual(perClass[0], 1); XCTAssertEqual(perClass[2], 0); XCTAssertTrue(perClass[4].isNaN)
     }
+
+    /// The reference's noise-only variant (`set_dm3_noise`): each normal image then its rect, scar and
+    /// clump noise versions, a 4-way head, a 4-way loss that falls; an empty or repeated kind list is refused.
+    func testNoiseOnlyFourWayTask() throws {
+        XCTAssertEqual(SSLTrainingConfig.noiseKinds.map(\.description), ["rect-noise", "scar-noise", "clump-noise"])
+        var rng = RandomGenerator(seed: 1)
+        let batch = DefectMakerSSL.makeBatch([texture(seed: 2), texture(seed: 3)], donors: [texture(seed: 4)],
+                                             kinds: SSLTrainingConfig.noiseKinds, rng: &rng)
+        XCTAssertEqual(batch.labels, [0, 1, 2, 3, 0, 1, 2, 3])
+        for v in 1...3 { XCTAssertNotEqual(batch.images[v], batch.images[0]) }
+        let config = SSLTrainingConfig(steps: 30, frozenSteps: 0, learningRate: 0.05, inputSize: 32, kinds: SSLTrainingConfig.noiseKinds)
+        let trainer = try DefectMakerSSL(backbone: try tinyBackbone(), config: config, seed: 9)
+        XCTAssertEqual(trainer.classNames, ["normal", "rect-noise", "scar-noise", "clump-noise"])
+        XCTAssertEqual(trainer.head.output.weight.shape, [4, 256])
+        let losses = try trainer.train(.stream { _, _ in batch }, rng: &rng, prepare: { b, _ in b }).steps.map(\.loss)
+        XCTAssertLessThan(losses.suffix(5).reduce(0, +) / 5, 0.6 * losses.prefix(3).reduce(0, +) / 3, "\(losses)")
+        XCTAssertEqual(trainer.evaluate(batch).predictions.count, 8)
+        XCTAssertEqual(DefectMakerSSL.oneHot([3, 0], classes: 4).scalars, [0, 0, 0, 1, 1, 0, 0, 0])
+        XCTAssertThrowsError(try SSLTrainingConfig(kinds: []).validate()) { XCTAssertEqual(($0 as? REBError)?.category, .usage) }
+        XCTAssertThrowsError(try SSLTrainingConfig(kinds: [DefectKind.all[0], DefectKind.all[0]]).validate())
+    }
 }

@@ -53,6 +53,10 @@ final class REBToolTests: XCTestCase {
         for name in ["knn", "ldknn_k3"] {
             let pixel = try XCTUnwrap((synthetic[name] as? [String: Any])?["pixel_auroc"] as? Double)
             XCTAssertTrue((0...1).contains(pixel))
+            // Two defects: the first two kinds in turn, each with its own pixel and image AUROCs.
+            let perKind = try XCTUnwrap((synthetic[name] as? [String: Any])?["per_kind"] as? [String: [String: Double]])
+            XCTAssertEqual(Set(perKind.keys), ["rect-cut", "rect-noise"])
+            XCTAssertNotNil(perKind["rect-noise"]?["image_auroc_plain_max_vs_held_out_normals"])
         }
         let file = try HDF5File(path: maps)
         XCTAssertEqual(try file.dataset("images").shape, [3, 64, 64, 3])  // one image of each of the three labels
@@ -122,6 +126,40 @@ final class REBToolTests: XCTestCase {
         XCTAssertEqual(png.height, 2 * 254 - 4)
     }
 
+    /// `reb baseline` on the real textile images: both statistics per defect type, per-image lines;
+    /// `reb split` gives the rows `fit` trains on; `reb features` writes maps and patch features.
+    func testBaselineSplitAndFeatures() throws {
+        _ = try preparedFile("data/datasets/textile.h5")
+        let lines = directory + "baseline.jsonl"
+        let result = try runTool("reb", ["baseline", "--scores", lines] + small)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let stats = try XCTUnwrap((try json(result.stdout)["metrics"] as? [String: Any])?["statistics"] as? [String: Any])
+        let laplacian = try XCTUnwrap(stats["laplacian_block_ratio"] as? [String: Any])
+        let perType = try XCTUnwrap(laplacian["image_auroc_per_type"] as? [String: Double])
+        // 3 normals vs 3 local defects: the Laplacian ratio separates them completely.
+        XCTAssertEqual(perType["local defect"], 1)
+        XCTAssertNotNil((stats["horizontal_gradient"] as? [String: Any])?["image_auroc"] as? Double)
+        let scoreLines = try String(contentsOfFile: lines, encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(scoreLines.count, 9)
+        XCTAssertTrue(scoreLines[0].contains("\"laplacian_block_ratio\""), String(scoreLines[0]))
+
+        let split = try runTool("reb", ["split", "--train-normals", "6", "--test-per-label", "3"])
+        XCTAssertEqual(split.status, 0, split.stderr)
+        let indices = try json(split.stdout)
+        XCTAssertEqual((indices["train"] as? [Int])?.count, 6)
+        XCTAssertEqual((indices["test"] as? [Int])?.count, 9)
+
+        _ = try preparedFile("data/models/efficientnet-lite0.h5")
+        let out = directory + "features.h5"
+        let features = try runTool("reb", ["features", "--rows", "0,1500", "--input-size", "64", "--stages", "1,2", "--save", out, "--quiet"])
+        XCTAssertEqual(features.status, 0, features.stderr)
+        let file = try HDF5File(path: out)
+        XCTAssertEqual(try file.dataset("input").shape, [2, 3, 64, 64])
+        XCTAssertEqual(try file.dataset("stage1").shape, [2, 24, 16, 16])
+        XCTAssertEqual(try file.dataset("stage2").shape, [2, 40, 8, 8])
+        XCTAssertEqual(try file.dataset("patch_features").shape, [2 * 16 * 16, 512])
+    }
+
     /// Bad inputs: one line on stderr and the category's exit code.
     func testBadInputsAreClearErrors() throws {
         let bank = try fit()
@@ -129,7 +167,8 @@ final class REBToolTests: XCTestCase {
         let bigK = try runTool("reb", ["eval", "--bank", bank, "--ks", "9"] + small)
         XCTAssertEqual(bigK.status, 64, bigK.stderr)
         XCTAssertTrue(bigK.stderr.contains("K = 9"), bigK.stderr)
-        let bigMaxK = try runTool("reb", ["fit", "--input-size", "64", "--coreset", "0.01", "--max-k", "50", "--save", directory + "b2.h5"] + small)
+        let bigMaxK = try runTool("reb", ["fit", "--input-size", "64", "--coreset", "0.01", "--max-k", "50", "--density-from", "bank",
+                                          "--save", directory + "b2.h5"] + small)
         XCTAssertEqual(bigMaxK.status, 64, bigMaxK.stderr)
         XCTAssertTrue(bigMaxK.stderr.contains("--max-k 50"), bigMaxK.stderr)
         // Another split than the bank's would test training images.
@@ -178,6 +217,28 @@ final class REBToolTests: XCTestCase {
         let channels = try runTool("reb", ["fit", "--dataset", gray, "--train-normals", "6", "--save", directory + "g.h5", "--quiet"])
         XCTAssertEqual(channels.status, 65, channels.stderr)
         XCTAssertTrue(channels.stderr.contains("have 1 channels"), channels.stderr)
+
+        // The new options' bad values: --density-from, more stored neighbours than training patches
+        // (6 images × 64 patches, densities from all of them), --block, --stages of `reb features`.
+        let density = try runTool("reb", ["fit", "--density-from", "nearby", "--save", directory + "b4.h5", "--quiet"])
+        XCTAssertEqual(density.status, 64, density.stderr)
+        XCTAssertTrue(density.stderr.contains("--density-from must be all or bank"), density.stderr)
+        let allK = try runTool("reb", ["fit", "--input-size", "64", "--coreset", "0.01", "--max-k", "384", "--save", directory + "b5.h5"] + small)
+        XCTAssertEqual(allK.status, 64, allK.stderr)
+        XCTAssertTrue(allK.stderr.contains("must be in 1..<384"), allK.stderr)
+        let block = try runTool("reb", ["baseline", "--block", "0"] + small)
+        XCTAssertEqual(block.status, 64, block.stderr)
+        XCTAssertTrue(block.stderr.contains("--block must be at least 1"), block.stderr)
+        let hugeBlock = try runTool("reb", ["baseline", "--block", "400"] + small)
+        XCTAssertEqual(hugeBlock.status, 64, hugeBlock.stderr)
+        XCTAssertTrue(hugeBlock.stderr.contains("block side 400"), hugeBlock.stderr)
+        let fills = try runTool("reb", ["ssl-train", "--fills", "wood", "--save", directory + "s.h5", "--quiet"])
+        XCTAssertEqual(fills.status, 64, fills.stderr)
+        XCTAssertTrue(fills.stderr.contains("--fills must be cut, noise or cut,noise"), fills.stderr)
+        let stages = try runTool("reb", ["features", "--stages", "2,9", "--save", directory + "f.h5", "--quiet"])
+        XCTAssertEqual(stages.status, 64, stages.stderr)
+        let rows = try runTool("reb", ["features", "--rows", "5000", "--save", directory + "f.h5", "--quiet"])
+        XCTAssertEqual(rows.status, 64, rows.stderr)
 
         let missing = try runTool("reb", ["eval", "--bank", directory + "absent.h5", "--quiet"])
         XCTAssertEqual(missing.status, 66, missing.stderr)

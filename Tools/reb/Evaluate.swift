@@ -16,7 +16,7 @@ struct Evaluate: ParsableCommand {
             d²(q, m*), LDKNN d²(q, m*) − λ·ρ_K(m*). Image AUROC: labels > 0 are anomalous; per defect \
             type: the held-out normals against that type's images only. The textile dataset has no \
             pixel masks: --synthetic N puts DefectMaker defects on N held-out normals and reports the \
-            pixel AUROC of their maps (and their image AUROC against the held-out normals). image_auroc_plain_max is the ablation of the \
+            pixel AUROC of their maps (and their image AUROC against the held-out normals, pooled and plain-max, overall and per DefectMaker kind). image_auroc_plain_max is the ablation of the \
             image score: the plain maximum of the patch scores instead of the pooled one. --save-maps writes the resized input \
             images and their pixel anomaly maps (bilinear upsampling, Gaussian σ = 4) of the first \
             --maps-per-label test images of each label.
@@ -52,6 +52,10 @@ struct Evaluate: ParsableCommand {
 
     @Option(help: "Held-out normal images to put DefectMaker defects on for pixel AUROC (0: none).")
     var synthetic = 0
+
+    @Option(help: ArgumentHelp("Also write every test image's scores here, one JSON line each (the `eval --shard` line format).",
+                               valueName: "file"))
+    var saveScores: String?
 
     @Option(help: ArgumentHelp("Compute the metrics from these per-image scores (merged `eval --shard` outputs) instead of scoring.",
                                valueName: "file"))
@@ -199,6 +203,14 @@ struct Evaluate: ParsableCommand {
                     return report
                 }
             }
+            if let saveScores {
+                var text = ""
+                for (j, i) in test.enumerated() {
+                    text += try Self.scoreLine(index: i, label: set.labels[i], labelName: set.labelNames[set.labels[i]], methods: methods,
+                                               scores: imageScores.map { $0[j] }, plainMax: plainMaxScores.map { $0[j] }).jsonText() + "\n"
+                }
+                try Data(text.utf8).write(to: URL(fileURLWithPath: saveScores), options: .atomic)
+            }
             var results: [String: EvalMetrics.Method] = [:]
             for (m, method) in methods.enumerated() {
                 let auroc = try ImageAUROC(scores: imageScores[m].map(Double.init), labels: labels, labelNames: set.labelNames)
@@ -214,11 +226,13 @@ struct Evaluate: ParsableCommand {
                 let syntheticMethods: [ScoringMethod] = [.knn, .ldknn(k: mapsK, lambda: lambda)]
                 let ldknnIndex = (try parsedKs()).firstIndex(of: mapsK).map { $0 + 1 }
                 let normalScores = [normalRows.map { imageScores[0][$0] }, ldknnIndex.map { m in normalRows.map { imageScores[m][$0] } } ?? []]
+                let normalPlain = [normalRows.map { plainMaxScores[0][$0] }, ldknnIndex.map { m in normalRows.map { plainMaxScores[m][$0] } } ?? []]
                 let sources = Array(split.heldOutNormal.prefix(synthetic))
                 let bar = ProgressBar("synthetic defects", total: sources.count, unit: "images", quiet: common.quiet)
                 let evaluation = try context.timer.measure("synthetic") {
                     try SyntheticDefectEvaluation(scorer: scorer, dataset: set, sources: sources, donors: try set.images(Array(split.train.prefix(8))),
-                                                  methods: syntheticMethods, normalScores: normalScores, batchSize: backbone.batchSize,
+                                                  methods: syntheticMethods, normalScores: normalScores, normalPlainMaxScores: normalPlain,
+                                                  batchSize: backbone.batchSize,
                                                   rng: &context.random, progress: { bar.advance(by: $0) })
                 }
                 bar.finish()

@@ -17,7 +17,9 @@ struct Fit: ParsableCommand {
             to --dimension and summed on the first stage's grid (PatchCore). The bank keeps --coreset of \
             the patches (approximate greedy k-center on a 128-d random projection; 1 keeps all) and the \
             squared distances of every kept feature to its --max-k nearest other features, so any \
-            K ≤ --max-k can be scored later.
+            K ≤ --max-k can be scored later: with --density-from all (default, the REB reference) the \
+            neighbours are searched among all training patches, with bank among the kept ones only. \
+            --input-size equal to the images' own size keeps them unresized.
             """)
 
     @OptionGroup var common: CommonOptions
@@ -39,20 +41,23 @@ struct Fit: ParsableCommand {
     @Option(help: "Neighbour distances stored per bank feature (the largest LDKNN K that can be scored).")
     var maxK = 11
 
+    @Option(help: ArgumentHelp("Where each bank feature's LDKNN neighbours are searched: all (every training patch, as the REB reference) or bank (the coreset only).",
+                               valueName: "all|bank"))
+    var densityFrom = "all"
+
+    var densitySource: DensitySource? { ["all": .allPatches, "bank": .bank][densityFrom] }
+
     @Option(help: ArgumentHelp("Where to write the memory bank (HDF5).", valueName: "file"))
     var save: String
 
-    func parsedStages() throws -> [Int] {
-        let parts = stages.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard !parts.isEmpty, parts.allSatisfy({ $0 != nil }) else { throw ValidationError("--stages must be comma-separated integers, got '\(stages)'") }
-        return parts.map { $0! }
-    }
+    func parsedStages() throws -> [Int] { try parseStages(stages) }
 
     func validate() throws {
         _ = try parsedStages()
         guard coreset > 0, coreset <= 1 else { throw ValidationError("--coreset must be in (0, 1], got \(coreset)") }
         guard maxK >= 1 else { throw ValidationError("--max-k must be at least 1") }
         guard dimension >= 1 else { throw ValidationError("--dimension must be at least 1") }
+        guard densitySource != nil else { throw ValidationError("--density-from must be all or bank, got '\(densityFrom)'") }
     }
 
     func run() throws {
@@ -74,7 +79,7 @@ struct Fit: ParsableCommand {
             chunks.removeAll()
             let provenance = BankProvenance(backbone: backbonePath, backboneSHA256: sha, features: config, imageHeight: set.height,
                                             imageWidth: set.width, dataset: set.path, trainImages: split.train.count, seed: data.splitSeed,
-                                            coresetRatio: coreset, totalPatches: patches.shape[0])
+                                            coresetRatio: coreset, totalPatches: patches.shape[0], densitySource: densitySource!)
             var rng = context.random
             let bank = try context.timer.measure("bank") {
                 do {

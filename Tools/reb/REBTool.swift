@@ -16,12 +16,14 @@ struct REBTool: ParsableCommand {
               reb fit --train-normals 200 --coreset 0.1 --save bank.h5 -o fit.json   (--weights ssl.h5 for SSL features)
               reb eval --bank bank.h5 -o eval.json
               reb score --bank bank.h5 --method ldknn --k 9 | mlcore score auroc
+              reb baseline -o baseline.json                    (the handcrafted detectability ceiling)
               reb defectmaker --count 4 --save defects.h5 --sheet defects.png
             eval and score must be given the split fit used (--train-normals, --split-seed) when they \
             read the bank's dataset, so that no training image is tested; a different split is refused.
             """,
         version: MLCoreVersion.string,
-        subcommands: [SSLTrain.self, Fit.self, Score.self, Evaluate.self, DefectMakerCommand.self, MergeCommand.self])
+        subcommands: [SSLTrain.self, Fit.self, Score.self, Evaluate.self, Baseline.self, DefectMakerCommand.self, SplitCommand.self,
+                      FeaturesCommand.self, MergeCommand.self])
 
     static func main() { mainWithOneLineErrors() }
 }

@@ -71,16 +71,28 @@ struct SSLTrain: ParsableCommand {
     @Option(help: "Log the running loss and accuracy every this many steps.")
     var logEvery = 10
 
+    @Option(help: ArgumentHelp("Fills of the defect versions: cut,noise (the 7-way task) or noise (the reference's 4-way set_dm3_noise: rect, scar and clump noise).",
+                               valueName: "f,f"))
+    var fills = "cut,noise"
+
     @Option(help: ArgumentHelp("Where to write the fine-tuned backbone (an EfficientNet-Lite checkpoint).", valueName: "file"))
     var save: String
+
+    /// The defect kinds of `--fills`, in `DefectKind.all` order (nil: an unknown fill).
+    var kinds: [DefectKind]? {
+        let names = fills.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        guard !names.isEmpty, names.allSatisfy({ DefectKind.Fill(rawValue: $0) != nil }) else { return nil }
+        return DefectKind.all.filter { names.contains($0.fill.rawValue) }
+    }
 
     var trainingConfig: SSLTrainingConfig {
         SSLTrainingConfig(steps: steps, normalsPerStep: normalsPerStep, frozenSteps: frozenSteps, learningRate: Float(lr),
                           momentum: Float(momentum), weightDecay: Float(weightDecay), restartPeriod: restartPeriod,
-                          minimumLearningRate: Float(minLr), inputSize: inputSize)
+                          minimumLearningRate: Float(minLr), inputSize: inputSize, kinds: kinds ?? DefectKind.all)
     }
 
     func validate() throws {
+        guard kinds != nil else { throw ValidationError("--fills must be cut, noise or cut,noise, got '\(fills)'") }
         do { try trainingConfig.validate() } catch let error as REBError { throw ValidationError(error.description) }
         guard evalNormals >= 0 else { throw ValidationError("--eval-normals must be non-negative") }
         guard logEvery >= 1 else { throw ValidationError("--log-every must be at least 1") }
@@ -105,7 +117,7 @@ struct SSLTrain: ParsableCommand {
             let perStep = normalsPerStep
             // The training normals in memory: each step's images and the cut fills' random donors.
             let trainImages = try context.timer.measure("images") { try set.images(split.train) }
-            log("reb ssl-train: \(steps) steps of \(perStep) normal images × 7 versions (\(config.effectiveFrozenSteps) with the backbone frozen), from \(split.train.count) training normals", quiet: common.quiet)
+            log("reb ssl-train: \(steps) steps of \(perStep) normal images × \(config.kinds.count + 1) versions (\(config.effectiveFrozenSteps) with the backbone frozen), from \(split.train.count) training normals", quiet: common.quiet)
 
             var losses: [Double] = [], accuracies: [Double] = [], rates: [Double] = []
             var frozenSeconds: [Double] = [], trainedSeconds: [Double] = [], batchSeconds: [Double] = []
@@ -130,20 +142,20 @@ struct SSLTrain: ParsableCommand {
                 var evalRng = RandomGenerator(seed: 1234)
                 var predictions: [Int] = [], labels: [Int] = [], lossSum = 0.0
                 try context.timer.measure("evaluate") {
-                    let chunk = Swift.max(1, evalBatchSize / 7)
+                    let chunk = Swift.max(1, evalBatchSize / (config.kinds.count + 1))
                     var start = 0
                     while start < evalRows.count {
                         let rows = Array(evalRows[start..<Swift.min(start + chunk, evalRows.count)])
-                        let batch = DefectMakerSSL.makeBatch(try set.images(rows), donors: trainImages, rng: &evalRng)
+                        let batch = DefectMakerSSL.makeBatch(try set.images(rows), donors: trainImages, kinds: config.kinds, rng: &evalRng)
                         let (loss, p) = trainer.evaluate(batch)
                         lossSum += Double(loss) * Double(batch.labels.count)
                         predictions += p; labels += batch.labels
                         start += chunk
                     }
                 }
-                let (overall, perClass) = DefectMakerSSL.accuracy(predictions: predictions, labels: labels)
+                let (overall, perClass) = DefectMakerSSL.accuracy(predictions: predictions, labels: labels, classes: trainer.classNames.count)
                 evalLoss = lossSum / Double(labels.count); evalAccuracy = Double(overall); evalPerClass = perClass
-                log(String(format: "reb ssl-train: held-out 7-way accuracy %.3f (loss %.4f) on %d images", evalAccuracy, evalLoss, labels.count),
+                log(String(format: "reb ssl-train: held-out %d-way accuracy %.3f (loss %.4f) on %d images", trainer.classNames.count, evalAccuracy, evalLoss, labels.count),
                     quiet: common.quiet)
             }
 
@@ -155,6 +167,7 @@ struct SSLTrain: ParsableCommand {
                 "base_sha256": .string(try SHA256.hexDigest(ofFile: weightsPath)), "dataset": .string(set.path),
                 "train_normals": .int(split.train.count), "split_seed": .string(String(data.splitSeed)),
                 "steps": .int(steps), "normals_per_step": .int(perStep), "frozen_steps": .int(config.effectiveFrozenSteps),
+                "classes": JSONValue(trainer.classNames),
                 "seed": .string(String(common.seed)),
             ]
             modelConfig["reb_ssl"] = provenance
@@ -171,15 +184,15 @@ struct SSLTrain: ParsableCommand {
                              "split_sizes": ["train": .int(split.train.count), "held_out_normal": .int(split.heldOutNormal.count)]]
             // Every option is added by ToolRunner (reflecting); these are the values in effect.
             report.config = [
-                "batch_images": .int(perStep * 7), "frozen_steps": .int(config.effectiveFrozenSteps),
+                "batch_images": .int(perStep * (config.kinds.count + 1)), "chance_accuracy": .double(1 / Double(config.kinds.count + 1)), "frozen_steps": .int(config.effectiveFrozenSteps),
                 "restart_period": .int(config.effectiveRestartPeriod), "eval_normals": .int(evalRows.count),
-                "classes": JSONValue(DefectMakerSSL.classNames),
+                "classes": JSONValue(trainer.classNames),
             ]
             try report.setMetrics(SSLTrainMetrics(
                 finalTrainLoss: losses.suffix(tail).reduce(0, +) / Double(tail),
                 finalTrainAccuracy: accuracies.suffix(tail).reduce(0, +) / Double(tail),
                 heldOutLoss: evalLoss.isNaN ? nil : evalLoss, heldOutAccuracy: evalAccuracy.isNaN ? nil : evalAccuracy,
-                heldOutAccuracyPerClass: Dictionary(uniqueKeysWithValues: zip(DefectMakerSSL.classNames, evalPerClass).map {
+                heldOutAccuracyPerClass: Dictionary(uniqueKeysWithValues: zip(trainer.classNames, evalPerClass).map {
                     ($0, $1.isNaN ? nil : Double($1))
                 }),
                 secondsPerFrozenStep: median(frozenSeconds), secondsPerTrainedStep: median(trainedSeconds),

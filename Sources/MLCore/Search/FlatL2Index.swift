@@ -132,7 +132,27 @@ public final class FlatL2Index: @unchecked Sendable {
             throw SearchError.notFinite(what: "query", row: i)
         }
         return queries.withUnsafeBufferPointer { p in
-            run(queries: p.baseAddress!, queryCount: q, centeredQueries: nil, k: k, excludeSelf: false)
+            run(queries: p.baseAddress!, queryCount: q, centeredQueries: nil, k: k, excludeSelf: false, skipping: nil)
+        }
+    }
+
+    /// The `k` nearest stored vectors of each query ([Q, D] row-major), nearest first, leaving out
+    /// stored row `skipping[i]` for query i (−1: none) — the neighbours among *other* stored vectors of
+    /// queries that are themselves stored (REB's density of a coreset point among all training patches,
+    /// Docs/reb.md). Skipped by index, not by a zero distance, so duplicates still count.
+    /// - Throws: `SearchError.badShape` (also when `skipping` has not one entry per query), `.notFinite`,
+    ///   `.tooManyNeighbors` (k < 1 or k > M − 1).
+    public func search(_ queries: [Float], k: Int, skipping: [Int]) throws -> Neighbors {
+        guard !queries.isEmpty, queries.count % dimension == 0, skipping.count == queries.count / dimension else {
+            throw SearchError.badShape(what: "the queries (with one skipped row each)", count: queries.count, dimension: dimension)
+        }
+        guard k >= 1, k <= count - 1 else { throw SearchError.tooManyNeighbors(k: k, available: count - 1) }
+        let q = queries.count / dimension
+        for i in 0..<q where !(queries[(i * dimension)..<((i + 1) * dimension)].allSatisfy(\.isFinite)) {
+            throw SearchError.notFinite(what: "query", row: i)
+        }
+        return queries.withUnsafeBufferPointer { p in
+            run(queries: p.baseAddress!, queryCount: q, centeredQueries: nil, k: k, excludeSelf: false, skipping: skipping)
         }
     }
 
@@ -143,7 +163,7 @@ public final class FlatL2Index: @unchecked Sendable {
         guard k >= 1, k <= count - 1 else { throw SearchError.tooManyNeighbors(k: k, available: count - 1) }
         return vectors.withUnsafeBufferPointer { p in
             centered.withUnsafeBufferPointer { c in
-                run(queries: p.baseAddress!, queryCount: count, centeredQueries: c.baseAddress!, k: k, excludeSelf: true)
+                run(queries: p.baseAddress!, queryCount: count, centeredQueries: c.baseAddress!, k: k, excludeSelf: true, skipping: nil)
             }
         }
     }
@@ -179,9 +199,9 @@ public final class FlatL2Index: @unchecked Sendable {
     }
 
     private func run(queries: UnsafePointer<Float>, queryCount q: Int, centeredQueries: UnsafePointer<Float>?, k: Int,
-                     excludeSelf: Bool) -> Neighbors {
+                     excludeSelf: Bool, skipping: [Int]?) -> Neighbors {
         let d = dimension
-        let available = count - (excludeSelf ? 1 : 0)
+        let available = count - (excludeSelf || skipping != nil ? 1 : 0)
         let kc = Swift.min(available, k + Swift.max(0, extraCandidates))
         var indices = [Int32](repeating: -1, count: q * k)
         var distances = [Float](repeating: .infinity, count: q * k)
@@ -241,18 +261,19 @@ public final class FlatL2Index: @unchecked Sendable {
                                                        split: !parallelBlocks)
                                             for r in 0..<rows {
                                                 FlatL2Index.merge(row: scratch + r * cols, count: cols, offset: m0, queryNorm: queryNorms[r],
-                                                                  bankNorms: mn + m0, skip: excludeSelf ? q0 + r : -1, k: kc,
+                                                                  bankNorms: mn + m0, skip: excludeSelf ? q0 + r : (skipping?[q0 + r] ?? -1), k: kc,
                                                                   bestD: candD + r * kc, bestI: candI + r * kc)
                                             }
                                             m0 += cols
                                         }
                                         for r in 0..<rows {
                                             let qi = q0 + r
+                                            let skip = excludeSelf ? qi : (skipping?[qi] ?? -1)
                                             let exact = self.rerank(query: queries + qi * d, candidates: candD + r * kc, ids: candI + r * kc,
-                                                                    kc: kc, k: k, available: available, queryNorm: queryNorms[r],
+                                                                    kc: kc, k: k, available: count - (skip >= 0 ? 1 : 0), queryNorm: queryNorms[r],
                                                                     ranked: ranked, bestD: dp + qi * k, bestI: ip + qi * k)
                                             if !exact {
-                                                self.scan(query: queries + qi * d, skip: excludeSelf ? qi : -1, k: k,
+                                                self.scan(query: queries + qi * d, skip: skip, k: k,
                                                           bestD: dp + qi * k, bestI: ip + qi * k)
                                                 sp[block] += 1
                                             }

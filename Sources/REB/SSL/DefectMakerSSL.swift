@@ -25,12 +25,16 @@ public struct SSLTrainingConfig: Sendable, Equatable {
     public var minimumLearningRate: Float
     /// Square network input side (images are resized to it, as `reb fit` does).
     public var inputSize: Int
+    /// The defect versions of each normal image, in class order (class c + 1 is `kinds[c]`): all six
+    /// (the reference's 7-way `set_dm6_param`) or, e.g., the three noise fills only (its 4-way
+    /// `set_dm3_noise`, `dm_com3_noise`).
+    public var kinds: [DefectKind]
 
     /// The reference's optimiser and schedule at a CPU scale: 120 steps of 4 normal images (28
     /// images, 3,360 in all, against the reference's 302,400), 224² inputs.
     public init(steps: Int = 120, normalsPerStep: Int = 4, frozenSteps: Int? = nil, learningRate: Float = 0.03,
                 momentum: Float = 0.9, weightDecay: Float = 3e-5, restartPeriod: Int? = nil,
-                minimumLearningRate: Float = 1e-5, inputSize: Int = 224) {
+                minimumLearningRate: Float = 1e-5, inputSize: Int = 224, kinds: [DefectKind] = DefectKind.all) {
         self.steps = steps
         self.normalsPerStep = normalsPerStep
         self.frozenSteps = frozenSteps
@@ -40,7 +44,11 @@ public struct SSLTrainingConfig: Sendable, Equatable {
         self.restartPeriod = restartPeriod
         self.minimumLearningRate = minimumLearningRate
         self.inputSize = inputSize
+        self.kinds = kinds
     }
+
+    /// The noise-fill versions only (rect, scar and clump shapes): the reference's `set_dm3_noise`.
+    public static let noiseKinds = DefectKind.all.filter { $0.fill == .noise }
 
     /// The frozen steps in effect.
     public var effectiveFrozenSteps: Int { frozenSteps ?? (steps * 39 + 299) / 300 }
@@ -63,6 +71,9 @@ public struct SSLTrainingConfig: Sendable, Equatable {
             throw REBError.invalidArgument("the minimum learning rate must be in [0, learning rate \(learningRate)], got \(minimumLearningRate)")
         }
         guard inputSize >= 32 else { throw REBError.invalidArgument("the input size must be at least 32 pixels, got \(inputSize)") }
+        guard !kinds.isEmpty, Set(kinds).count == kinds.count else {
+            throw REBError.invalidArgument("SSL training needs at least one defect kind, each once, got [\(kinds.map(\.description).joined(separator: ", "))]")
+        }
     }
 }
 
@@ -98,8 +109,11 @@ public final class DefectMakerSSL {
     let context: ForwardContext
     let lastStage: Int
 
-    /// Classes of the task: the normal image and the six defect versions.
+    /// Classes of the default task: the normal image and the six defect versions.
     public static let classNames = ["normal"] + DefectKind.all.map(\.description)
+
+    /// Classes of this task: the normal image and `config.kinds`.
+    public var classNames: [String] { ["normal"] + config.kinds.map(\.description) }
 
     /// - Parameters: `backbone` (its parameters are updated in place); `seed` initialises the head.
     /// - Throws: `REBError.invalidArgument` for invalid settings.
@@ -108,7 +122,7 @@ public final class DefectMakerSSL {
         self.backbone = backbone
         self.config = config
         lastStage = backbone.stageCount - 1
-        head = SSLHead(inFeatures: backbone.config.blocks.last!.outChannels, classes: Self.classNames.count,
+        head = SSLHead(inFeatures: backbone.config.blocks.last!.outChannels, classes: config.kinds.count + 1,
                        factory: ParameterFactory(seed: seed))
         optimizer = SGD(backbone.trainableParameters + head.trainableParameters, learningRate: config.learningRate,
                         momentum: config.momentum, weightDecay: config.weightDecay)
@@ -123,12 +137,12 @@ public final class DefectMakerSSL {
         return try EfficientNetLite.load(from: checkpoint, config: config)
     }
 
-    /// The batch of `normals`: each augmented (`SSLAugmentation.augment`), then followed by its six
-    /// DefectMaker versions (`DefectKind.all` order). Each cut fill comes from a random image of
+    /// The batch of `normals`: each augmented (`SSLAugmentation.augment`), then followed by its
+    /// DefectMaker versions of `kinds` (in that order, labelled 1, 2, …). Each cut fill comes from a random image of
     /// `donors`, augmented on its own, as the reference's `CutFillMaker` draws a random training image.
     /// - Precondition: `normals` and `donors` are non-empty and all images share one square size.
-    public static func makeBatch(_ normals: [RGBImage], donors: [RGBImage], maker: DefectMaker = DefectMaker(),
-                                 rng: inout RandomGenerator) -> SSLBatch {
+    public static func makeBatch(_ normals: [RGBImage], donors: [RGBImage], kinds: [DefectKind] = DefectKind.all,
+                                 maker: DefectMaker = DefectMaker(), rng: inout RandomGenerator) -> SSLBatch {
         require(!normals.isEmpty && !donors.isEmpty, "DefectMakerSSL.makeBatch: no normal or no donor image")
         require((normals + donors).allSatisfy { $0.width == normals[0].width && $0.height == normals[0].width },
                 "DefectMakerSSL.makeBatch: the images must share one square size (rotations swap the sides)")
@@ -137,7 +151,7 @@ public final class DefectMakerSSL {
             let image = SSLAugmentation.augment(normal, rng: &rng)
             images.append(image)
             labels.append(0)
-            for (c, kind) in DefectKind.all.enumerated() {
+            for (c, kind) in kinds.enumerated() {
                 let donor = kind.fill == .cut ? SSLAugmentation.augment(donors[rng.nextInt(below: donors.count)], rng: &rng) : image
                 images.append(maker.make(image, kind: kind, donor: donor, rng: &rng).image)
                 labels.append(c + 1)
@@ -165,7 +179,9 @@ public final class DefectMakerSSL {
                 "DefectMakerSSL.train: \(images.count) images for batches of \(config.normalsPerStep) normal images")
         let perStep = config.normalsPerStep
         return try train(.epochs { _, rng in rng.shuffledBatches(count: images.count, batchSize: perStep, dropLast: true) },
-                         rng: &rng, prepare: { rows, rng in Self.makeBatch(rows.map { images[$0] }, donors: images, rng: &rng) },
+                         rng: &rng, prepare: { rows, rng in
+                             Self.makeBatch(rows.map { images[$0] }, donors: images, kinds: self.config.kinds, rng: &rng)
+                         },
                          onStep: onStep)
     }
 
@@ -206,7 +222,7 @@ public final class DefectMakerSSL {
             pooled = backbone.stageOutputs(Variable(x), context: context, stages: [lastStage])[lastStage]!.mean(axes: [2, 3])
         }
         let logits = head(pooled, context: context)
-        let loss = Variable.binaryCrossEntropyWithLogits(logits, targets: Variable(Self.oneHot(batch.labels)))
+        let loss = Variable.binaryCrossEntropyWithLogits(logits, targets: Variable(Self.oneHot(batch.labels, classes: config.kinds.count + 1)))
         return StepLoss(loss, metrics: ["accuracy": Double(Self.accuracy(logits.value, batch.labels))])
     }
 
@@ -216,13 +232,14 @@ public final class DefectMakerSSL {
         let x = input(batch.images)
         let pooled = backbone.predict(x, taps: [lastStage]).taps[lastStage]!.mean(axes: [2, 3])
         let logits = withoutGradient { head(Variable(pooled), context: nil) }.value
-        let loss = Variable.binaryCrossEntropyWithLogits(Variable(logits), targets: Variable(Self.oneHot(batch.labels))).value.item
+        let loss = Variable.binaryCrossEntropyWithLogits(Variable(logits), targets: Variable(Self.oneHot(batch.labels, classes: config.kinds.count + 1))).value.item
         return (loss, Self.predictions(logits))
     }
 
-    /// Overall and per-class accuracy of `predictions` against `labels` (a class without examples: NaN).
-    public static func accuracy(predictions: [Int], labels: [Int]) -> (overall: Float, perClass: [Float]) {
-        let perClass = (0..<classNames.count).map { c -> Float in
+    /// Overall and per-class accuracy of `predictions` against `labels` for `classes` classes (a class
+    /// without examples: NaN).
+    public static func accuracy(predictions: [Int], labels: [Int], classes: Int = classNames.count) -> (overall: Float, perClass: [Float]) {
+        let perClass = (0..<classes).map { c -> Float in
             let members = labels.indices.filter { labels[$0] == c }
             return members.isEmpty ? .nan : Float(members.filter { predictions[$0] == c }.count) / Float(members.count)
         }
@@ -230,9 +247,8 @@ public final class DefectMakerSSL {
         return (Float(correct) / Float(Swift.max(labels.count, 1)), perClass)
     }
 
-    /// One-hot targets [N, 7].
-    static func oneHot(_ labels: [Int]) -> Tensor {
-        let k = classNames.count
+    /// One-hot targets [N, classes].
+    static func oneHot(_ labels: [Int], classes k: Int = classNames.count) -> Tensor {
         return Tensor(shape: [labels.count, k]) { i in labels[i / k] == i % k ? 1 : 0 }
     }
 

@@ -40,6 +40,42 @@ final class FlatL2IndexTests: XCTestCase {
         XCTAssertEqual(try index.search(queries, k: k).indices, reference.indices)
     }
 
+    /// Search with one skipped stored row per query (stored rows used as queries, as REB's density of
+    /// coreset points among all patches): identical to a brute force that leaves that row out; a
+    /// duplicate of the query still counts at distance 0; −1 skips nothing; bad shapes and k are errors.
+    func testSearchSkippingOneRowPerQueryMatchesBruteForce() throws {
+        var rng = RandomGenerator(seed: 11)
+        let d = 16, m = 700
+        var bank = (0..<(m * d)).map { _ in rng.normal() }
+        bank.replaceSubrange((40 * d)..<(41 * d), with: bank[(300 * d)..<(301 * d)])  // row 40 duplicates row 300
+        let rows = [300, 3, 650, 40, 0, 699]
+        let queries = rows.flatMap { bank[($0 * d)..<(($0 + 1) * d)] }
+        let index = try FlatL2Index(vectors: bank, dimension: d)
+        index.queryBlock = 4
+        index.bankTile = 128
+        let found = try index.search(queries, k: 4, skipping: rows)
+        for (i, row) in rows.enumerated() {
+            // Brute force over every stored row except `row`.
+            var all: [(Double, Int)] = []
+            for j in 0..<m where j != row {
+                var s = 0.0
+                for t in 0..<d { let diff = Double(queries[i * d + t]) - Double(bank[j * d + t]); s += diff * diff }
+                all.append((s, j))
+            }
+            all.sort { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }
+            XCTAssertEqual(found.indices[(i * 4)..<(i * 4 + 4)].map(Int.init), all.prefix(4).map(\.1), "query \(i)")
+            for (a, b) in zip(found.distances[(i * 4)..<(i * 4 + 4)], all.prefix(4)) { XCTAssertEqual(Double(a), b.0, accuracy: 1e-4 * max(1, b.0)) }
+        }
+        XCTAssertEqual(found.indices[0], 40)   // row 300's duplicate, at distance 0
+        XCTAssertEqual(found.distances[0], 0, accuracy: 1e-4)  // GEMM rounding: ≈ 0, not exactly
+        XCTAssertEqual(found.indices[3 * 4], 300)
+        // −1 skips nothing: the query row itself comes first.
+        let unskipped = try index.search(Array(queries[0..<d]), k: 1, skipping: [-1])
+        XCTAssertTrue([300, 40].contains(Int(unskipped.indices[0])))
+        XCTAssertThrowsError(try index.search(queries, k: 4, skipping: [1])) { XCTAssertEqual(($0 as? SearchError)?.category, .badData) }
+        XCTAssertThrowsError(try index.search(queries, k: m, skipping: rows)) { XCTAssertEqual(($0 as? SearchError)?.category, .usage) }
+    }
+
     /// Self-search skips each vector by index: a duplicate still counts at distance 0, never the vector itself.
     func testSelfNeighborsSkipSelfByIndexAndKeepDuplicates() throws {
         var rng = RandomGenerator(seed: 3)
