@@ -270,7 +270,7 @@ public final class FlatL2Index: @unchecked Sendable {
                                             let qi = q0 + r
                                             let skip = excludeSelf ? qi : (skipping?[qi] ?? -1)
                                             let exact = self.rerank(query: queries + qi * d, candidates: candD + r * kc, ids: candI + r * kc,
-                                                                    kc: kc, k: k, available: count - (skip >= 0 ? 1 : 0), queryNorm: queryNorms[r],
+                                                                    kc: kc, k: k, available: self.count - (skip >= 0 ? 1 : 0), queryNorm: queryNorms[r],
                                                                     ranked: ranked, bestD: dp + qi * k, bestI: ip + qi * k)
                                             if !exact {
                                                 self.scan(query: queries + qi * d, skip: skip, k: k,
