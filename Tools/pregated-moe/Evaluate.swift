@@ -32,8 +32,7 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Experts per token evaluated, comma-separated.")
     var ks = "1,2,4"
 
-    @Option(help: "How gate and pre-gate routing combine the selected experts: weighted (k·softmax over the top-k, as Switch) or sum (weight 1).")
-    var combine = "weighted"
+    @OptionGroup var combination: CombinationOption
 
     @Option(help: "Layers kept dense (all experts, weight 1): none, even or odd (MoE on every other layer, as Switch).")
     var denseLayers = "none"
@@ -45,7 +44,6 @@ struct Evaluate: ParsableCommand {
     var evalSequences = 64
 
     func validate() throws {
-        guard ExpertCombination(rawValue: combine) != nil else { throw ValidationError("--combine must be weighted or sum, got '\(combine)'") }
         guard trainSequences >= 0, evalSequences >= 1 else { throw ValidationError("--train-sequences must be ≥ 0 and --eval-sequences ≥ 1") }
         let names = try parseList(routings, option: "--routings") { $0 }
         guard names.allSatisfy({ ["dense", "oracle", "gate", "pregate"].contains($0) }) else {
@@ -74,7 +72,7 @@ struct Evaluate: ParsableCommand {
             let session = MoESession(routing: .dense, routers: try checkpoint.routers(from: routers), experts: checkpoint.experts,
                                      source: ResidentExperts(experts))
             let decoder = try checkpoint.makeDecoder(session: session)
-            session.combination = ExpertCombination(rawValue: combine)!
+            session.combination = combination.combine
             session.denseLayers = Set((0..<checkpoint.config.layerCount).filter {
                 denseLayers == "even" ? $0 % 2 == 0 : denseLayers == "odd" ? $0 % 2 == 1 : false
             })

@@ -32,8 +32,7 @@ struct Run: ParsableCommand {
     @Option(help: "Routing: pregate (block N's experts chosen by block N−1's pre-gate) or gate.")
     var routing = "pregate"
 
-    @Option(help: "How gate and pre-gate routing combine the selected experts: weighted (k·softmax over the top-k, as Switch) or sum (weight 1).")
-    var combine = "weighted"
+    @OptionGroup var combination: CombinationOption
 
     @Option(help: "Experts per token k.")
     var k = 2
@@ -75,7 +74,6 @@ struct Run: ParsableCommand {
     var saveTrace: String?
 
     func validate() throws {
-        guard ExpertCombination(rawValue: combine) != nil else { throw ValidationError("--combine must be weighted or sum, got '\(combine)'") }
         _ = try policies()
         guard ["pregate", "gate"].contains(routing) else { throw ValidationError("--routing must be pregate or gate, got '\(routing)'") }
         guard EvictionPolicy(rawValue: eviction) != nil else { throw ValidationError("--eviction must be lru or lfu, got '\(eviction)'") }
@@ -124,7 +122,7 @@ struct Run: ParsableCommand {
                 let inference = try OffloadedInference(checkpoint: checkpoint, routers: routerWeights, routing: mode, policy: p,
                                                        budgetBytes: budget, eviction: EvictionPolicy(rawValue: eviction)!,
                                                        linkGigabytesPerSecond: linkGbps)
-                inference.session.combination = ExpertCombination(rawValue: combine)!
+                inference.session.combination = combination.combine
                 inference.tiers.resetStatistics()
                 runtimes.append((p, inference, budget))
             }

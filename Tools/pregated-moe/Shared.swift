@@ -42,3 +42,12 @@ func parseList<T>(_ text: String, option: String, _ parse: (String) -> T?) throw
 
 /// Arithmetic mean (NaN for none).
 func mean(_ values: [Double]) -> Double { values.isEmpty ? .nan : values.reduce(0, +) / Double(values.count) }
+
+/// `--combine`: how gate and pre-gate routing combine the selected experts (`ExpertCombination`),
+/// shared by `train-gates`, `evaluate` and `run`.
+struct CombinationOption: ParsableArguments {
+    @Option(help: "How gate and pre-gate routing combine the selected experts: weighted (k·softmax over the top-k, as Switch) or sum (weight 1).")
+    var combine: ExpertCombination = .weighted
+}
+
+extension ExpertCombination: ExpressibleByArgument {}

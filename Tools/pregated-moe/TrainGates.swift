@@ -81,8 +81,7 @@ struct TrainGates: ParsableCommand {
     @Option(help: ArgumentHelp("Write the trained routers to this routers file (.h5; for `run --routers`).", valueName: "file"))
     var save: String?
 
-    @Option(help: "How gate and pre-gate routing combine the selected experts: weighted (k·softmax over the top-k, as Switch) or sum (weight 1).")
-    var combine = "weighted"
+    @OptionGroup var combination: CombinationOption
 
     @Option(help: "Experts per token the routers are trained for (on-policy routing and load-balancing dispatch).")
     var k = 2
@@ -107,7 +106,6 @@ struct TrainGates: ParsableCommand {
             throw ValidationError("--train-sequences, --eval-sequences, --steps and --learning-rate must be positive")
         }
         _ = try parseList(ks, option: "--ks") { Int($0).flatMap { $0 >= 1 ? $0 : nil } }
-        guard ExpertCombination(rawValue: combine) != nil else { throw ValidationError("--combine must be weighted or sum, got '\(combine)'") }
         guard ["on-policy", "dense"].contains(collect) else { throw ValidationError("--collect must be on-policy or dense, got '\(collect)'") }
         guard k >= 1, rounds >= 1, balance >= 0, batchRows >= 0 else {
             throw ValidationError("--k and --rounds must be at least 1, --balance and --batch-rows at least 0")
@@ -131,7 +129,7 @@ struct TrainGates: ParsableCommand {
             let initial = try checkpoint.routers()
             let session = MoESession(routing: .dense, routers: initial, experts: checkpoint.experts, source: ResidentExperts(experts))
             let decoder = try checkpoint.makeDecoder(session: session)
-            session.combination = ExpertCombination(rawValue: combine)!
+            session.combination = combination.combine
             let layers = checkpoint.config.layerCount
             let onPolicy = collect == "on-policy"
             let rounds = onPolicy ? self.rounds : 1
