@@ -40,7 +40,8 @@ public final class OffloadedInference {
     /// Greedy continuation of `prompt` (at least one token).
     /// - Returns: the new tokens and the seconds from the start (prefill) or the previous token to each.
     /// - Throws: the slow tier's first error (e.g. `PregatedMoEError.corruptExpert`), after which
-    ///   generation stops.
+    ///   generation stops; otherwise `GenerationError` (empty prompt, too long, non-finite logits
+    ///   naming the step) from `LlamaDecoder.continuation`.
     public func generate(prompt: [Int32], maxNewTokens: Int) throws -> (tokens: [Int32], seconds: [Double]) {
         session.resetFailure()
         var rng = RandomGenerator(seed: 0)
@@ -48,11 +49,17 @@ public final class OffloadedInference {
         var last = DispatchTime.now().uptimeNanoseconds
         let firstPass = trace.count
         defer { if trace.count > firstPass + 1 { decodePasses += (firstPass + 1)..<trace.count } }
-        let tokens = decoder.generate(prompt: prompt, options: GenerationOptions(maxNewTokens: maxNewTokens), rng: &rng) { _ in
-            let t = DispatchTime.now().uptimeNanoseconds
-            seconds.append(Double(t - last) / 1e9)
-            last = t
-            return self.session.failure == nil
+        let tokens: [Int32]
+        do {
+            tokens = try decoder.continuation(of: prompt, options: GenerationOptions(maxNewTokens: maxNewTokens), rng: &rng) { _ in
+                let t = DispatchTime.now().uptimeNanoseconds
+                seconds.append(Double(t - last) / 1e9)
+                last = t
+                return self.session.failure == nil
+            }
+        } catch {
+            // A failed expert load leaves garbage activations behind it: report the load, not its symptom.
+            throw session.failure ?? error
         }
         if let failure = session.failure { throw failure }
         return (tokens, seconds)

@@ -175,7 +175,7 @@ final class MoETests: XCTestCase {
             let session = MoESession(routing: routing, routers: try moe.routers(), experts: 4, source: ResidentExperts(try moe.loadAllExperts()))
             let decoder = try moe.makeDecoder(session: session)
             var rng = RandomGenerator(seed: 0)
-            let reference = decoder.generate(prompt: prompt, options: GenerationOptions(maxNewTokens: 6), rng: &rng)
+            let reference = try decoder.continuation(of: prompt, options: GenerationOptions(maxNewTokens: 6), rng: &rng)
             let referenceScores = decoder.tokenLogProbabilities([prompt + reference])[0]
             for policy in OffloadPolicy.allCases {
                 for blocks in [1, 2] {

@@ -23,8 +23,7 @@ struct Evaluate: ParsableCommand {
     @OptionGroup var moe: MoECheckpointOption
     @OptionGroup var text: TextOptions
 
-    @Option(help: ArgumentHelp("Routers file written by `train-gates --save` (default: the checkpoint's own).", valueName: "file"))
-    var routers: String?
+    @OptionGroup var routers: RoutersOption
 
     @Option(help: "Routings, comma-separated: dense, oracle, gate, pregate.")
     var routings = "dense,oracle"
@@ -68,8 +67,7 @@ struct Evaluate: ParsableCommand {
             }
             let held = Array(pool.dropFirst(trainSequences).prefix(evalSequences))
             let experts = try context.timer.measure("load") { try checkpoint.loadAllExperts() }
-            if let routers { try requireFile(routers, "routers file") }
-            let session = MoESession(routing: .dense, routers: try checkpoint.routers(from: routers), experts: checkpoint.experts,
+            let session = MoESession(routing: .dense, routers: try routers.load(for: checkpoint), experts: checkpoint.experts,
                                      source: ResidentExperts(experts))
             let decoder = try checkpoint.makeDecoder(session: session)
             session.combination = combination.combine
@@ -119,7 +117,7 @@ struct Evaluate: ParsableCommand {
             var report = Report(tool: "pregated-moe", command: "evaluate")
             report.paper = paperCitation
             report.inputs = inputs.merging(["checkpoint": try fileInput(checkpoint.path)]) { $1 }
-            if let routers { report.inputs["routers"] = try fileInput(routers) }
+            try routers.record(in: &report.inputs)
             report.config = ["eval_sequences": .int(held.count), "experts": .int(checkpoint.experts),
                              "moe_layers": .int(checkpoint.config.layerCount - session.denseLayers.count),
                              "clustering": .string(checkpoint.checkpoint.config["moe_clustering"]?.stringValue ?? "unknown")]

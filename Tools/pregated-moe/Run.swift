@@ -23,8 +23,7 @@ struct Run: ParsableCommand {
     @OptionGroup var common: CommonOptions
     @OptionGroup var moe: MoECheckpointOption
 
-    @Option(help: ArgumentHelp("Routers file written by `train-gates --save` (default: the checkpoint's own, untrained).", valueName: "file"))
-    var routers: String?
+    @OptionGroup var routers: RoutersOption
 
     @Option(help: "Policies, comma-separated: gpu-only, on-demand, prefetch-all, pregated, or all.")
     var policy = "all"
@@ -95,8 +94,7 @@ struct Run: ParsableCommand {
         try ToolRunner.run(tool: "pregated-moe", command: "run", options: common, reflecting: self) { context in
             let checkpoint = try moe.open()
             guard k <= checkpoint.experts else { throw PregatedMoEError.invalidSetting("--k \(k) exceeds the \(checkpoint.experts) experts") }
-            if let routers { try requireFile(routers, "routers file") }
-            let routerWeights = try checkpoint.routers(from: routers)
+            let routerWeights = try routers.load(for: checkpoint)
             let tokenizer = try loadTokenizer(from: checkpoint.checkpoint)
             let tweetPath = try resolveNameOrPath(tweets)
             try requireFile(tweetPath, "tweets dataset")
@@ -189,11 +187,11 @@ struct Run: ParsableCommand {
             var report = Report(tool: "pregated-moe", command: "run")
             report.paper = paperCitation
             report.inputs = ["checkpoint": try fileInput(checkpoint.path), "tweets": try fileInput(tweetPath)]
-            if let routers { report.inputs["routers"] = try fileInput(routers) }
+            try routers.record(in: &report.inputs)
             // Every option is added by ToolRunner (reflecting); `checkpoint` is --weights' old spelling.
             try report.setMetrics(RunMetrics(policies: results, identicalOutputs: identical, experts: checkpoint.experts,
                                              expertBytes: checkpoint.expertBytes, moeBlocks: checkpoint.config.layerCount,
-                                             routersTrained: try checkpoint.routersNote(routers)))
+                                             routersTrained: try checkpoint.routersNote(routers.routers)))
             report.timing = phases
             report.units = ["decode_latency_ms_mean": "ms per generated token after the first", "prefill_latency_ms_mean": "ms (prompt pass + first token)",
                             "tokens_per_second": "decode tokens/s", "peak_fast_tier_bytes": "bytes", "bytes_migrated": "bytes",

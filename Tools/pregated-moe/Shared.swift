@@ -51,3 +51,22 @@ struct CombinationOption: ParsableArguments {
 }
 
 extension ExpertCombination: ExpressibleByArgument {}
+
+/// `--routers FILE`: a routers file written by `train-gates --save` (default: the checkpoint's own routers).
+struct RoutersOption: ParsableArguments {
+    @Option(help: ArgumentHelp("Routers file written by `train-gates --save` (default: the checkpoint's own, untrained).", valueName: "file"))
+    var routers: String?
+
+    /// The routers of `checkpoint`, from the file if one is given.
+    /// - Throws: `MissingInput` (66), `PregatedMoEError.notAMoECheckpoint` (65), `HDF5Error`.
+    func load(for checkpoint: MoECheckpoint) throws -> Routers {
+        if let routers { try requireFile(routers, "routers file") }
+        return try checkpoint.routers(from: routers)
+    }
+
+    /// Adds the routers file (path, size, sha256) to `inputs` when one is given.
+    /// - Throws: what `fileInput` throws (unreadable file).
+    func record(in inputs: inout [String: JSONValue]) throws {
+        if let routers { inputs["routers"] = try fileInput(routers) }
+    }
+}

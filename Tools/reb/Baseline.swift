@@ -61,7 +61,7 @@ struct Baseline: ParsableCommand {
                 }
             }
             bar.finish()
-            if let scores { try Data(lines.utf8).write(to: URL(fileURLWithPath: scores), options: .atomic) }
+            if let scores { try OutputFile.write(Data(lines.utf8), to: scores) }
             var results: [String: EvalMetrics.Statistic] = [:]
             for (s, kind) in kinds.enumerated() {
                 let auroc = try ImageAUROC(scores: values[s], labels: labels, labelNames: set.labelNames)

@@ -73,9 +73,7 @@ struct DefectMakerCommand: ParsableCommand {
                 }
                 if let sheet {
                     let png = try contactSheet(cells, columns: versions, width: set.width, height: set.height).pngData()
-                    guard FileManager.default.createFile(atPath: sheet, contents: png) else {
-                        throw ReportError.cannotWrite(path: sheet, reason: "cannot create the file")
-                    }
+                    try OutputFile.write(png, to: sheet)
                 }
             }
             var report = Report(tool: "reb", command: "defectmaker")

@@ -209,7 +209,7 @@ struct Evaluate: ParsableCommand {
                     text += try Self.scoreLine(index: i, label: set.labels[i], labelName: set.labelNames[set.labels[i]], methods: methods,
                                                scores: imageScores.map { $0[j] }, plainMax: plainMaxScores.map { $0[j] }).jsonText() + "\n"
                 }
-                try Data(text.utf8).write(to: URL(fileURLWithPath: saveScores), options: .atomic)
+                try OutputFile.write(Data(text.utf8), to: saveScores)
             }
             var results: [String: EvalMetrics.Method] = [:]
             for (m, method) in methods.enumerated() {

@@ -55,21 +55,6 @@ extension GenerationOptions {
 }
 
 extension LlamaDecoder {
-    /// Continues `prompt` (`continuation(of:options:rng:onToken:)`) with the checks turned into traps:
-    /// the caller guarantees the preconditions; non-finite logits are not checked (kept for callers
-    /// that cannot throw; new code calls `continuation`).
-    ///
-    /// - Returns: the new tokens (a final stop token included); none when `maxNewTokens` ≤ 0.
-    /// - Precondition: prompt non-empty; prompt + maxNewTokens ≤ `config.maximumPositions`.
-    public func generate(prompt: [Int32], options: GenerationOptions, rng: inout RandomGenerator,
-                         onToken: (Int32) -> Bool = { _ in true }) -> [Int32] {
-        require(!prompt.isEmpty, "generate: empty prompt")
-        require(options.maxNewTokens <= config.maximumPositions - prompt.count,
-                "generate: \(prompt.count) prompt + \(options.maxNewTokens) new tokens exceed \(config.maximumPositions) positions")
-        guard options.maxNewTokens > 0 else { return [] }
-        return (try? decode(prompt: prompt, options: options, rng: &rng, checkFinite: false, onToken: onToken)) ?? []
-    }
-
     /// Continues `prompt`: one prefill pass over the prompt into a fresh KV cache (logits of its last
     /// position only), then one single-token pass per new token; each token is chosen by
     /// `TokenSampler` from logits that are checked to be finite first.
@@ -88,10 +73,10 @@ extension LlamaDecoder {
         guard options.maxNewTokens <= config.maximumPositions - prompt.count else {
             throw GenerationError.tooLong(promptTokens: prompt.count, newTokens: options.maxNewTokens, positions: config.maximumPositions)
         }
-        return try decode(prompt: prompt, options: options, rng: &rng, checkFinite: true, onToken: onToken)
+        return try decode(prompt: prompt, options: options, rng: &rng, onToken: onToken)
     }
 
-    private func decode(prompt: [Int32], options: GenerationOptions, rng: inout RandomGenerator, checkFinite: Bool,
+    private func decode(prompt: [Int32], options: GenerationOptions, rng: inout RandomGenerator,
                         onToken: (Int32) -> Bool) throws -> [Int32] {
         try withoutGradient {
             let cache = makeCache()
@@ -99,7 +84,7 @@ extension LlamaDecoder {
             var out: [Int32] = []
             while true {
                 let token = try logits.withUnsafeBufferPointer { p -> Int32 in
-                    if checkFinite && !p.allSatisfy(\.isFinite) {
+                    if !p.allSatisfy(\.isFinite) {
                         throw GenerationError.nonFiniteLogits(step: out.count + 1, position: prompt.count + out.count)
                     }
                     return TokenSampler.next(p, options: options.sampling, rng: &rng)

@@ -71,7 +71,7 @@ final class LlamaDecoderTests: XCTestCase {
         let m = try model(), f = try fixture()
         var rng = RandomGenerator(seed: 0)
         var streamed: [Int32] = []
-        let out = m.generate(prompt: try ids(f["greedy_prompt_ids"]), options: GenerationOptions(maxNewTokens: 20), rng: &rng) {
+        let out = try m.continuation(of: try ids(f["greedy_prompt_ids"]), options: GenerationOptions(maxNewTokens: 20), rng: &rng) {
             streamed.append($0)
             return true
         }
@@ -81,10 +81,10 @@ final class LlamaDecoderTests: XCTestCase {
         XCTAssertTrue((f["greedy_text"] as? String ?? "").hasPrefix(" Paris"))
         // A stop token ends generation (and is returned); so does onToken returning false.
         let prompt = try ids(f["greedy_prompt_ids"])
-        let stopped = m.generate(prompt: prompt, options: GenerationOptions(maxNewTokens: 20, stopTokens: [expected[2]]), rng: &rng)
+        let stopped = try m.continuation(of: prompt, options: GenerationOptions(maxNewTokens: 20, stopTokens: [expected[2]]), rng: &rng)
         XCTAssertEqual(stopped, Array(expected[...2]))
         var calls = 0
-        let cut = m.generate(prompt: prompt, options: GenerationOptions(maxNewTokens: 20), rng: &rng) { _ in calls += 1; return calls < 2 }
+        let cut = try m.continuation(of: prompt, options: GenerationOptions(maxNewTokens: 20), rng: &rng) { _ in calls += 1; return calls < 2 }
         XCTAssertEqual(cut, Array(expected[..<2]))
     }
 
@@ -106,7 +106,7 @@ final class LlamaDecoderTests: XCTestCase {
         // Greedy tokens with the cache equal argmax decoding that recomputes the whole sequence.
         let prompt = try self.ids(f["greedy_prompt_ids"])
         var rng = RandomGenerator(seed: 0)
-        let cached = m.generate(prompt: prompt, options: GenerationOptions(maxNewTokens: 5), rng: &rng)
+        let cached = try m.continuation(of: prompt, options: GenerationOptions(maxNewTokens: 5), rng: &rng)
         var sequence = prompt
         withoutGradient {
             for _ in 0..<5 {
