@@ -43,6 +43,14 @@ public enum Retrieval {
         case ndcg(k: Int?, gain: Gain)
         /// trec_eval `recip_rank`: 1 / rank of the first relevant document, 0 when none is retrieved.
         case reciprocalRank
+        /// trec_eval `Rprec`: relevant documents in the top R, divided by R (R = relevant in the qrels;
+        /// 0 when R = 0).
+        case rPrecision
+        /// trec_eval `success_k`: 1 when a relevant document is in the top k, else 0.
+        case success(k: Int)
+        /// trec_eval `map_cut_k`: average precision over the top k only (Σ over relevant documents ranked
+        /// ≤ k of precision at their rank, divided by R).
+        case averagePrecisionCut(k: Int)
 
         public var description: String {
             switch self {
@@ -52,8 +60,58 @@ public enum Retrieval {
             case .ndcg(let k, let gain):
                 return (k.map { "ndcg_cut_\($0)" } ?? "ndcg") + (gain == .exponential ? "_exp" : "")
             case .reciprocalRank: return "recip_rank"
+            case .rPrecision: return "Rprec"
+            case .success(let k): return "success_\(k)"
+            case .averagePrecisionCut(let k): return "map_cut_\(k)"
             }
         }
+    }
+
+    /// trec_eval's default cutoffs of `P`, `recall`, `ndcg_cut` and `map_cut` (`m_P.c` and the others:
+    /// 5, 10, 15, 20, 30, 100, 200, 500, 1000) and of `success` (1, 5, 10).
+    public static let defaultCutoffs = [5, 10, 15, 20, 30, 100, 200, 500, 1000]
+    static let defaultSuccessCutoffs = [1, 5, 10]
+
+    /// The measures named as trec_eval's `-m` takes them: `map`, `recip_rank`, `Rprec`, `ndcg`, and
+    /// `P`, `recall`, `ndcg_cut`, `map_cut`, `success` with cutoffs (`P.5,10`; without: trec_eval's
+    /// default cutoffs); the printed form `P_5` is accepted too. Order is kept, repeats dropped.
+    /// - Throws: `MetricsError.invalidArgument` for an unknown name or a cutoff that is not an integer ≥ 1.
+    public static func measures(named name: String) throws -> [Measure] {
+        let metric = "trec measure"
+        let cutoffFamilies: [String: (Int) -> Measure] = [
+            "P": { .precision(k: $0) }, "recall": { .recall(k: $0) }, "ndcg_cut": { .ndcg(k: $0, gain: .linear) },
+            "map_cut": { .averagePrecisionCut(k: $0) }, "success": { .success(k: $0) },
+        ]
+        switch name {
+        case "map": return [.averagePrecision]
+        case "recip_rank": return [.reciprocalRank]
+        case "Rprec": return [.rPrecision]
+        case "ndcg": return [.ndcg(k: nil, gain: .linear)]
+        default: break
+        }
+        var family = name, cutoffs: [Int]?
+        if let dot = name.firstIndex(of: ".") {
+            family = String(name[..<dot])
+            let list = name[name.index(after: dot)...].split(separator: ",", omittingEmptySubsequences: false)
+            cutoffs = try list.map { part in
+                guard let k = Int(part), k >= 1 else {
+                    throw MetricsError.invalidArgument(metric: metric, reason: "cutoff '\(part)' in '\(name)', expected integers ≥ 1 like P.5,10")
+                }
+                return k
+            }
+        } else if let underscore = name.lastIndex(of: "_"), let k = Int(name[name.index(after: underscore)...]),
+                  cutoffFamilies[String(name[..<underscore])] != nil {
+            guard k >= 1 else { throw MetricsError.invalidArgument(metric: metric, reason: "cutoff \(k) in '\(name)', expected ≥ 1") }
+            family = String(name[..<underscore])
+            cutoffs = [k]
+        }
+        guard let make = cutoffFamilies[family] else {
+            throw MetricsError.invalidArgument(
+                metric: metric,
+                reason: "unknown measure '\(name)', expected map, recip_rank, Rprec, ndcg, P, recall, ndcg_cut, map_cut or success (with cutoffs: P.5,10)")
+        }
+        var seen = Set<Int>()
+        return (cutoffs ?? (family == "success" ? defaultSuccessCutoffs : defaultCutoffs)).filter { seen.insert($0).inserted }.map(make)
     }
 
     /// Per-query values and their mean for one measure.
@@ -88,38 +146,75 @@ public enum Retrieval {
         for id in ranked where !seen.insert(id).inserted {
             throw MetricsError.duplicate(metric: measure.description, what: "document", id: id)
         }
-        let relevant = judgments.values.filter { $0 >= 1 }.count
-        func isRelevant(_ id: String) -> Bool { (judgments[id] ?? 0) >= 1 }
+        try checkArguments(measure)
+        return value(measure, query: Query(levels: ranked.map { judgments[$0] ?? 0 }, judgments: judgments))
+    }
+
+    /// One query reduced to what the measures read: the relevance level of each ranked document
+    /// (0 when unjudged) and the query's judged levels sorted decreasing.
+    struct Query {
+        var levels: [Int]
+        var ideal: [Int]
+        var relevant: Int
+
+        init(levels: [Int], judgments: [String: Int]) {
+            self.levels = levels
+            ideal = judgments.values.sorted(by: >)
+            relevant = ideal.reduce(0) { $0 + ($1 >= 1 ? 1 : 0) }
+        }
+    }
+
+    static func checkArguments(_ measure: Measure) throws {
         switch measure {
-        case .precision(let k):
+        case .precision(let k), .recall(let k), .success(let k), .averagePrecisionCut(let k):
             try MetricsError.checkPositive(measure.description, "k", k)
-            return Double(ranked.prefix(k).filter(isRelevant).count) / Double(k)
-        case .recall(let k):
+        case .ndcg(let k?, _):
             try MetricsError.checkPositive(measure.description, "k", k)
-            return relevant == 0 ? 0 : Double(ranked.prefix(k).filter(isRelevant).count) / Double(relevant)
-        case .averagePrecision:
+        default:
+            break
+        }
+    }
+
+    /// The value of a measure (arguments already checked) on one reduced query.
+    static func value(_ measure: Measure, query q: Query) -> Double {
+        let levels = q.levels, relevant = q.relevant
+        func relevantInTop(_ k: Int) -> Int { levels.prefix(k).reduce(0) { $0 + ($1 >= 1 ? 1 : 0) } }
+        func averagePrecision(_ cut: Int) -> Double {
             guard relevant > 0 else { return 0 }
             var found = 0, sum = 0.0
-            for (r, id) in ranked.enumerated() where isRelevant(id) {
+            for (r, level) in levels.prefix(cut).enumerated() where level >= 1 {
                 found += 1
                 sum += Double(found) / Double(r + 1)
             }
             return sum / Double(relevant)
+        }
+        switch measure {
+        case .precision(let k):
+            return Double(relevantInTop(k)) / Double(k)
+        case .recall(let k):
+            return relevant == 0 ? 0 : Double(relevantInTop(k)) / Double(relevant)
+        case .averagePrecision:
+            return averagePrecision(Int.max)
+        case .averagePrecisionCut(let k):
+            return averagePrecision(k)
         case .ndcg(let k, let gainKind):
-            if let k { try MetricsError.checkPositive(measure.description, "k", k) }
             let cut = k ?? Int.max
             func gain(_ level: Int) -> Double {
                 guard level > 0 else { return 0 }
                 return gainKind == .linear ? Double(level) : Foundation.pow(2, Double(level)) - 1
             }
             var dcg = 0.0
-            for (r, id) in ranked.prefix(cut).enumerated() { dcg += gain(judgments[id] ?? 0) / Foundation.log2(Double(r + 2)) }
+            for (r, level) in levels.prefix(cut).enumerated() where level > 0 { dcg += gain(level) / Foundation.log2(Double(r + 2)) }
             var idcg = 0.0
-            for (r, level) in judgments.values.sorted(by: >).prefix(cut).enumerated() { idcg += gain(level) / Foundation.log2(Double(r + 2)) }
+            for (r, level) in q.ideal.prefix(cut).enumerated() where level > 0 { idcg += gain(level) / Foundation.log2(Double(r + 2)) }
             return idcg > 0 ? dcg / idcg : 0
         case .reciprocalRank:
-            guard let r = ranked.firstIndex(where: isRelevant) else { return 0 }
+            guard let r = levels.firstIndex(where: { $0 >= 1 }) else { return 0 }
             return 1 / Double(r + 1)
+        case .rPrecision:
+            return relevant == 0 ? 0 : Double(relevantInTop(relevant)) / Double(relevant)
+        case .success(let k):
+            return relevantInTop(k) > 0 ? 1 : 0
         }
     }
 
@@ -129,14 +224,30 @@ public enum Retrieval {
     /// - Throws: as `ranking` and `value`; `MetricsError.empty` when no query is in both.
     public static func evaluate(_ measure: Measure, run: [String: [ScoredDocument]],
                                 qrels: [String: [String: Int]]) throws -> Evaluation {
-        var perQuery: [String: Double] = [:]
+        try evaluate([measure], run: run, qrels: qrels)[0]
+    }
+
+    /// Several measures at once: each query is ranked and looked up in the qrels once, then every
+    /// measure reads the ranked relevance levels (what trec_eval does per query). Same values, order
+    /// and errors as calling `evaluate(_:run:qrels:)` per measure.
+    /// - Returns: one `Evaluation` per measure, in the order given.
+    /// - Throws: as the one-measure form; `MetricsError.invalidArgument` for k ≤ 0.
+    public static func evaluate(_ measures: [Measure], run: [String: [ScoredDocument]],
+                                qrels: [String: [String: Int]]) throws -> [Evaluation] {
+        for m in measures { try checkArguments(m) }
+        var perQuery = [[String: Double]](repeating: [:], count: measures.count)
         for (query, documents) in run {
             guard let judgments = qrels[query] else { continue }
-            perQuery[query] = try value(measure, ranked: ranking(documents), judgments: judgments)
+            let q = Query(levels: try ranking(documents).map { judgments[$0] ?? 0 }, judgments: judgments)
+            for (i, m) in measures.enumerated() { perQuery[i][query] = value(m, query: q) }
         }
-        if perQuery.isEmpty { throw MetricsError.empty(metric: measure.description, what: "the queries common to run and qrels") }
-        // Sum in sorted query order so the mean does not depend on dictionary order.
-        let mean = perQuery.keys.sorted().reduce(0.0) { $0 + perQuery[$1]! } / Double(perQuery.count)
-        return Evaluation(perQuery: perQuery, mean: mean)
+        if perQuery.first?.isEmpty ?? true, let m = measures.first {
+            throw MetricsError.empty(metric: m.description, what: "the queries common to run and qrels")
+        }
+        let queries = perQuery.first.map { $0.keys.sorted() } ?? []
+        return perQuery.map { values in
+            // Sum in sorted query order so the mean does not depend on dictionary order.
+            Evaluation(perQuery: values, mean: queries.reduce(0.0) { $0 + values[$1]! } / Double(queries.count))
+        }
     }
 }

@@ -12,28 +12,9 @@ public enum TRECFiles {
     /// - Throws: `MetricsError.malformedLine` for a line without six fields, a non-integer rank, a
     ///   score that is not a finite number, or a document repeated within a query.
     public static func parseRun(_ text: String, source: String = "run") throws -> [String: [ScoredDocument]] {
-        var run: [String: [ScoredDocument]] = [:]
-        var seen: [String: Set<String>] = [:]
-        for (index, line) in lines(text) {
-            let f = fields(line)
-            if f.isEmpty { continue }
-            guard f.count == 6 else {
-                throw MetricsError.malformedLine(file: source, line: index,
-                                                 expected: "6 fields 'query Q0 document rank score tag', found \(f.count)")
-            }
-            guard Int(f[3]) != nil else {
-                throw MetricsError.malformedLine(file: source, line: index, expected: "an integer rank in field 4, found '\(f[3])'")
-            }
-            guard let score = Double(f[4]), score.isFinite else {
-                throw MetricsError.malformedLine(file: source, line: index, expected: "a finite score in field 5, found '\(f[4])'")
-            }
-            guard seen[f[0], default: []].insert(f[2]).inserted else {
-                throw MetricsError.malformedLine(file: source, line: index,
-                                                 expected: "document '\(f[2])' once in query '\(f[0])' (duplicate)")
-            }
-            run[f[0], default: []].append(ScoredDocument(id: f[2], score: score))
-        }
-        return run
+        var reader = RunReader(source: source)
+        for (index, line) in lines(text) { try reader.add(Array(line.utf8)[...], line: index) }
+        return reader.finish()
     }
 
     /// Parses qrels: lines `query iteration document relevance` (four fields, integer relevance; the
@@ -42,23 +23,149 @@ public enum TRECFiles {
     /// - Throws: `MetricsError.malformedLine` for a line without four fields, a non-integer relevance,
     ///   or a document judged twice for a query.
     public static func parseQrels(_ text: String, source: String = "qrels") throws -> [String: [String: Int]] {
-        var qrels: [String: [String: Int]] = [:]
-        for (index, line) in lines(text) {
-            let f = fields(line)
-            if f.isEmpty { continue }
+        var reader = QrelsReader(source: source)
+        for (index, line) in lines(text) { try reader.add(Array(line.utf8)[...], line: index) }
+        return reader.qrels
+    }
+
+    /// A run read line by line (e.g. streamed from a file): `add` each line's bytes, then `finish`.
+    /// Same rules and errors as `parseRun`; nothing but the documents is kept, and a run grouped by
+    /// query (the usual layout) looks each query up once per group, not once per line.
+    public struct RunReader {
+        let source: String
+        var run: [String: [ScoredDocument]] = [:]
+        var seen: [String: Set<String>] = [:]
+        var currentQuery: String?
+        var currentDocuments: [ScoredDocument] = []
+        var currentSeen = Set<String>()
+        var number: [CChar] = []
+
+        /// - Parameter source: the file name used in error messages.
+        public init(source: String) { self.source = source }
+
+        /// Adds one line (its bytes, without the line ending; blank lines are skipped).
+        /// - Throws: `MetricsError.malformedLine` naming `source` and `line`.
+        public mutating func add(_ bytes: ArraySlice<UInt8>, line: Int) throws {
+            var f: [Range<Int>] = []
+            f.reserveCapacity(7)
+            TRECFiles.fields(bytes, into: &f)
+            if f.isEmpty { return }
+            guard f.count == 6 else {
+                throw MetricsError.malformedLine(file: source, line: line,
+                                                 expected: "6 fields 'query Q0 document rank score tag', found \(f.count)")
+            }
+            guard TRECFiles.isInteger(bytes[f[3]]) else {
+                throw MetricsError.malformedLine(file: source, line: line,
+                                                 expected: "an integer rank in field 4, found '\(String(decoding: bytes[f[3]], as: UTF8.self))'")
+            }
+            guard let score = TRECFiles.finiteDouble(bytes[f[4]], buffer: &number) else {
+                throw MetricsError.malformedLine(file: source, line: line,
+                                                 expected: "a finite score in field 5, found '\(String(decoding: bytes[f[4]], as: UTF8.self))'")
+            }
+            let query = bytes[f[0]]
+            if currentQuery == nil || !currentQuery!.utf8.elementsEqual(query) { switchQuery(to: String(decoding: query, as: UTF8.self)) }
+            let document = String(decoding: bytes[f[2]], as: UTF8.self)
+            guard currentSeen.insert(document).inserted else {
+                throw MetricsError.malformedLine(file: source, line: line,
+                                                 expected: "document '\(document)' once in query '\(currentQuery!)' (duplicate)")
+            }
+            currentDocuments.append(ScoredDocument(id: document, score: score))
+        }
+
+        mutating func switchQuery(to query: String?) {
+            if let q = currentQuery {
+                if run[q] == nil {
+                    run[q] = currentDocuments
+                } else {
+                    run[q]!.append(contentsOf: currentDocuments)
+                }
+                seen[q] = currentSeen
+            }
+            currentQuery = query
+            currentDocuments = []
+            currentSeen = query.flatMap { seen.removeValue(forKey: $0) } ?? []
+            if let query, let earlier = run.removeValue(forKey: query) { currentDocuments = earlier }
+        }
+
+        /// The run: query id → documents in file order.
+        public mutating func finish() -> [String: [ScoredDocument]] {
+            switchQuery(to: nil)
+            seen = [:]
+            return run
+        }
+    }
+
+    /// Qrels read line by line: `add` each line's bytes, then read `qrels`. Same rules and errors as
+    /// `parseQrels`.
+    public struct QrelsReader {
+        let source: String
+        /// Query id → document id → relevance level, for the lines added so far.
+        public private(set) var qrels: [String: [String: Int]] = [:]
+
+        /// - Parameter source: the file name used in error messages.
+        public init(source: String) { self.source = source }
+
+        /// Adds one line (its bytes, without the line ending; blank lines are skipped).
+        /// - Throws: `MetricsError.malformedLine` naming `source` and `line`.
+        public mutating func add(_ bytes: ArraySlice<UInt8>, line: Int) throws {
+            var f: [Range<Int>] = []
+            TRECFiles.fields(bytes, into: &f)
+            if f.isEmpty { return }
             guard f.count == 4 else {
-                throw MetricsError.malformedLine(file: source, line: index,
+                throw MetricsError.malformedLine(file: source, line: line,
                                                  expected: "4 fields 'query iteration document relevance', found \(f.count)")
             }
-            guard let level = Int(f[3]) else {
-                throw MetricsError.malformedLine(file: source, line: index, expected: "an integer relevance in field 4, found '\(f[3])'")
+            let text = String(decoding: bytes[f[3]], as: UTF8.self)
+            guard TRECFiles.isInteger(bytes[f[3]]), let level = Int(text) else {
+                throw MetricsError.malformedLine(file: source, line: line, expected: "an integer relevance in field 4, found '\(text)'")
             }
-            guard qrels[f[0], default: [:]].updateValue(level, forKey: f[2]) == nil else {
-                throw MetricsError.malformedLine(file: source, line: index,
-                                                 expected: "document '\(f[2])' judged once for query '\(f[0])' (duplicate)")
+            let query = String(decoding: bytes[f[0]], as: UTF8.self), document = String(decoding: bytes[f[2]], as: UTF8.self)
+            guard qrels[query, default: [:]].updateValue(level, forKey: document) == nil else {
+                throw MetricsError.malformedLine(file: source, line: line,
+                                                 expected: "document '\(document)' judged once for query '\(query)' (duplicate)")
             }
         }
-        return qrels
+    }
+
+    /// The ranges of the space/tab-separated fields of a line (a final "\r" is a separator); stops
+    /// after 7 fields (enough to tell a wrong count).
+    static func fields(_ bytes: ArraySlice<UInt8>, into f: inout [Range<Int>]) {
+        var i = bytes.startIndex
+        let end = bytes.endIndex
+        while i < end && f.count < 7 {
+            while i < end && (bytes[i] == 32 || bytes[i] == 9 || bytes[i] == 13) { i += 1 }
+            if i == end { break }
+            let start = i
+            while i < end && !(bytes[i] == 32 || bytes[i] == 9 || bytes[i] == 13) { i += 1 }
+            f.append(start..<i)
+        }
+    }
+
+    /// An optional sign and at least one decimal digit (what `Int(_:)` accepts, any length).
+    static func isInteger(_ bytes: ArraySlice<UInt8>) -> Bool {
+        var digits = bytes
+        if let c = digits.first, c == UInt8(ascii: "-") || c == UInt8(ascii: "+") { digits = digits.dropFirst() }
+        return !digits.isEmpty && digits.allSatisfy { $0 >= 48 && $0 <= 57 }
+    }
+
+    /// The field as a finite Double (what Swift's `Double(_:)` accepts: decimal and hexadecimal
+    /// floats; "nan", "inf" and overflowing values are refused), nil otherwise.
+    static func finiteDouble(_ bytes: ArraySlice<UInt8>, buffer: inout [CChar]) -> Double? {
+        guard bytes.count < 400 else { return Double(String(decoding: bytes, as: UTF8.self)).flatMap { $0.isFinite ? $0 : nil } }
+        buffer.removeAll(keepingCapacity: true)
+        for b in bytes {
+            // strtod skips leading space and accepts forms Double(_:) does not ("0x", "nan(...)").
+            guard b > 32 else { return nil }
+            buffer.append(CChar(bitPattern: b))
+        }
+        buffer.append(0)
+        var value = 0.0
+        let consumed = buffer.withUnsafeBufferPointer { p -> Bool in
+            var end: UnsafeMutablePointer<CChar>?
+            value = strtod(p.baseAddress!, &end)
+            return end.map { $0 - UnsafeMutablePointer(mutating: p.baseAddress!) == bytes.count } ?? false
+        }
+        return consumed && value.isFinite ? value : nil
     }
 
     /// Reads and parses a run file (see `parseRun`).
@@ -84,9 +191,5 @@ public enum TRECFiles {
     /// Lines with 1-based numbers; "\r\n" endings are accepted.
     static func lines(_ text: String) -> [(Int, Substring)] {
         text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated().map { ($0.offset + 1, $0.element) }
-    }
-
-    static func fields(_ line: Substring) -> [String] {
-        line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" }).map(String.init)
     }
 }
