@@ -84,6 +84,16 @@ final class MetricToolTests: XCTestCase {
             near(json["ndcg_cut_10"], all["ndcg_cut_10"]!, "\(name) JSON ndcg_cut_10")
             near(json["recip_rank"], all["recip_rank"]!, "\(name) JSON recip_rank")
             XCTAssertEqual(json["num_q"] as? Int, perQuery.count)
+            // Per-query lines feed a seeded bootstrap of MAP whose estimate is the mean.
+            let lines = directory.appendingPathComponent("\(name)-ap.jsonl").path
+            _ = try metrics(["trec", "--run", run, "--qrels", qrels, "-m", "map", "--query-lines", lines])
+            let ap = try String(contentsOfFile: lines, encoding: .utf8).split(separator: "\n")
+            XCTAssertEqual(ap.count, perQuery.count)
+            let boot = try metrics(["bootstrap", "--key", "map", "--seed", "3", lines])
+            let interval = try XCTUnwrap(boot["interval"] as? [String: Double])
+            near(interval["estimate"], all["map"]!, "\(name) bootstrap estimate")
+            XCTAssertLessThan(interval["lower"]!, interval["estimate"]!)
+            XCTAssertGreaterThan(interval["upper"]!, interval["estimate"]!)
         }
         XCTAssertGreaterThan(compared, 4000)
     }

@@ -133,9 +133,13 @@ public enum Retrieval {
             if !d.score.isFinite { throw MetricsError.notFinite(metric: metric, what: "scores", index: i) }
             if !seen.insert(d.id).inserted { throw MetricsError.duplicate(metric: metric, what: "document", id: d.id) }
         }
-        return documents.sorted { a, b in
-            a.score != b.score ? a.score > b.score : b.id.utf8.lexicographicallyPrecedes(a.id.utf8)
-        }.map(\.id)
+        return documents.sorted(by: precedes).map(\.id)
+    }
+
+    /// trec_eval's order of two documents of a query: score decreasing, then id decreasing byte-wise.
+    @inline(__always)
+    static func precedes(_ a: ScoredDocument, _ b: ScoredDocument) -> Bool {
+        a.score != b.score ? a.score > b.score : b.id.utf8.lexicographicallyPrecedes(a.id.utf8)
     }
 
     /// The value of `measure` for one query, given its documents in ranked order (see `ranking`) and
@@ -236,9 +240,28 @@ public enum Retrieval {
                                 qrels: [String: [String: Int]]) throws -> [Evaluation] {
         for m in measures { try checkArguments(m) }
         var perQuery = [[String: Double]](repeating: [:], count: measures.count)
+        // Per query: the documents indexed by id bytes (duplicates found there), ranked once, and the
+        // judged documents looked up among them (R lookups, not one per retrieved document).
+        var index = DocumentIndex(), order: [Int] = [], rankOf: [Int] = []
         for (query, documents) in run {
             guard let judgments = qrels[query] else { continue }
-            let q = Query(levels: try ranking(documents).map { judgments[$0] ?? 0 }, judgments: judgments)
+            index.reset(capacity: documents.count)
+            for (j, d) in documents.enumerated() {
+                if !d.score.isFinite { throw MetricsError.notFinite(metric: "ranking", what: "scores", index: j) }
+                if index.insert(d.id, at: j, ids: { documents[$0].id }) != nil {
+                    throw MetricsError.duplicate(metric: "ranking", what: "document", id: d.id)
+                }
+            }
+            order.removeAll(keepingCapacity: true)
+            order.append(contentsOf: documents.indices)
+            order.sort { precedes(documents[$0], documents[$1]) }
+            rankOf = [Int](repeating: 0, count: documents.count)
+            for (r, j) in order.enumerated() { rankOf[j] = r }
+            var levels = [Int](repeating: 0, count: documents.count)
+            for (id, level) in judgments {
+                if let j = index.find(id, ids: { documents[$0].id }) { levels[rankOf[j]] = level }
+            }
+            let q = Query(levels: levels, judgments: judgments)
             for (i, m) in measures.enumerated() { perQuery[i][query] = value(m, query: q) }
         }
         if perQuery.first?.isEmpty ?? true, let m = measures.first {
@@ -248,6 +271,80 @@ public enum Retrieval {
         return perQuery.map { values in
             // Sum in sorted query order so the mean does not depend on dictionary order.
             Evaluation(perQuery: values, mean: queries.reduce(0.0) { $0 + values[$1]! } / Double(queries.count))
+        }
+    }
+}
+
+/// Positions of document ids in a list, keyed by their UTF-8 bytes (FNV-1a with a final mix,
+/// `WordPieceVocabulary.hash`; open addressing, linear probing, at most half full), for the per-query
+/// work of `Retrieval.evaluate` and `TRECFiles.RunReader`: a String's Hashable hash per document cost
+/// most of a 10⁷-line run's evaluation (Docs/PERFORMANCE.md, "Metrics at the shell").
+struct DocumentIndex {
+    /// Position + 1 of the id in a slot (0: empty), and the id's hash beside it.
+    private var slots: [Int32] = []
+    private var hashes: [UInt32] = []
+    private var mask = 0
+    private(set) var count = 0
+
+    /// Empties the index, sized for `capacity` ids without growing.
+    mutating func reset(capacity: Int) {
+        var size = 16
+        while size < 2 * capacity { size <<= 1 }
+        if slots.count == size {
+            for i in slots.indices { slots[i] = 0 }
+        } else {
+            slots = [Int32](repeating: 0, count: size)
+            hashes = [UInt32](repeating: 0, count: size)
+        }
+        mask = size - 1
+        count = 0
+    }
+
+    /// Adds `id` at `position`; returns the position already holding an equal id instead (nothing added).
+    /// `ids` gives the id at a position.
+    mutating func insert(_ id: String, at position: Int, ids: (Int) -> String) -> Int? {
+        if slots.isEmpty { reset(capacity: 8) }
+        let h = Self.hash(id)
+        var i = Int(h) & mask
+        while slots[i] != 0 {
+            if hashes[i] == h && ids(Int(slots[i]) - 1).utf8.elementsEqual(id.utf8) { return Int(slots[i]) - 1 }
+            i = (i + 1) & mask
+        }
+        slots[i] = Int32(position + 1)
+        hashes[i] = h
+        count += 1
+        if 2 * count > slots.count { grow() }
+        return nil
+    }
+
+    /// The position of `id`, nil when absent.
+    func find(_ id: String, ids: (Int) -> String) -> Int? {
+        guard !slots.isEmpty else { return nil }
+        let h = Self.hash(id)
+        var i = Int(h) & mask
+        while slots[i] != 0 {
+            if hashes[i] == h && ids(Int(slots[i]) - 1).utf8.elementsEqual(id.utf8) { return Int(slots[i]) - 1 }
+            i = (i + 1) & mask
+        }
+        return nil
+    }
+
+    /// The id's hash, from its contiguous UTF-8 when it has some (native strings do).
+    @inline(__always)
+    static func hash(_ id: String) -> UInt32 {
+        id.utf8.withContiguousStorageIfAvailable { WordPieceVocabulary.hash($0, kind: 0) } ?? WordPieceVocabulary.hash(id.utf8, kind: 0)
+    }
+
+    private mutating func grow() {
+        let oldSlots = slots, oldHashes = hashes
+        slots = [Int32](repeating: 0, count: oldSlots.count * 2)
+        hashes = [UInt32](repeating: 0, count: oldSlots.count * 2)
+        mask = slots.count - 1
+        for (slot, h) in zip(oldSlots, oldHashes) where slot != 0 {
+            var i = Int(h) & mask
+            while slots[i] != 0 { i = (i + 1) & mask }
+            slots[i] = slot
+            hashes[i] = h
         }
     }
 }

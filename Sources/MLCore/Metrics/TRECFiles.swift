@@ -34,11 +34,14 @@ public enum TRECFiles {
     public struct RunReader {
         let source: String
         var run: [String: [ScoredDocument]] = [:]
-        var seen: [String: Set<String>] = [:]
         var currentQuery: String?
         var currentDocuments: [ScoredDocument] = []
-        var currentSeen = Set<String>()
+        /// The current query's documents by id (duplicates are refused).
+        var currentIndex = DocumentIndex()
+        /// The size of the last query's group: the next index is made that large at once.
+        var sizeHint = 64
         var number: [CChar] = []
+        var f: [Range<Int>] = []
 
         /// - Parameter source: the file name used in error messages.
         public init(source: String) { self.source = source }
@@ -46,8 +49,6 @@ public enum TRECFiles {
         /// Adds one line (its bytes, without the line ending; blank lines are skipped).
         /// - Throws: `MetricsError.malformedLine` naming `source` and `line`.
         public mutating func add(_ bytes: ArraySlice<UInt8>, line: Int) throws {
-            var f: [Range<Int>] = []
-            f.reserveCapacity(7)
             TRECFiles.fields(bytes, into: &f)
             if f.isEmpty { return }
             guard f.count == 6 else {
@@ -65,7 +66,15 @@ public enum TRECFiles {
             let query = bytes[f[0]]
             if currentQuery == nil || !currentQuery!.utf8.elementsEqual(query) { switchQuery(to: String(decoding: query, as: UTF8.self)) }
             let document = String(decoding: bytes[f[2]], as: UTF8.self)
-            guard currentSeen.insert(document).inserted else {
+            // The index is moved out while the documents are read, so that no second reference to the
+            // array outlives the lookup (the append below would copy it).
+            var index = DocumentIndex()
+            swap(&index, &currentIndex)
+            let duplicate = currentDocuments.withUnsafeBufferPointer { documents in
+                index.insert(document, at: documents.count, ids: { documents[$0].id })
+            }
+            swap(&index, &currentIndex)
+            guard duplicate == nil else {
                 throw MetricsError.malformedLine(file: source, line: line,
                                                  expected: "document '\(document)' once in query '\(currentQuery!)' (duplicate)")
             }
@@ -74,23 +83,20 @@ public enum TRECFiles {
 
         mutating func switchQuery(to query: String?) {
             if let q = currentQuery {
-                if run[q] == nil {
-                    run[q] = currentDocuments
-                } else {
-                    run[q]!.append(contentsOf: currentDocuments)
-                }
-                seen[q] = currentSeen
+                sizeHint = max(64, currentDocuments.count)
+                run[q] = currentDocuments
             }
             currentQuery = query
-            currentDocuments = []
-            currentSeen = query.flatMap { seen.removeValue(forKey: $0) } ?? []
-            if let query, let earlier = run.removeValue(forKey: query) { currentDocuments = earlier }
+            currentDocuments = query.flatMap { run.removeValue(forKey: $0) } ?? []
+            // A query seen before (the run is not grouped by query): index its earlier documents again.
+            currentIndex.reset(capacity: max(currentDocuments.count, sizeHint))
+            let documents = currentDocuments
+            for (j, d) in documents.enumerated() { _ = currentIndex.insert(d.id, at: j, ids: { documents[$0].id }) }
         }
 
         /// The run: query id → documents in file order.
         public mutating func finish() -> [String: [ScoredDocument]] {
             switchQuery(to: nil)
-            seen = [:]
             return run
         }
     }
@@ -127,17 +133,21 @@ public enum TRECFiles {
         }
     }
 
-    /// The ranges of the space/tab-separated fields of a line (a final "\r" is a separator); stops
-    /// after 7 fields (enough to tell a wrong count).
+    /// The ranges of the space/tab-separated fields of a line (a final "\r" is a separator) into `f`
+    /// (emptied first, so a reader reuses one array); stops after 7 fields (enough to tell a wrong count).
     static func fields(_ bytes: ArraySlice<UInt8>, into f: inout [Range<Int>]) {
-        var i = bytes.startIndex
-        let end = bytes.endIndex
-        while i < end && f.count < 7 {
-            while i < end && (bytes[i] == 32 || bytes[i] == 9 || bytes[i] == 13) { i += 1 }
-            if i == end { break }
-            let start = i
-            while i < end && !(bytes[i] == 32 || bytes[i] == 9 || bytes[i] == 13) { i += 1 }
-            f.append(start..<i)
+        f.removeAll(keepingCapacity: true)
+        let base = bytes.startIndex
+        bytes.withUnsafeBufferPointer { p in
+            var i = 0
+            let n = p.count
+            while i < n && f.count < 7 {
+                while i < n && (p[i] == 32 || p[i] == 9 || p[i] == 13) { i += 1 }
+                if i == n { break }
+                let start = i
+                while i < n && !(p[i] == 32 || p[i] == 9 || p[i] == 13) { i += 1 }
+                f.append((base + start)..<(base + i))
+            }
         }
     }
 
@@ -151,6 +161,7 @@ public enum TRECFiles {
     /// The field as a finite Double (what Swift's `Double(_:)` accepts: decimal and hexadecimal
     /// floats; "nan", "inf" and overflowing values are refused), nil otherwise.
     static func finiteDouble(_ bytes: ArraySlice<UInt8>, buffer: inout [CChar]) -> Double? {
+        if let v = plainDecimal(bytes) { return v }
         guard bytes.count < 400 else { return Double(String(decoding: bytes, as: UTF8.self)).flatMap { $0.isFinite ? $0 : nil } }
         buffer.removeAll(keepingCapacity: true)
         for b in bytes {
@@ -166,6 +177,39 @@ public enum TRECFiles {
             return end.map { $0 - UnsafeMutablePointer(mutating: p.baseAddress!) == bytes.count } ?? false
         }
         return consumed && value.isFinite ? value : nil
+    }
+
+    static let powersOfTen: [Double] = (0...22).map { Foundation.pow(10, Double($0)) }
+
+    /// `[+-]digits[.digits]` with a mantissa below 2⁵³ and at most 22 decimals, as a Double: Clinger's
+    /// fast path (both the integer mantissa and 10^decimals are exact Doubles, so one correctly
+    /// rounded division gives the correctly rounded value, what strtod returns); nil for anything
+    /// else, which goes to strtod.
+    static func plainDecimal(_ bytes: ArraySlice<UInt8>) -> Double? {
+        bytes.withUnsafeBufferPointer { p -> Double? in
+            var i = 0
+            guard !p.isEmpty else { return nil }
+            let negative = p[0] == UInt8(ascii: "-")
+            if negative || p[0] == UInt8(ascii: "+") { i = 1 }
+            var mantissa: UInt64 = 0, digits = 0, decimals = 0, dot = false
+            while i < p.count {
+                let c = p[i]
+                if c >= 48 && c <= 57 {
+                    guard digits < 18 else { return nil }
+                    mantissa = mantissa * 10 + UInt64(c - 48)
+                    digits += 1
+                    if dot { decimals += 1 }
+                } else if c == UInt8(ascii: ".") && !dot {
+                    dot = true
+                } else {
+                    return nil
+                }
+                i += 1
+            }
+            guard digits > 0, mantissa < (1 << 53), decimals <= 22 else { return nil }
+            let v = Double(mantissa) / powersOfTen[decimals]
+            return negative ? -v : v
+        }
     }
 
     /// Reads and parses a run file (see `parseRun`).

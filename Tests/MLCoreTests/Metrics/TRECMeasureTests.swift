@@ -64,6 +64,35 @@ final class TRECMeasureTests: XCTestCase {
         XCTAssertGreaterThan(compared, 400)
     }
 
+    /// The fast path for plain decimal scores gives exactly what Swift's (correctly rounded) parser
+    /// gives, and leaves everything else to strtod.
+    func testPlainDecimalScoresAreCorrectlyRounded() {
+        var g = RandomGenerator(seed: 9)
+        var texts = ["0", "-0", "+1", "5.", "0.1", "0.3", "-2.5e0", "1e5", ".5", "12345678901234567", "9007199254740993",
+                     "0.1000000000000000055511151231257827", "123.456", "-0.0001", "1.7976931348623157"]
+        for _ in 0..<20_000 {
+            let digits = 1 + g.nextInt(below: 17), point = g.nextInt(below: digits + 1)
+            var t = g.nextInt(below: 2) == 0 ? "-" : ""
+            for k in 0..<digits {
+                if k == point && k > 0 { t += "." }
+                t += String(g.nextInt(below: 10))
+            }
+            texts.append(t)
+        }
+        var fast = 0
+        for t in texts {
+            let expected = Double(t)
+            var buffer: [CChar] = []
+            if let v = TRECFiles.plainDecimal(Array(t.utf8)[...]) {
+                fast += 1
+                XCTAssertEqual(v.bitPattern, expected?.bitPattern, t)
+            }
+            XCTAssertEqual(TRECFiles.finiteDouble(Array(t.utf8)[...], buffer: &buffer)?.bitPattern, expected?.bitPattern, t)
+        }
+        XCTAssertGreaterThan(fast, 15_000)
+        XCTAssertNil(TRECFiles.plainDecimal(Array("1e5".utf8)[...]))
+    }
+
     /// The readers fed line by line give what the text parsers give, also for a run whose queries are
     /// interleaved (not grouped), and refuse a document repeated across the interleaving.
     func testLineReaders() throws {
