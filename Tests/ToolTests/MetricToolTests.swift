@@ -114,6 +114,13 @@ final class MetricToolTests: XCTestCase {
                 near(per[image]?["cider_d"], values["cider_d"]!, "\(name) \(image) cider_d")
             }
             XCTAssertEqual(m["images"] as? Int, (c["candidates"] as! [Any]).count)
+            // Per-image lines: a seeded bootstrap of CIDEr-D whose estimate is the corpus value.
+            let lines = directory.appendingPathComponent("\(name)-images.jsonl").path
+            _ = try metrics(["caption", "--candidates", candidates, "--references", references, "--image-lines", lines]
+                            + ((c["tokenized"] as! Bool) ? ["--tokenized"] : []))
+            XCTAssertEqual(try String(contentsOfFile: lines, encoding: .utf8).split(separator: "\n").count, (c["candidates"] as! [Any]).count)
+            let boot = try metrics(["bootstrap", "--key", "cider_d", "--seed", "4", lines])
+            near((boot["interval"] as? [String: Double])?["estimate"], (c["expected"] as! [String: Double])["cider_d"]!, "\(name) bootstrap CIDEr-D")
         }
     }
 

@@ -17,7 +17,8 @@ struct MetricCaption: ParsableCommand {
             a bare array of such objects. Images are those of the candidates (as COCOEvalCap), each needs \
             at least one reference; CIDEr-D's document frequencies come from their references. Captions are \
             tokenized as pycocoevalcap's PTBTokenizer does (lower-cased, punctuation removed; \
-            Docs/METRICS.md §5); --tokenized splits on whitespace only. -q adds per-image ROUGE-L and CIDEr-D.
+            Docs/METRICS.md §5); --tokenized splits on whitespace only. -q adds per-image ROUGE-L and CIDEr-D; \
+            --image-lines writes them as JSON lines, e.g. for `mlcore metric bootstrap --key cider_d`.
             """)
 
     @OptionGroup var outputOption: OutputOption
@@ -33,6 +34,10 @@ struct MetricCaption: ParsableCommand {
 
     @Flag(name: [.customShort("q"), .customLong("per-image")], help: "Also give every image's ROUGE-L and CIDEr-D.")
     var perImage = false
+
+    @Option(help: ArgumentHelp("Also write every image's ROUGE-L and CIDEr-D as JSON lines {\"image_id\": id, \"rouge_l\": v, \"cider_d\": v} here (for metric bootstrap).",
+                               valueName: "file"))
+    var imageLines: String?
 
     func validate() throws {
         if candidates == "-" && references == "-" { throw ValidationError("--candidates and --references cannot both be stdin") }
@@ -107,6 +112,15 @@ struct MetricCaption: ParsableCommand {
             out.metrics = ["images": .int(ids.count), "references": .int(referenceTokens.reduce(0) { $0 + $1.count }),
                            "rouge_l": .double(rouge.mean), "cider_d": .double(cider.mean)]
             for (k, b) in bleu.enumerated() { out.metrics["bleu_\(k + 1)"] = .double(b) }
+            if let imageLines {
+                var text = ""
+                for (i, id) in ids.enumerated() {
+                    let object: JSONValue = ["image_id": try JSONValue.parse(id), "rouge_l": .double(rouge.perImage[i]),
+                                             "cider_d": .double(cider.perImage[i])]
+                    text += try object.jsonText() + "\n"
+                }
+                try OutputFile.write(Data(text.utf8), to: imageLines)
+            }
             if perImage {
                 var per: [String: JSONValue] = [:]
                 for (i, id) in ids.enumerated() { per[id] = ["rouge_l": .double(rouge.perImage[i]), "cider_d": .double(cider.perImage[i])] }
