@@ -29,7 +29,7 @@ help:
 	@echo "                 (make reproduce FULL=1: the full reproductions)"
 	@echo "make test        setup + data + build + unit and end-to-end tests"
 	@for p in $(PAPERS); do printf 'make %-15s the %s reproduction (Docs/%s.md); QUICK=1 runs in a few minutes\n' $$p $$p $$p; done
-	@echo "make setup | data | build | inspect | bench | bench-knn | bench-models | torch-venv | clean"
+	@echo "make setup | data | build | inspect | bench | bench-knn | bench-models | bench-metrics | torch-venv | clean"
 
 setup: apt venv
 
@@ -114,6 +114,8 @@ bench: setup data build
 	$(PY) Benchmarks/compare.py results/bench/mlcore.json results/bench/numpy.json
 	@echo "== MLCore (1 thread) vs peers"
 	$(PY) Benchmarks/compare.py results/bench/mlcore-1thread.json results/bench/numpy.json
+	@echo "== mlcore metric vs scikit-learn / pytrec_eval"
+	$(MAKE) bench-metrics
 
 # Model-level benchmarks against PyTorch, same threads. Issue 4's model rows: each case in its own
 # process on both sides (so peak RSS is the case's), the peers with passive OpenMP waiting, then one
@@ -142,6 +144,22 @@ bench-models: setup data build torch-venv
 
 clean:
 	rm -rf .build results
+
+# `mlcore metric auroc` (10^6 scored items) and `mlcore metric trec` (10^4 queries x 1000 documents)
+# against scikit-learn and pytrec_eval on the same files (Docs/PERFORMANCE.md, "Metrics at the shell");
+# the peers in their own venv from Tools/reference/requirements.txt (never needed by make test).
+METRICS_VENV := .venv-metrics
+$(METRICS_VENV)/.installed: Tools/reference/requirements.txt
+	python3 -m venv $(METRICS_VENV)
+	$(METRICS_VENV)/bin/pip install -q --disable-pip-version-check -r Tools/reference/requirements.txt
+	touch $@
+.PHONY: bench-metrics
+bench-metrics: build $(METRICS_VENV)/.installed
+	mkdir -p results/bench
+	$(METRICS_VENV)/bin/python Benchmarks/peers/metrics_cli_bench.py --write-inputs --inputs results/bench/metric-inputs
+	$(RELEASE)/mlcore-bench --repeats 3 --filter metric_ --metric-inputs results/bench/metric-inputs --output results/bench/mlcore-metrics.json
+	$(METRICS_VENV)/bin/python Benchmarks/peers/metrics_cli_bench.py --repeats 3 --inputs results/bench/metric-inputs --output results/bench/peers-metrics.json
+	$(PY) Benchmarks/compare.py results/bench/mlcore-metrics.json results/bench/peers-metrics.json
 
 # Graph ops against torch (gather, scatter_add, index_add, segment softmax; forward and forward +
 # backward) on a random graph of 10^5 nodes, 10^6 edges, 64 features, both sides on 2 threads.

@@ -88,3 +88,16 @@ if graph_rows:
     for name, o, q in graph_rows:
         print(f"| {name} | {o['median_s'] * 1e3:.1f} ms | {q['median_s'] * 1e3:.1f} ms | "
               f"{o['throughput'] / q['throughput']:.2f} | {rss(o)} | {rss(q)} |")
+
+# `mlcore metric auroc` / `metric trec` at scale vs scikit-learn / pytrec_eval on the same files
+# (make bench-metrics; Benchmarks/peers/metrics_cli_bench.py).
+metric_rows = []
+for name, peer_name in (("metric_auroc_1e6", "scikit-learn"), ("metric_trec_1e4x1000", "pytrec_eval")):
+    if name in ours and name in peer:
+        o, q = ours[name], peer[name]
+        metric_rows.append((name, f"{o['median_s']:.2f} s", f"{peer_name} {q['median_s']:.2f} s", q["median_s"] / o["median_s"]))
+if metric_rows:
+    print("| case | mlcore metric (whole command) | peer (in-process, read + compute) | ratio |")
+    print("|---|---|---|---|")
+    for row in metric_rows:
+        print("| %s | %s | %s | %.2f |" % row)

@@ -29,6 +29,8 @@ struct Bench: ParsableCommand {
     @Option(help: "Nodes of the graph-op cases.") var graphNodes = 100_000
     @Option(help: "Edges of the graph-op cases.") var graphEdges = 1_000_000
     @Option(help: "Features per node/edge row of the graph-op cases.") var graphFeatures = 64
+    @Option(help: "Directory of Benchmarks/peers/metrics_cli_bench.py's inputs: runs the `mlcore metric` cases (only when given).")
+    var metricInputs: String?
     @Option(help: "Only run cases whose name contains this.") var filter: String?
     @Option(help: "Threads for MLCore kernels and matrix products (default: all cores).") var threads: Int?
 
@@ -195,6 +197,33 @@ struct Bench: ParsableCommand {
 
         if wants(GraphBench.names()) {
             GraphBench.run(nodes: graphNodes, edges: graphEdges, features: graphFeatures) { record($0, work: $1, unit: $2, $3) }
+        }
+
+        // `mlcore metric auroc` on 10^6 scored items and `mlcore metric trec` on 10^4 queries × 1000
+        // documents: the built executable beside this one, start-up, streamed reading and report
+        // included (work in millions of lines). Peers: scikit-learn and pytrec_eval on the same files
+        // (Benchmarks/peers/metrics_cli_bench.py).
+        if let metricInputs {
+            let mlcore = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+                .appendingPathComponent("mlcore")
+            func command(_ arguments: [String]) -> () -> Void {
+                {
+                    let process = Process()
+                    process.executableURL = mlcore
+                    process.arguments = arguments
+                    process.standardOutput = FileHandle.nullDevice
+                    do { try process.run() } catch { fatalError("cannot run \(mlcore.path): \(error)") }
+                    process.waitUntilExit()
+                    if process.terminationStatus != 0 { fatalError("mlcore \(arguments.joined(separator: " ")) exited \(process.terminationStatus)") }
+                }
+            }
+            let directory = URL(fileURLWithPath: metricInputs)
+            record("metric_auroc_1e6", "metrics", work: 1e6 * 1e3, unit: "M items/s",
+                   command(["metric", "auroc", directory.appendingPathComponent("scores.jsonl").path]))
+            record("metric_trec_1e4x1000", "metrics", work: 1e7 * 1e3, unit: "M run lines/s",
+                   command(["metric", "trec", "--run", directory.appendingPathComponent("run.txt").path,
+                            "--qrels", directory.appendingPathComponent("qrels.txt").path,
+                            "-m", "map", "-m", "ndcg_cut.10", "-m", "P.10", "-m", "recall.100", "-m", "recip_rank"]))
         }
 
         var env = Report.currentEnvironment()

@@ -50,25 +50,57 @@ public struct TextLines {
         self.lossy = lossy
     }
 
-    /// The next line without its line ending, or nil at the end of the input.
-    /// - Throws: `InvalidUTF8Error` for a line that is not UTF-8 (unless lossy). A read error ends the input.
-    public mutating func next() throws -> String? {
+    /// The lines of the file at `path` ("-": standard input, named "stdin" in errors). The descriptor
+    /// stays open until `close()`.
+    /// - Throws: `MetricsError.unreadableFile` (exit 66) when the file cannot be opened.
+    public static func open(path: String, lossy: Bool) throws -> TextLines {
+        if path == "-" { return TextLines(descriptor: 0, source: "stdin", lossy: lossy) }
+        let fd = Foundation.open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw MetricsError.unreadableFile(path: path) }
+        return TextLines(descriptor: fd, source: path, lossy: lossy)
+    }
+
+    /// Closes the descriptor (not standard input's).
+    public func close() {
+        if descriptor > 2 { _ = Foundation.close(descriptor) }
+    }
+
+    /// Calls `body` with the next line's bytes (without its line ending, checked to be UTF-8 unless
+    /// lossy) and its 1-based number, and returns its result, or returns nil at the end of the input.
+    /// No String is made, so a caller that reads numbers from the bytes allocates nothing per line.
+    /// The bytes are valid only during the call.
+    /// - Throws: `InvalidUTF8Error` (unless lossy), and what `body` throws.
+    public mutating func nextBytes<R>(_ body: (ArraySlice<UInt8>, Int) throws -> R) throws -> R? {
         while true {
             if let newline = buffer[start...].firstIndex(of: 10) {
                 var end = newline
                 if end > start && buffer[end - 1] == 13 { end -= 1 }
-                let line = try decode(buffer[start..<end])
+                let line = try check(buffer[start..<end])
                 start = newline + 1
-                return line
+                return try body(line, lineNumber)
             }
             if atEnd {
                 guard start < buffer.count else { return nil }
-                let line = try decode(buffer[start...])
+                let line = try check(buffer[start...])
                 start = buffer.count
-                return line
+                return try body(line, lineNumber)
             }
             fill()
         }
+    }
+
+    private mutating func check(_ bytes: ArraySlice<UInt8>) throws -> ArraySlice<UInt8> {
+        lineNumber += 1
+        if !lossy, let bad = firstInvalidUTF8(bytes) {
+            throw InvalidUTF8Error(source: source, line: lineNumber, byte: bad - bytes.startIndex + 1, value: bytes[bad])
+        }
+        return bytes
+    }
+
+    /// The next line without its line ending, or nil at the end of the input.
+    /// - Throws: `InvalidUTF8Error` for a line that is not UTF-8 (unless lossy). A read error ends the input.
+    public mutating func next() throws -> String? {
+        try nextBytes { bytes, _ in String(decoding: bytes, as: UTF8.self) }
     }
 
     private mutating func fill() {
@@ -87,14 +119,6 @@ public struct TextLines {
             }
             return
         }
-    }
-
-    private mutating func decode(_ bytes: ArraySlice<UInt8>) throws -> String {
-        lineNumber += 1
-        if !lossy, let bad = firstInvalidUTF8(bytes) {
-            throw InvalidUTF8Error(source: source, line: lineNumber, byte: bad - bytes.startIndex + 1, value: bytes[bad])
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 }
 

@@ -15,9 +15,9 @@ struct Score: ParsableCommand {
             score; no BOS token is added, as SmolLM2's tokenizer adds none). Lines run in padded
             batches (--batch lines at a time); output order is input order.
             `mlcore score auroc` instead reads scored items (JSON lines with "score" and "label") and
-            reports their AUROC.
+            reports their AUROC: it is `mlcore metric auroc` under its older name.
             """,
-        subcommands: [ScoreAUROC.self])
+        subcommands: [MetricAUROC.self])
 
     /// A language model `run` requires; `mlcore score auroc` needs none.
     enum LanguageModelWeights: WeightsDefault {
