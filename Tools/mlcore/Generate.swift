@@ -41,7 +41,7 @@ struct Generate: ParsableCommand {
     @Option(help: "Sample from the smallest set of tokens with total probability ≥ p (1: off).")
     var topP: Float = 1
 
-    @Option(help: "Seed of the sampler (same seed, same text).")
+    @Option(help: "Seed of the sampler (same seed, same text).", transform: parseSeed)
     var seed: UInt64 = 0
 
     @OptionGroup var threading: ThreadsOption
