@@ -55,6 +55,8 @@ final class CommonOptionToolTests: XCTestCase {
             ("graft", ["finetune", "--data-seed", "-2"],
              "The value '-2' is invalid for '--data-seed <data-seed>': expected an integer in 0...18446744073709551615"),
             ("mlcore", ["score", "--batch", "-1"], "--batch must be at least 1, got -1"),
+            ("mlcore", ["inspect", "data/models/minilm-l6.h5", "--width", "-5"], "--width must be ≥ 0 (0: never truncate), got -5"),
+            ("graft", ["continual", "--probe-learning-rate", "-1"], "--probe-learning-rate must be finite and > 0, got -1.0"),
         ]
         for (tool, arguments, message) in cases {
             for spelling in [arguments, withEquals(arguments)] {
