@@ -85,7 +85,7 @@ public struct WordPieceTokenizer: Sendable {
         var collector = PieceCollector(tokenizer: self)
         collector.pieces.reserveCapacity(text.utf8.count / 4 + 4)
         let limit = Swift.max(1, maxInputCharactersPerWord == .max ? .max : maxInputCharactersPerWord + 1)
-        if splitSpecialTokens || !text.utf8.contains(where: { addedTokenFirstBytes[Int($0)] }) {
+        if splitSpecialTokens || !mayContainAddedToken(text) {
             forEachWord(in: text, limit: limit, into: &collector)
             return collector.pieces
         }
@@ -117,6 +117,18 @@ public struct WordPieceTokenizer: Sendable {
         }
         flushSegment(upTo: bytes.count)
         return collector.pieces
+    }
+
+    /// Whether some byte of `text` starts an added token (false: no match is possible); one pass over
+    /// the UTF-8 without bounds checks.
+    func mayContainAddedToken(_ text: String) -> Bool {
+        addedTokenFirstBytes.withUnsafeBufferPointer { first in
+            var text = text
+            return text.withUTF8 { utf8 in
+                for b in utf8 where first[Int(b)] { return true }
+                return false
+            }
+        }
     }
 
     /// WordPiece tokens of `text` without special tokens: (id, token, character offsets).
