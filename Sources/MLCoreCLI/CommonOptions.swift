@@ -11,6 +11,15 @@ public func parseThreadCount(_ text: String) throws -> Int {
     return n
 }
 
+/// The one parse of every seed option (`--seed`, `--data-seed`, ...): an integer in 0...2⁶⁴−1, one
+/// message for every bad value.
+/// - Throws: `ValidationError` (shown as "The value '-1' is invalid for '--seed <seed>': expected an
+///   integer in 0...18446744073709551615"), exit 64.
+public func parseSeed(_ text: String) throws -> UInt64 {
+    guard let n = UInt64(text) else { throw ValidationError("expected an integer in 0...\(UInt64.max)") }
+    return n
+}
+
 /// The one check of `--output FILE` before any work: not a directory (Docs/REPORT_FORMAT.md,
 /// "Output files"; what the path names is respected when the report is written, `OutputFile`).
 /// - Throws: `ValidationError` ("--output results is a directory; expected a file path"), exit 64.
@@ -53,7 +62,7 @@ public struct CommonOptions: ParsableArguments {
     @Option(name: .shortAndLong, help: ArgumentHelp("Write the JSON report to this file ('-' for stdout).", valueName: "file"))
     public var output: String?
 
-    @Option(parsing: .unconditional, help: "Seed of the random generator (same seed, same result).")
+    @Option(parsing: .unconditional, help: "Seed of the random generator (same seed, same result).", transform: parseSeed)
     public var seed: UInt64 = 0
 
     @Option(parsing: .unconditional, help: "Threads for kernels and matrix products (default: all cores).",

@@ -149,3 +149,30 @@ public func firstInvalidUTF8(_ bytes: ArraySlice<UInt8>) -> Int? {
     }
     return nil
 }
+
+/// `--split-special-tokens`: how special tokens written literally in input text ("[CLS]", "<|im_start|>")
+/// are tokenized, for every command that tokenizes text from the user (`mlcore tokenize`, `embed`,
+/// `score`, `generate`). By default they become the special token's id, as Hugging Face `tokenizers`
+/// does; with the flag they are ordinary text (its `encode_special_tokens`, transformers'
+/// `split_special_tokens`). Docs/ARCHITECTURE.md, "Tokenizers".
+public struct SpecialTokensOption: ParsableArguments {
+    @Flag(help: "Tokenize special tokens written in the input text ([CLS], <|im_start|>, ...) as ordinary text instead of as the special tokens (Hugging Face's split_special_tokens).")
+    public var splitSpecialTokens = false
+
+    public init() {}
+
+    /// `tokenizer` with this setting.
+    public func apply<T: TextTokenizer>(to tokenizer: T) -> T {
+        var t = tokenizer
+        t.splitSpecialTokens = splitSpecialTokens
+        return t
+    }
+
+    /// The checkpoint's tokenizer (`loadTokenizer(from:)`) with this setting.
+    /// - Throws: `TokenizerError.missing` / `.malformed`, `HDF5Error`.
+    public func loadTokenizer(from checkpoint: Checkpoint) throws -> any TextTokenizer {
+        var t = try MLCore.loadTokenizer(from: checkpoint)
+        t.splitSpecialTokens = splitSpecialTokens
+        return t
+    }
+}

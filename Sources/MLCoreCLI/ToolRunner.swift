@@ -62,10 +62,24 @@ public enum ToolRunner {
 extension ParsableCommand {
     /// Like ArgumentParser's `main()`, but a usage error is one line on stderr
     /// (`tool: message (see tool --help)`) with exit code 64, as README.md states for every error;
-    /// `--help` and `--version` print as usual.
+    /// `--help` and `--version` print as usual. Before parsing it installs what every executable does
+    /// about untrusted input and output (Docs/RELIABILITY.md): HDF5 files are read in a child process
+    /// first (`HDF5FileCheck`), and a closed output pipe ends the run quietly with exit 0 (`BrokenPipe`).
+    /// A negative option value given after a space (`--seed -1`) is taken as the value
+    /// (`withAttachedNegativeValues`), so it gets the option's own message, not "Missing value".
     public static func mainWithOneLineErrors() {
+        HDF5FileCheck.install()
+        BrokenPipe.install()
         do {
-            var command = try parseAsRoot()
+            var command: ParsableCommand
+            do {
+                command = try parseAsRoot()
+            } catch {
+                let given = Array(CommandLine.arguments.dropFirst())
+                let attached = withAttachedNegativeValues(given)
+                guard attached != given, exitCode(for: error) != .success else { throw error }
+                command = try parseAsRoot(attached)
+            }
             try command.run()
         } catch {
             let code = exitCode(for: error)
@@ -82,4 +96,32 @@ extension ParsableCommand {
             ToolRunner.fail(tool: name, error)
         }
     }
+}
+
+/// `arguments` with every negative number that follows a long option given as that option's value:
+/// `--seed -1` becomes `--seed=-1` (also `-0.5`, `-inf`, `-nan`). ArgumentParser reads a word starting
+/// with '-' as an option, so without this `--seed -1` says "Missing value for '--seed'"; it is used
+/// only when the arguments as given fail to parse. Nothing after `--` is changed.
+public func withAttachedNegativeValues(_ arguments: [String]) -> [String] {
+    var result: [String] = []
+    var i = 0
+    while i < arguments.count {
+        let word = arguments[i]
+        if word == "--" { return result + arguments[i...] }
+        if word.hasPrefix("--"), word.count > 2, !word.contains("="), i + 1 < arguments.count,
+           isNegativeNumber(arguments[i + 1]) {
+            result.append(word + "=" + arguments[i + 1])
+            i += 2
+        } else {
+            result.append(word)
+            i += 1
+        }
+    }
+    return result
+}
+
+/// Whether `word` is "-" followed by a number as Swift's `Double` reads it (digits, ".5", "inf", "nan").
+func isNegativeNumber(_ word: String) -> Bool {
+    guard word.hasPrefix("-"), word.count > 1 else { return false }
+    return Double(word) != nil
 }

@@ -8,6 +8,11 @@ import XCTest
 final class FuzzToolTests: XCTestCase {
     var random = RandomGenerator(seed: 28)
 
+    /// The time limit of the executables' HDF5 check (`MLCORE_HDF5_CHECK_TIMEOUT`), lowered to 5 s so that
+    /// a file that hangs the HDF5 library costs little; a value set in the test's environment wins
+    /// (0 turns the check off, to see the library's own crashes).
+    let checkTimeout = ["MLCORE_HDF5_CHECK_TIMEOUT": ProcessInfo.processInfo.environment["MLCORE_HDF5_CHECK_TIMEOUT"] ?? "5"]
+
     func pick<T>(_ items: [T]) -> T { items[random.nextInt(below: items.count)] }
 
     func assertNoCrash(_ result: ToolResult, _ what: String, file: StaticString = #filePath, line: UInt = #line) {
@@ -77,9 +82,80 @@ final class FuzzToolTests: XCTestCase {
         let path = directory.appendingPathComponent("corrupt.h5").path
         for (name, data) in variants {
             try data.write(to: URL(fileURLWithPath: path))
-            assertNoCrash(try runTool("mlcore", ["inspect", "--json", path]), "inspect (\(name))")
-            assertNoCrash(try runTool("mlcore", ["score", "--weights", path], stdin: "hello\n"), "score --weights (\(name))")
+            assertNoCrash(try runTool("mlcore", ["inspect", "--json", path], stdinBytes: nil, environment: checkTimeout),
+                          "inspect (\(name))")
+            assertNoCrash(try runTool("mlcore", ["score", "--weights", path], stdinBytes: Data("hello\n".utf8), environment: checkTimeout),
+                          "score --weights (\(name))")
         }
+    }
+
+    /// A small HDF5 file with variable-length string attributes (as every checkpoint's config, tokenizer
+    /// and labels have), byte-flipped where its strings live. Debian's HDF5 1.10.8 segfaults, aborts in
+    /// free() or loops forever on some of these (a bad global heap index in the metadata it decodes);
+    /// the executables read every HDF5 file in a child process first (`HDF5FileCheck`), so each case is
+    /// a one-line error (exit 65) or a listing, never a signal, in `mlcore inspect` and (for the files
+    /// `inspect` refuses) in a paper tool's `merge`. The time limit of the check is lowered
+    /// to 5 s here so that a hang costs little.
+    func testCorruptedStringAttributes() throws {
+        var random = RandomGenerator(seed: 2808)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mlcore-fuzz-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let original = directory.appendingPathComponent("strings.h5").path
+        do {
+            let file = try HDF5File(path: original, mode: .create)
+            try file.root.attributes.set("architecture", .string("bert"))
+            try file.root.attributes.set("config", .string("{\"hidden_size\": 8, \"vocab_size\": 11}"))
+            try file.root.attributes.set("labels", .strings(["negative", "positive", "neutral"]))
+            let group = try file.root.createGroup("tokenizer")
+            try group.attributes.set("type", .string("wordpiece"))
+            try group.attributes.set("special", .strings(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]))
+            let weight = try file.root.createDataset("params/weight", shape: [2, 3], data: [Float](repeating: 0.5, count: 6))
+            try weight.attributes.set("note", .string("a string attribute on a dataset"))
+            try file.close()
+        }
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: original))
+        // The global heap collection ("GCOL") holds the strings; object headers point into it.
+        let heap = bytes.range(of: Data("GCOL".utf8))?.lowerBound ?? 0
+        let path = directory.appendingPathComponent("corrupt.h5").path
+        let papers = try CommandDiscovery.executables().filter { $0 != "mlcore" }
+        XCTAssertFalse(papers.isEmpty)
+        var errors = 0
+        for trial in 0..<24 {
+            var flipped = bytes
+            for _ in 0..<(1 + random.nextInt(below: 3)) {
+                let at = random.nextInt(below: 2) == 0 ? heap + random.nextInt(below: min(256, bytes.count - heap))
+                                                      : random.nextInt(below: min(bytes.count, 2048))
+                flipped[at] ^= UInt8(1 << random.nextInt(below: 8))
+            }
+            try flipped.write(to: URL(fileURLWithPath: path))
+            let result = try runTool("mlcore", ["inspect", "--json", path], stdinBytes: nil, environment: checkTimeout)
+            assertNoCrash(result, "inspect (trial \(trial))")
+            if result.status != 0 {
+                // The same file through another executable's reader (every tool's `merge` opens HDF5 shards).
+                let tool = papers[errors % papers.count]
+                let merged = directory.appendingPathComponent("merged.h5").path
+                assertNoCrash(try runTool(tool, ["merge", "--save", merged, path], stdinBytes: nil, environment: checkTimeout),
+                              "\(tool) merge (trial \(trial))")
+                XCTAssertEqual(result.status, 65, "trial \(trial): \(result.stderr)")
+                XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, "trial \(trial): \(result.stderr)")
+                errors += 1
+            }
+        }
+        XCTAssertGreaterThan(errors, 0, "no flip made the file unreadable: the cases test nothing")
+    }
+
+    /// A reader that stops early (`mlcore tokenize … | head -n 1`) ends the writer quietly with exit 0,
+    /// not a death by SIGPIPE (141) or an error message.
+    func testClosedOutputPipeExitsQuietly() throws {
+        _ = try preparedFile("data/models/minilm-l6.h5")
+        let tool = productsDirectory.appendingPathComponent("mlcore").path
+        let script = "seq 200000 | '\(tool)' tokenize --weights minilm-l6 2>\"$ERR\" | head -n 1 >/dev/null; " +
+                     "echo \"${PIPESTATUS[1]}\"; cat \"$ERR\""
+        let err = FileManager.default.temporaryDirectory.appendingPathComponent("mlcore-pipe-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: err) }
+        let result = try runProcess(URL(fileURLWithPath: "/bin/bash"), ["-c", script], stdinBytes: nil, environment: ["ERR": err])
+        XCTAssertEqual(result.stdout, "0\n", "exit status of tokenize, then its stderr")
     }
 
     /// Random values for the options of every command of every executable (`CommandDiscovery`). Each

@@ -86,6 +86,23 @@ final class MLCoreToolTests: XCTestCase {
         XCTAssertTrue(bad.stderr.contains("stdin line 1"), bad.stderr)
     }
 
+    /// Special tokens written in the input become their ids in `tokenize` (as Hugging Face `tokenizers`;
+    /// ids from Tests/Fixtures/tokenizer_*.json), and ordinary text with --split-special-tokens.
+    func testTokenizeMatchesSpecialTokensWrittenInTheText() throws {
+        _ = try preparedFile("data/models/minilm-l6.h5")
+        _ = try preparedFile("data/models/smollm2.h5")
+        let bert = try runTool("mlcore", ["tokenize", "--weights", "minilm-l6"], stdin: "[CLS] [SEP] [MASK] [UNK] [PAD] literal\nx[CLS]y\n")
+        XCTAssertEqual(bert.stdout, "[101,102,103,100,0,18204]\n[1060,101,1061]\n", bert.stderr)
+        let bertText = try runTool("mlcore", ["tokenize", "--weights", "minilm-l6", "--split-special-tokens"], stdin: "x[CLS]y\n")
+        XCTAssertEqual(bertText.stdout, "[1060,1031,18856,2015,1033,1061]\n", bertText.stderr)
+        let bpe = try runTool("mlcore", ["tokenize", "--weights", "smollm2"], stdin: "a<|endoftext|>b\n")
+        XCTAssertEqual(bpe.stdout, "[81,0,82]\n", bpe.stderr)
+        let bpeText = try runTool("mlcore", ["tokenize", "--weights", "smollm2", "--split-special-tokens"], stdin: "a<|endoftext|>b\n")
+        XCTAssertEqual(bpeText.stdout, "[81,44,108,486,1714,2692,108,46,82]\n", bpeText.stderr)
+        let help = try runTool("mlcore", ["tokenize", "--help"])
+        XCTAssertTrue(help.stdout.contains("--split-special-tokens"), help.stdout)
+    }
+
     /// `inspect` lists any file it can open (Tests/Fixtures/hdf5_edge_cases.h5, made by h5py): compound
     /// and opaque attributes by type, null dataspaces as null, NaN and infinities spelled "NaN",
     /// "Infinity", "-Infinity", 2-D attributes nested, uint64 exact, control characters escaped.

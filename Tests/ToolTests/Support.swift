@@ -38,13 +38,15 @@ func runTool(_ name: String, _ arguments: [String], stdin: String? = nil, timeou
 /// Runs a built executable with `arguments` and raw bytes on stdin (e.g. invalid UTF-8).
 /// With `timeout` (seconds), a run still going then is stopped (SIGTERM) and reported with status 0:
 /// for fuzzing, where a valid combination of options may start real work.
-func runTool(_ name: String, _ arguments: [String], stdinBytes: Data?, timeout: Double? = nil) throws -> ToolResult {
+/// `environment` entries are added to the test's own environment.
+func runTool(_ name: String, _ arguments: [String], stdinBytes: Data?, timeout: Double? = nil,
+             environment: [String: String] = [:]) throws -> ToolResult {
     let executable = productsDirectory.appendingPathComponent(name)
     guard FileManager.default.isExecutableFile(atPath: executable.path) else {
         XCTFail("\(executable.path) is not built (swift build -c release)")
         throw CocoaError(.fileNoSuchFile)
     }
-    return try runProcess(executable, arguments, stdinBytes: stdinBytes, timeout: timeout)
+    return try runProcess(executable, arguments, stdinBytes: stdinBytes, timeout: timeout, environment: environment)
 }
 
 /// Runs any executable with `arguments` from the repository root and captures its output.
@@ -53,10 +55,16 @@ func runProcess(_ executable: URL, _ arguments: [String], stdin: String? = nil) 
 }
 
 /// Runs any executable with `arguments` and raw bytes on stdin, from the repository root.
-func runProcess(_ executable: URL, _ arguments: [String], stdinBytes: Data?, timeout: Double? = nil) throws -> ToolResult {
+/// A death by a signal is reported as the shell does, 128 + the signal number (Foundation's
+/// `terminationStatus` alone is the bare signal number, e.g. 11, which would look like an exit code).
+func runProcess(_ executable: URL, _ arguments: [String], stdinBytes: Data?, timeout: Double? = nil,
+                environment: [String: String] = [:]) throws -> ToolResult {
     let process = Process()
     process.executableURL = executable
     process.arguments = arguments
+    if !environment.isEmpty {
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    }
     process.currentDirectoryURL = repositoryRoot
     let out = Pipe(), err = Pipe(), input = Pipe()
     process.standardOutput = out
@@ -83,6 +91,7 @@ func runProcess(_ executable: URL, _ arguments: [String], stdinBytes: Data?, tim
     if stopped {
         return ToolResult(status: 0, stdout: "", stderr: "stopped after \(timeout ?? 0) s")
     }
-    return ToolResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+    let status = process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
+    return ToolResult(status: status, stdout: String(decoding: outData, as: UTF8.self),
                       stderr: String(decoding: errData, as: UTF8.self))
 }

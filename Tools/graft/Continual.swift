@@ -39,7 +39,7 @@ struct Continual: ParsableCommand {
     @Option(help: ArgumentHelp("Training examples per class, or 'full'.", valueName: "k|full"))
     var k = "16"
 
-    @Option(help: "Seed of the k-shot splits.")
+    @Option(help: "Seed of the k-shot splits.", transform: parseSeed)
     var dataSeed: UInt64 = 13
 
     @Option(help: "Sparsity of each task's base patch.")

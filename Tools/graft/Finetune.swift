@@ -35,7 +35,7 @@ struct Finetune: ParsableCommand {
     @Option(help: ArgumentHelp("Training examples per class (16, 64, ...) or 'full' for the whole training pool.", valueName: "k|full"))
     var k = "16"
 
-    @Option(help: "Seed of the k-shot split (the paper's: 13, 21, 42, 87, 100).")
+    @Option(help: "Seed of the k-shot split (the paper's: 13, 21, 42, 87, 100).", transform: parseSeed)
     var dataSeed: UInt64 = 13
 
     @OptionGroup var training: TrainingOptions<FineTuneDefaults>

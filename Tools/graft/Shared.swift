@@ -123,6 +123,9 @@ struct TrainingOptions<Defaults: OptimizerDefaults>: ParsableArguments {
     func validate() throws {
         guard evalEvery > 0, probeSteps >= 0 else { throw ValidationError("--eval-every must be positive, --probe-steps ≥ 0") }
         guard probeC > 0 else { throw ValidationError("--probe-c must be > 0") }
+        guard probeLearningRate > 0, probeLearningRate.isFinite else {
+            throw ValidationError("--probe-learning-rate must be finite and > 0, got \(probeLearningRate)")
+        }
         guard verbaliserScale > 0 else { throw ValidationError("--verbaliser-scale must be > 0") }
     }
 

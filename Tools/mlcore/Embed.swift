@@ -43,6 +43,8 @@ struct Embed: ParsableCommand {
 
     @OptionGroup var textInput: TextInputOption
 
+    @OptionGroup var specialTokens: SpecialTokensOption
+
     func validate() throws {
         guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
         guard maxLength >= 2 else { throw ValidationError("--max-length must be at least 2 (room for [CLS] and [SEP])") }
@@ -52,7 +54,9 @@ struct Embed: ParsableCommand {
         do {
             threading.apply()
             let checkpoint = try Checkpoint(path: try resolveNameOrPath(model))
-            let encoder = try SentenceEncoder.load(from: checkpoint, pooling: pooling, normalize: normalize, maxLength: maxLength)
+            let encoder = SentenceEncoder(encoder: try BertEncoder.load(from: checkpoint),
+                                          tokenizer: specialTokens.apply(to: try WordPieceTokenizer(checkpoint: checkpoint)),
+                                          pooling: pooling, normalize: normalize, maxLength: maxLength)
             let output = FileHandle.standardOutput
             var lines: [String] = [], done = 0
             let started = Date()

@@ -41,10 +41,12 @@ struct Generate: ParsableCommand {
     @Option(help: "Sample from the smallest set of tokens with total probability ≥ p (1: off).")
     var topP: Float = 1
 
-    @Option(help: "Seed of the sampler (same seed, same text).")
+    @Option(help: "Seed of the sampler (same seed, same text).", transform: parseSeed)
     var seed: UInt64 = 0
 
     @OptionGroup var threading: ThreadsOption
+
+    @OptionGroup var specialTokens: SpecialTokensOption
 
     @Flag(name: .shortAndLong, help: "No summary on stderr.")
     var quiet = false
@@ -61,10 +63,9 @@ struct Generate: ParsableCommand {
     func run() throws {
         do {
             threading.apply()
-            let loaded = try LanguageModel(nameOrPath: model)
+            let loaded = try LanguageModel(nameOrPath: model, specialTokens: specialTokens)
             let tokenizer = loaded.tokenizer
-            let text = chat ? tokenizer.renderChat([.init(role: "user", content: prompt)]) : prompt
-            let ids = tokenizer.encode(text)
+            let ids = chat ? tokenizer.encodeChat([.init(role: "user", content: prompt)]) : tokenizer.encode(prompt)
             guard !ids.isEmpty else { throw ValidationError("--prompt is empty") }
             let positions = loaded.decoder.config.maximumPositions
             guard maxTokens <= positions - ids.count else {
@@ -107,10 +108,10 @@ struct LanguageModel {
     let stopTokens: Set<Int32>
 
     /// - Throws: `DatasetError` for unknown names, `CheckpointError` / `HDF5Error` for bad files.
-    init(nameOrPath: String) throws {
+    init(nameOrPath: String, specialTokens: SpecialTokensOption) throws {
         let checkpoint = try Checkpoint(path: try resolveNameOrPath(nameOrPath))
         decoder = try LlamaDecoder.load(from: checkpoint)
-        let tokenizer = try ByteLevelBPETokenizer(checkpoint: checkpoint)
+        let tokenizer = specialTokens.apply(to: try ByteLevelBPETokenizer(checkpoint: checkpoint))
         self.tokenizer = tokenizer
         stopTokens = Set(["<|im_end|>", "<|endoftext|>"].compactMap { tokenizer.id(of: $0) })
     }

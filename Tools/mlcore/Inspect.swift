@@ -28,6 +28,10 @@ struct Inspect: ParsableCommand {
     @Option(help: "Truncate attribute values longer than this many characters in the tree (0: never).")
     var width = 100
 
+    func validate() throws {
+        guard width >= 0 else { throw ValidationError("--width must be ≥ 0 (0: never truncate), got \(width)") }
+    }
+
     func run() throws {
         do {
             let path = FileManager.default.fileExists(atPath: file) ? file : try resolveNameOrPath(file)

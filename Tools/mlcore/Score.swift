@@ -35,6 +35,8 @@ struct Score: ParsableCommand {
 
     @OptionGroup var textInput: TextInputOption
 
+    @OptionGroup var specialTokens: SpecialTokensOption
+
     func validate() throws {
         if batch < 1 { throw ValidationError("--batch must be at least 1, got \(batch)") }
     }
@@ -43,7 +45,7 @@ struct Score: ParsableCommand {
         do {
             threading.apply()
             guard let model else { throw ValidationError("Missing expected argument '--weights <name|file>'") }
-            let loaded = try LanguageModel(nameOrPath: model)
+            let loaded = try LanguageModel(nameOrPath: model, specialTokens: specialTokens)
             let limit = loaded.decoder.config.maximumPositions
             var lineNumber = 0
             var block: [(line: Int, ids: [Int32])] = []

@@ -12,6 +12,8 @@ struct Tokenize: ParsableCommand {
               echo "Hello world" | mlcore tokenize --weights minilm-l6            # [7592,2088]
               echo "Hello world" | mlcore tokenize --weights minilm-l6 --special  # [101,7592,2088,102]
               echo "[7592,2088]" | mlcore tokenize --weights minilm-l6 --decode
+            Special tokens written in the text ("[MASK]", "<|im_end|>") become their ids, as in Hugging Face \
+            tokenizers; --split-special-tokens tokenizes them as ordinary text.
             Lines are processed in blocks on all cores; output order is input order.
             """)
 
@@ -28,10 +30,12 @@ struct Tokenize: ParsableCommand {
 
     @OptionGroup var textInput: TextInputOption
 
+    @OptionGroup var specialTokens: SpecialTokensOption
+
     func run() throws {
         do {
             threading.apply()
-            let tokenizer = try loadTokenizer(from: Checkpoint(path: try resolveNameOrPath(model)))
+            let tokenizer = try specialTokens.loadTokenizer(from: Checkpoint(path: try resolveNameOrPath(model)))
             let output = FileHandle.standardOutput
             var lineNumber = 0
             var block: [String] = []

@@ -18,7 +18,7 @@ struct TextOptions: ParsableArguments {
     @Option(help: "Tokens per sequence at most.")
     var maxTokens = 48
 
-    @Option(help: "Seed of the pool's shuffle (fixes the calibration, training and held-out split; --seed varies training only).")
+    @Option(help: "Seed of the pool's shuffle (fixes the calibration, training and held-out split; --seed varies training only).", transform: parseSeed)
     var textSeed: UInt64 = 0
 
     func validate() throws {

@@ -15,7 +15,7 @@ struct DataOptions: ParsableArguments {
     @Option(help: "Normal images the memory bank is built from (the rest of the normals are held out for testing).")
     var trainNormals = 200
 
-    @Option(help: "Seed of the shuffle that splits the normal images (fixed across runs and commands).")
+    @Option(help: "Seed of the shuffle that splits the normal images (fixed across runs and commands).", transform: parseSeed)
     var splitSeed: UInt64 = 0
 
     @Option(help: "At most this many test images of each label (normal, each defect type), for quick runs.")

@@ -7,7 +7,9 @@ post-processor adds them), so every line of the prepared corpora (`CORPORA`: the
 gensim's three test corpora) is checked while the fixture stays small; for the committed edge
 cases (Tests/Fixtures/tokenizer_edge_cases.txt, one case per line, "\\n" and "\\r" written as
 backslash escapes), the full ids and character offsets; and, for WordPiece, digests of the
-normalizer and pre-tokenizer on every Unicode scalar (`normalizer_blocks`).
+normalizer and pre-tokenizer on every Unicode scalar (`normalizer_blocks`); and special tokens
+written literally in the text (`special_token_cases`: ids and offsets without the post-processor's
+tokens, as tokenizers gives them by default and with `encode_special_tokens`).
 
 Inputs: the prepared checkpoints and datasets (`make data`). Run with the project venv plus
 `tokenizers` (Tools/reference/requirements.txt):
@@ -79,6 +81,32 @@ def normalizer_blocks(tok):
     return "".join(digests)
 
 
+# Special tokens written literally in the text, for both models: tokenizers matches them whole (case-
+# sensitive, also inside words) unless `encode_special_tokens` (transformers' split_special_tokens).
+SPECIAL_TOKEN_CASES = {
+    "minilm-l6": ["[CLS] [SEP] [MASK] [UNK] [PAD] literal", "x[CLS]y", "[CLS][CLS]  [SEP]", "a [MASK]b",
+                  "the [MASK] sat on the [MASK].", "[cls] [Cls] [CLS", "CLS] [CLS] ]", "[[SEP]]", "[SEP][SEP][SEP]",
+                  "[MASK]s and [UNK]ed", "é[PAD]ü", "日本[SEP]語", "[ＣＬＳ]", "  [CLS]  ", "[CLS]\t[SEP]\n", "[]", "["],
+    "smollm2": ["<|im_start|>user\nhi<|im_end|>", "a<|endoftext|>b", "<|endoftext|><|endoftext|>", "<|im_start",
+                "<|im_start|>system\nYou are helpful.<|im_end|>\n<|im_start|>user\n2+2?<|im_end|>",
+                " <|im_end|> ", "<|IM_START|>", "<<|endoftext|>>", "x<|im_end|>y<|im_start|>z", "<|>", "<|repo_name|>é",
+                "<|im_start|><|im_end|>", "<", "|>"],
+}
+
+
+def special_token_cases(name, tok):
+    cases = []
+    for text in SPECIAL_TOKEN_CASES[name]:
+        tok.encode_special_tokens = False
+        e = tok.encode(text, add_special_tokens=False)
+        tok.encode_special_tokens = True
+        s = tok.encode(text, add_special_tokens=False)
+        tok.encode_special_tokens = False
+        cases.append({"text": text, "ids": e.ids, "offsets": [list(o) for o in e.offsets],
+                      "split_ids": s.ids, "split_offsets": [list(o) for o in s.offsets]})
+    return cases
+
+
 def write(name, tok):
     corpora = [digest_corpus(tok, file, dataset) for file, dataset in CORPORA]
     edges = []
@@ -88,7 +116,8 @@ def write(name, tok):
     pair = tok.encode("A first sentence, longer than the second.", "The second one.")
     doc = {"generator": "Tools/reference/make_tokenizer_fixtures.py", "tokenizers": tokenizers.__version__,
            "model": name, "corpora": corpora, "edge_cases": edges,
-           "pair": {"ids": pair.ids, "type_ids": pair.type_ids}}
+           "pair": {"ids": pair.ids, "type_ids": pair.type_ids},
+           "special_token_cases": special_token_cases(name, tok)}
     if tok.normalizer is not None and "Bert" in type(tok.normalizer).__name__:
         doc["normalizer_blocks"] = {"block": 256, "fnv1a32": normalizer_blocks(tok)}
     out = FIXTURES / f"tokenizer_{name}.json"

@@ -52,11 +52,12 @@ public final class HDF5File: @unchecked Sendable, CustomStringConvertible {
     /// - Throws: `HDF5Error.fileNotFound` (no such file, read modes), `.notHDF5` (the file has no HDF5
     ///   signature), `.fileExists` (`.createNew` on an existing path), `.library` for anything HDF5
     ///   refuses, with its message (truncated or corrupt file, permission denied, missing directory,
-    ///   file locked by another process...).
+    ///   file locked by another process...), and whatever `openCheck` throws.
     public init(path: String, mode: Mode = .readOnly) throws {
         self.path = path
         self.mode = mode
         self.fileID = -1
+        if mode == .readOnly || mode == .readWrite, let check = HDF5File.openCheck { try check(path) }
         let id: hid_t = try withHDF5Lock {
             switch mode {
             case .readOnly, .readWrite:
@@ -95,6 +96,12 @@ public final class HDF5File: @unchecked Sendable, CustomStringConvertible {
     deinit {
         try? close()
     }
+
+    /// Called with the path before an existing file is opened (`.readOnly`, `.readWrite`), outside the
+    /// HDF5 lock; what it throws, `init` throws. The executables set it once at start-up to read an
+    /// untrusted file in a child process first, since a corrupt file can crash or hang the HDF5 library
+    /// itself (Docs/RELIABILITY.md); nil (the default, e.g. in tests and library use): no check.
+    nonisolated(unsafe) public static var openCheck: (@Sendable (String) throws -> Void)?
 
     /// Whether the file is still open (false after `close()`).
     public var isOpen: Bool {

@@ -20,6 +20,10 @@ public struct ByteLevelBPETokenizer: Sendable {
 
     /// The model's chat template (Jinja text from the checkpoint), nil when it has none.
     public var chatTemplate: String?
+    /// Whether special tokens written in the input (`<|im_start|>`, `<|endoftext|>`, ...) are tokenized
+    /// as ordinary text (true) or become their ids (false, the default, as Hugging Face `tokenizers`
+    /// does; its `encode_special_tokens`, transformers' `split_special_tokens`).
+    public var splitSpecialTokens = false
 
     struct MergePair: Hashable { let left: Int32, right: Int32 }
 
@@ -77,11 +81,15 @@ public struct ByteLevelBPETokenizer: Sendable {
 
     // MARK: Encoding
 
-    /// Token ids of `text`. Special tokens in the text (e.g. `<|im_start|>`) become their ids; no BOS
-    /// is added (SmolLM2 adds none).
+    /// Token ids of `text`. Special tokens in the text (e.g. `<|im_start|>`) become their ids unless
+    /// `splitSpecialTokens`; no BOS is added (SmolLM2 adds none).
     public func encode(_ text: String) -> [Int32] {
         var ids: [Int32] = []
         let scalars = Array(text.unicodeScalars)
+        if splitSpecialTokens {
+            if !scalars.isEmpty { encodeOrdinary(scalars[...], into: &ids) }
+            return ids
+        }
         var start = 0, i = 0
         while i < scalars.count {
             if let special = matchSpecial(scalars, at: i) {
@@ -260,12 +268,32 @@ public struct ByteLevelBPETokenizer: Sendable {
     /// the first message is not a system one, then `<|im_start|>role\ncontent<|im_end|>\n` per
     /// message, then `<|im_start|>assistant\n` when `addGenerationPrompt`.
     public func renderChat(_ messages: [Message], addGenerationPrompt: Bool = true) -> String {
-        var out = ""
+        chatParts(messages, addGenerationPrompt: addGenerationPrompt).map(\.text).joined()
+    }
+
+    /// The rendered chat as consecutive parts: the template's own text, and each message's content.
+    func chatParts(_ messages: [Message], addGenerationPrompt: Bool) -> [(text: String, isContent: Bool)] {
+        var parts: [(text: String, isContent: Bool)] = []
         if let first = messages.first, first.role != "system", let system = defaultSystemMessage {
-            out += "<|im_start|>system\n\(system)<|im_end|>\n"
+            parts.append(("<|im_start|>system\n\(system)<|im_end|>\n", false))
         }
-        for m in messages { out += "<|im_start|>\(m.role)\n\(m.content)<|im_end|>\n" }
-        if addGenerationPrompt { out += "<|im_start|>assistant\n" }
-        return out
+        for m in messages {
+            parts += [("<|im_start|>\(m.role)\n", false), (m.content, true), ("<|im_end|>\n", false)]
+        }
+        if addGenerationPrompt { parts.append(("<|im_start|>assistant\n", false)) }
+        return parts
+    }
+
+    /// Token ids of the chat `renderChat` renders. The template's special tokens are always matched;
+    /// with `splitSpecialTokens`, special tokens written in a message's content are text (each content
+    /// then encoded on its own, so BPE pieces do not cross its edges); otherwise the whole rendered
+    /// text is encoded at once, as Hugging Face's `apply_chat_template(tokenize=True)` does.
+    public func encodeChat(_ messages: [Message], addGenerationPrompt: Bool = true) -> [Int32] {
+        guard splitSpecialTokens else { return encode(renderChat(messages, addGenerationPrompt: addGenerationPrompt)) }
+        var template = self
+        template.splitSpecialTokens = false
+        return chatParts(messages, addGenerationPrompt: addGenerationPrompt).flatMap { part in
+            part.isContent ? encode(part.text) : template.encode(part.text)
+        }
     }
 }

@@ -9,6 +9,9 @@ public protocol TextTokenizer: Sendable {
     func decode(_ ids: [Int32], skipSpecialTokens: Bool) throws -> String
     /// Vocabulary size.
     var vocabularySize: Int { get }
+    /// Whether special tokens written literally in the text are tokenized as text (true) or become
+    /// their ids (false, the default, as Hugging Face `tokenizers`; its `encode_special_tokens`).
+    var splitSpecialTokens: Bool { get set }
 }
 
 extension WordPieceTokenizer: TextTokenizer {
@@ -22,7 +25,8 @@ extension WordPieceTokenizer: TextTokenizer {
 }
 
 extension ByteLevelBPETokenizer: TextTokenizer {
-    /// SmolLM2 adds no special tokens; special token text inside `text` is always matched whole.
+    /// SmolLM2 adds no special tokens; special token text inside `text` is matched whole unless
+    /// `splitSpecialTokens`.
     public func encode(_ text: String, addSpecialTokens: Bool) -> [Int32] { encode(text) }
     public func encodeBatch(_ texts: [String], addSpecialTokens: Bool) -> [[Int32]] { encodeBatch(texts) }
     public var vocabularySize: Int { vocabulary.count }

@@ -15,6 +15,17 @@ public struct WordPieceTokenizer: Sendable {
     public var cleanText = true, handleChineseCharacters = true, stripAccents = true, lowercase = true
     /// Words longer than this many characters become [UNK].
     public var maxInputCharactersPerWord = 100
+    /// Whether the special tokens' text in the input ("[CLS]", "[SEP]", "[MASK]", "[UNK]", "[PAD]",
+    /// written literally) is tokenized as ordinary text (true) or becomes the special token's id (false,
+    /// the default, as Hugging Face `tokenizers` does; its `encode_special_tokens`, transformers'
+    /// `split_special_tokens`). Matching is on the raw text, case-sensitive and leftmost-longest,
+    /// also inside words ("x[CLS]y"), as tokenizers' AddedVocabulary does for BERT's added tokens
+    /// (special, not normalized, no lstrip/rstrip/single_word; tokenizers/src/tokenizer/added_vocabulary.rs).
+    public var splitSpecialTokens = false
+    /// The special tokens matched in the input: UTF-8 bytes, id and length in scalars, longest first.
+    let addedTokens: [(bytes: [UInt8], id: Int32, scalars: Int32)]
+    /// Whether a byte starts some added token (a quick test for texts without any).
+    let addedTokenFirstBytes: [Bool]
     /// Prefix of word-continuation pieces.
     public var continuingSubwordPrefix: String {
         didSet {
@@ -38,6 +49,15 @@ public struct WordPieceTokenizer: Sendable {
             return i
         }
         unkId = try id(unk); clsId = try id(cls); sepId = try id(sep); padId = try id(pad); maskId = try id(mask)
+        var added: [(bytes: [UInt8], id: Int32, scalars: Int32)] = []
+        for (token, tokenId) in [(unk, unkId), (cls, clsId), (sep, sepId), (pad, padId), (mask, maskId)]
+        where !token.isEmpty && !added.contains(where: { $0.bytes.elementsEqual(token.utf8) }) {
+            added.append((Array(token.utf8), tokenId, Int32(token.unicodeScalars.count)))
+        }
+        addedTokens = added.sorted { $0.bytes.count > $1.bytes.count }
+        var first = [Bool](repeating: false, count: 256)
+        for t in added { first[Int(t.bytes[0])] = true }
+        addedTokenFirstBytes = first
     }
 
     /// The id of a token string (compared byte for byte), nil when it is not in the vocabulary.
@@ -58,14 +78,57 @@ public struct WordPieceTokenizer: Sendable {
         mutating func take(_ word: Word) { tokenizer.wordPiece(word, into: &pieces) }
     }
 
-    /// The model's tokens of `text`: normalizer and pre-tokenizer (`forEachWord`), then WordPiece
-    /// per word.
+    /// The model's tokens of `text`: special tokens written in it matched first (unless
+    /// `splitSpecialTokens`), then normalizer and pre-tokenizer (`forEachWord`) and WordPiece per word
+    /// on the text between them.
     func pieces(of text: String) -> [Piece] {
         var collector = PieceCollector(tokenizer: self)
         collector.pieces.reserveCapacity(text.utf8.count / 4 + 4)
         let limit = Swift.max(1, maxInputCharactersPerWord == .max ? .max : maxInputCharactersPerWord + 1)
-        forEachWord(in: text, limit: limit, into: &collector)
+        if splitSpecialTokens || !mayContainAddedToken(text) {
+            forEachWord(in: text, limit: limit, into: &collector)
+            return collector.pieces
+        }
+        let bytes = Array(text.utf8)
+        var segmentStart = 0, segmentScalar: Int32 = 0  // where the text since the last match starts
+        var i = 0, scalar: Int32 = 0  // byte position and its scalar offset
+        func flushSegment(upTo end: Int) {
+            guard segmentStart < end else { return }
+            let first = collector.pieces.count
+            forEachWord(in: String(decoding: bytes[segmentStart..<end], as: UTF8.self), limit: limit, into: &collector)
+            for k in first..<collector.pieces.count {
+                collector.pieces[k].start += segmentScalar
+                collector.pieces[k].end += segmentScalar
+            }
+        }
+        while i < bytes.count {
+            if addedTokenFirstBytes[Int(bytes[i])],
+               let token = addedTokens.first(where: { i + $0.bytes.count <= bytes.count && bytes[i..<(i + $0.bytes.count)].elementsEqual($0.bytes) }) {
+                flushSegment(upTo: i)
+                collector.pieces.append(Piece(id: token.id, start: scalar, end: scalar + token.scalars))
+                i += token.bytes.count
+                scalar += token.scalars
+                segmentStart = i
+                segmentScalar = scalar
+            } else {
+                if bytes[i] & 0xC0 != 0x80 { scalar += 1 }
+                i += 1
+            }
+        }
+        flushSegment(upTo: bytes.count)
         return collector.pieces
+    }
+
+    /// Whether some byte of `text` starts an added token (false: no match is possible); one pass over
+    /// the UTF-8 without bounds checks.
+    func mayContainAddedToken(_ text: String) -> Bool {
+        addedTokenFirstBytes.withUnsafeBufferPointer { first in
+            var text = text
+            return text.withUTF8 { utf8 in
+                for b in utf8 where first[Int(b)] { return true }
+                return false
+            }
+        }
     }
 
     /// WordPiece tokens of `text` without special tokens: (id, token, character offsets).

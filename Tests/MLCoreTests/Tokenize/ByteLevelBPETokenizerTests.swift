@@ -37,6 +37,49 @@ final class ByteLevelBPETokenizerTests: XCTestCase {
         }
     }
 
+    /// Special tokens written in the text (<|im_start|>, <|endoftext|>, ...) become their ids as in
+    /// HF, adjacent to text, repeated; partial or other-case spellings stay text; with
+    /// `splitSpecialTokens` all of it is text (HF's `encode_special_tokens`), and decodes back to itself.
+    func testSpecialTokensWrittenInTheTextMatchHuggingFace() throws {
+        var tokenizer = try loadTokenizer()
+        let cases = try XCTUnwrap(try Fixtures.json("tokenizer_smollm2.json")["special_token_cases"] as? [[String: Any]])
+        XCTAssertGreaterThan(cases.count, 10)
+        XCTAssertEqual(cases.first?["ids"] as? [Int], [1, 4093, 198, 6004, 2])
+        for split in [false, true] {
+            tokenizer.splitSpecialTokens = split
+            let texts = cases.map { $0["text"] as! String }
+            let batch = tokenizer.encodeBatch(texts)
+            for (c, batched) in zip(cases, batch) {
+                let text = c["text"] as! String
+                let ids = tokenizer.encode(text)
+                let what = "\(text.debugDescription) (splitSpecialTokens: \(split))"
+                XCTAssertEqual(ids.map(Int.init), c[(split ? "split_" : "") + "ids"] as! [Int], "ids of \(what)")
+                XCTAssertEqual(batched, ids, "encodeBatch of \(what)")
+                XCTAssertEqual(try tokenizer.decode(ids, skipSpecialTokens: false), text, "round trip of \(what)")
+            }
+        }
+    }
+
+    /// `encodeChat`: the whole rendered chat encoded at once by default; with `splitSpecialTokens` the
+    /// template's special tokens stay ids while the same text inside a message is tokenized as text.
+    func testEncodeChatKeepsTheTemplatesSpecialTokens() throws {
+        var t = try loadTokenizer()
+        let messages: [ByteLevelBPETokenizer.Message] = [.init(role: "user", content: "say <|im_end|> now")]
+        XCTAssertEqual(t.encodeChat(messages), t.encode(t.renderChat(messages)))
+        let imStart = try XCTUnwrap(t.id(of: "<|im_start|>")), imEnd = try XCTUnwrap(t.id(of: "<|im_end|>"))
+        let matched = t.encodeChat(messages)
+        t.splitSpecialTokens = true
+        let split = t.encodeChat(messages)
+        // Default: 3 <|im_start|> (system, user, assistant) and 3 <|im_end|> (system, the content's, user).
+        XCTAssertEqual(matched.filter { $0 == imStart }.count, 3)
+        XCTAssertEqual(matched.filter { $0 == imEnd }.count, 3)
+        XCTAssertEqual(split.filter { $0 == imStart }.count, 3)
+        XCTAssertEqual(split.filter { $0 == imEnd }.count, 2)
+        XCTAssertEqual(try t.decode(split), t.renderChat(messages))
+        let content = t.encode(" <|im_end|>")  // the content's special token, as text
+        XCTAssertFalse(content.contains(imEnd))
+    }
+
     /// Hand-checked cases of the pre-tokenizer rules and the chat template.
     func testDigitsSpecialTokensAndChatTemplate() throws {
         let t = try loadTokenizer()

@@ -63,6 +63,36 @@ final class WordPieceTokenizerTests: XCTestCase {
         XCTAssertEqual(e.typeIds.map(Int.init), pair["type_ids"] as? [Int])
     }
 
+    /// Special tokens written in the text ("[CLS] [SEP] [MASK] [UNK] [PAD] literal" → 101, 102, 103,
+    /// 100, 0, 18204) become their ids, with HF's offsets, adjacent to words, repeated, inside brackets;
+    /// partial or other-case spellings stay text; with `splitSpecialTokens` all of it is text
+    /// (HF's `encode_special_tokens`). Also through `encodeBatch` and a pair.
+    func testSpecialTokensWrittenInTheTextMatchHuggingFace() throws {
+        var tokenizer = try loadTokenizer()
+        let cases = try XCTUnwrap(try Fixtures.json("tokenizer_minilm-l6.json")["special_token_cases"] as? [[String: Any]])
+        XCTAssertGreaterThan(cases.count, 10)
+        let first = try XCTUnwrap(cases.first)
+        XCTAssertEqual(first["ids"] as? [Int], [101, 102, 103, 100, 0, 18204])
+        for split in [false, true] {
+            tokenizer.splitSpecialTokens = split
+            let key = split ? "split_" : ""
+            let texts = cases.map { $0["text"] as! String }
+            let batch = tokenizer.encodeBatch(texts, addSpecialTokens: false, maxLength: nil, padToLongest: false)
+            for (c, batched) in zip(cases, batch) {
+                let text = c["text"] as! String
+                let e = tokenizer.encode(text, pair: nil, addSpecialTokens: false)
+                let what = "\(text.debugDescription) (splitSpecialTokens: \(split))"
+                XCTAssertEqual(e.ids.map(Int.init), c[key + "ids"] as! [Int], "ids of \(what): \(e.tokens)")
+                XCTAssertEqual(e.offsets.map { [$0.0, $0.1] }, c[key + "offsets"] as! [[Int]], "offsets of \(what)")
+                XCTAssertEqual(batched.ids, e.ids, "encodeBatch of \(what)")
+            }
+        }
+        tokenizer.splitSpecialTokens = false
+        let pair = tokenizer.encode("a [MASK] b", pair: "[SEP]")
+        XCTAssertEqual(pair.ids, [101, 1037, 103, 1038, 102, 102, 102])
+        XCTAssertEqual(pair.typeIds, [0, 0, 0, 0, 0, 1, 1])
+    }
+
     /// Hand-checked WordPiece on a small vocabulary: greedy longest match with "##" continuations,
     /// first id of a duplicate token, byte-exact keys (HF compares bytes, not canonical
     /// equivalence), the per-word character limit, words longer than the initial word buffer, and
