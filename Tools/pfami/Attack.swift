@@ -1,0 +1,102 @@
+import ArgumentParser
+import Foundation
+import MLCore
+import MLCoreCLI
+import PFAMI
+
+/// `pfami attack`: scores the records of a feature file and reports the attack's quality.
+struct Attack: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Score records from a feature file (PFAMI_Met, Loss, LiRA-style): JSON lines on stdout, metrics in the report.",
+        discussion: """
+            Example:
+              pfami attack --features features.h5 --method met --control control.h5 -o attack.json > scores.jsonl
+              mlcore score auroc < scores.jsonl
+            Methods: met (PFAMI_Met: mean over probes of D at neighbour --k, the reference code's k* = 5, \
+            or --k all, the paper's mean over neighbours), met-uncalibrated (no reference model), loss \
+            (−mean L_θ), lira (mean L_φ − L_θ, one reference model). Higher scores mean member. Each \
+            stdout line is {"row", "label", "score"} (label 1 = member). The report gives AUC, ASR (TPR at \
+            the point minimising |TPR − (1 − FPR)|), the maximum balanced accuracy, TPR at 1% FPR (the \
+            achievable max{TPR : FPR ≤ 1%} and the reference's nearest point on the thinned curve), the \
+            queries per record and the ROC curve; with --control, the same method's AUC on the \
+            positive-control features.
+            """)
+
+    @OptionGroup var common: CommonOptions
+
+    @Option(help: ArgumentHelp("Feature file of `pfami features` (merged when run in shards).", valueName: "file"))
+    var features: String
+
+    @Option(help: "Attack: met, met-uncalibrated, loss or lira.")
+    var method = "met"
+
+    @Option(help: ArgumentHelp("PFAMI_Met's neighbour k* (0-based) or 'all'.", valueName: "k|all"))
+    var k = "5"
+
+    @Option(help: ArgumentHelp("Positive-control feature file (the KDE models): its AUC under the same method goes into the report.", valueName: "file"))
+    var control: String?
+
+    func attackMethod(neighbours: Int) throws -> AttackMethod {
+        let neighbour: Int? = k == "all" ? nil : Int(k)
+        switch method {
+        case "met": return .met(neighbour: neighbour)
+        case "met-uncalibrated": return .metUncalibrated(neighbour: neighbour)
+        case "loss": return .loss
+        case "lira": return .lira
+        default: throw ValidationError("--method must be met, met-uncalibrated, loss or lira, got '\(method)'")
+        }
+    }
+
+    func validate() throws {
+        guard k == "all" || (Int(k).map { $0 >= 0 } ?? false) else { throw ValidationError("--k must be a neighbour index ≥ 0 or 'all', got '\(k)'") }
+        _ = try attackMethod(neighbours: 10)
+    }
+
+    func run() throws {
+        var quietCommon = common
+        if common.output == nil { quietCommon.output = "/dev/null" }  // stdout carries the JSON lines
+        try ToolRunner.run(tool: "pfami", command: "attack", options: quietCommon, reflecting: self) { context in
+            let (block, provenance) = try context.timer.measure("read") { try FeatureFile.read(features) }
+            let attack = try attackMethod(neighbours: block.neighbourCount)
+            let scores = try attack.scores(block)
+            let metrics = try AttackMetrics(scores: scores, labels: block.labels)
+            var text = ""
+            for (i, s) in scores.enumerated() {
+                let line: JSONValue = ["row": .int(block.rows[i]), "label": .int(block.labels[i]), "score": .double(s)]
+                text += try line.jsonText() + "\n"
+            }
+            FileHandle.standardOutput.write(Data(text.utf8))
+            var controlAUC: Double? = nil
+            var inputs: [String: JSONValue] = ["features": try fileInput(features)]
+            if let control {
+                let (controlBlock, _) = try FeatureFile.read(control)
+                controlAUC = try ROC.auroc(scores: try attack.scores(controlBlock), labels: controlBlock.labels)
+                inputs["control"] = try fileInput(control)
+            }
+            let curve = try ROC.curve(scores: scores, labels: block.labels)
+            var report = Report(tool: "pfami", command: "attack")
+            report.paper = paperCitation
+            report.inputs = inputs
+            report.config = ["method": .string(attack.description), "feature_provenance": provenance]
+            try report.setMetrics(AttackReport(auc: metrics.auc, asr: metrics.asr, maxBalancedAccuracy: metrics.maxBalancedAccuracy,
+                                               tprAt1PctFpr: metrics.tprAt1Fpr, tprAt1PctFprReference: metrics.tprAt1FprReference,
+                                               members: metrics.members, nonMembers: metrics.nonMembers, queriesPerRecord: attack.queries(probes: block.probeCount, neighbours: block.neighbourCount),
+                                               controlAuc: controlAUC,
+                                               roc: .init(fpr: curve.falsePositiveRates, tpr: curve.truePositiveRates)))
+            report.units = ["auc": "fraction (members positive)", "asr": "TPR at the equal-error point", "queries_per_record": "model queries"]
+            return report
+        }
+    }
+}
+
+/// `pfami attack`'s metrics.
+struct AttackReport: Encodable {
+    struct Curve: Encodable { var fpr: [Double], tpr: [Double] }
+    var auc: Double, asr: Double, maxBalancedAccuracy: Double
+    /// max{TPR : FPR ≤ 1%} and the reference's nearest-point variant.
+    var tprAt1PctFpr: Double, tprAt1PctFprReference: Double
+    var members: Int, nonMembers: Int
+    var queriesPerRecord: Int
+    @NullWhenAbsent var controlAuc: Double?
+    var roc: Curve
+}
