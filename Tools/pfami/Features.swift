@@ -56,7 +56,7 @@ struct Features: ParsableCommand {
     var save: String
 
     func validate() throws {
-        guard neighbours >= 1 else { throw ValidationError("--neighbours must be at least 1") }
+        guard neighbours >= 1, neighbours <= 1000 else { throw ValidationError("--neighbours must be in 1...1000") }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
         if let recordsPerClass, recordsPerClass < 1 { throw ValidationError("--records-per-class must be at least 1") }
         if let probes { _ = try parseIntegers(probes, option: "probes") }

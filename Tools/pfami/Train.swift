@@ -76,6 +76,8 @@ struct Train: ParsableCommand {
     var save: String
 
     func validate() throws {
+        guard members <= 1_000_000, holdout <= 1_000_000 else { throw ValidationError("--members and --holdout must be at most 1000000") }
+        guard width <= 4096, latent <= 4096, size <= 4096 else { throw ValidationError("--width, --latent and --size must be at most 4096") }
         guard size >= 4, size % 4 == 0 else { throw ValidationError("--size must be a positive multiple of 4, got \(size)") }
         guard width >= 1, latent >= 1, groups >= 1, width % groups == 0 else {
             throw ValidationError("--width, --latent and --groups must be positive, --groups dividing --width")
