@@ -18,8 +18,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from plotkit import (PALETTE, beside_paper, combine_verdicts, line_plot, markdown_table, signed, t_interval, verdict_row,
-                     write_verdict)
+from plotkit import (PALETTE, beside_paper, combine_verdicts, finish, line_plot, markdown_table, signed, t_interval,
+                     verdict_row)
 from tool_reports import run_report
 
 TOOL = Path(".build/release/pfami")
@@ -242,14 +242,7 @@ def main():
     for family in settings["families"]:
         (out / f"roc_{family}.svg").write_text(plot(r, family, settings["seeds"][0]))
     row = verdict(r, settings, args.quick, "make pfami" + (" QUICK=1" if args.quick else ""))
-    write_verdict(out, row)
-    with open(out / "table.md", "a") as f:
-        f.write(f"\n## Verdict\n\n**{row['verdict']}**: {row['why']}.\n")
-    print((out / "table.md").read_text())
-    if problems:
-        print("report check failed:\n  " + "\n  ".join(problems), file=sys.stderr)
-        sys.exit(1)
-    print(f"wrote {out}/table.md, roc_*.svg, verdict.json", file=sys.stderr)
+    finish(out, row, problems, wrote="roc_*.svg")
 
 
 if __name__ == "__main__":
