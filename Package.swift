@@ -95,7 +95,7 @@ let package = Package(
             path: "Tools/mlcore"),
         .executableTarget(
             name: "mlcore-bench",
-            dependencies: ["MLCore", "MLCoreCLI", "REB",
+            dependencies: ["MLCore", "MLCoreCLI", "REB", "PFAMI",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Benchmarks/mlcore-bench",
             swiftSettings: numericFlags),

@@ -14,6 +14,8 @@ public enum AttackMethod: Sendable, Equatable, CustomStringConvertible {
     /// LiRA-style offline calibration with one reference model (Carlini et al. 2022; Watson et al. 2022
     /// "difficulty calibration"): s = mean_j (L_φ(x, j) − L_θ(x, j)).
     case lira
+    /// SecMI (Duan et al. 2023): s = −ℓ, the DDIM round trip's error at t_sec = 100 (DDPM targets).
+    case secmi
 
     public var description: String {
         switch self {
@@ -21,21 +23,24 @@ public enum AttackMethod: Sendable, Equatable, CustomStringConvertible {
         case .metUncalibrated(let k): return "met-uncalibrated" + (k.map { " (k* = \($0))" } ?? " (all neighbours)")
         case .loss: return "loss"
         case .lira: return "lira"
+        case .secmi: return "secmi"
         }
     }
 
-    /// Black-box queries per record: (1 + K)·J·2 for met, (1 + K)·J uncalibrated, J for loss, 2J for lira.
+    /// Black-box queries per record: (1 + K)·J·2 for met, (1 + K)·J uncalibrated, J for loss, 2J for
+    /// lira, 11 for SecMI (t_sec/interval + 1 with the reference's 100 and 10).
     public func queries(probes j: Int, neighbours k: Int) -> Int {
         switch self {
         case .met: return (1 + k) * j * 2
         case .metUncalibrated: return (1 + k) * j
         case .loss: return j
         case .lira: return 2 * j
+        case .secmi: return 11
         }
     }
 
     /// One score per record.
-    /// - Throws: `PFAMIError.invalidArgument` for k* outside 0..<K.
+    /// - Throws: `PFAMIError.invalidArgument` for k* outside 0..<K, or SecMI on features without its losses.
     public func scores(_ block: FeatureBlock) throws -> [Double] {
         let j = block.probeCount, k = block.neighbourCount
         switch self {
@@ -59,6 +64,11 @@ public enum AttackMethod: Sendable, Equatable, CustomStringConvertible {
             return (0..<block.count).map { n in
                 (0..<j).reduce(0.0) { $0 + Double(block.referenceOriginal[n * j + $1] - block.targetOriginal[n * j + $1]) } / Double(j)
             }
+        case .secmi:
+            guard let secmi = block.targetSecMI else {
+                throw PFAMIError.invalidArgument("the features hold no SecMI losses (computed for DDPM targets only)")
+            }
+            return secmi.map { -Double($0) }
         }
     }
 }

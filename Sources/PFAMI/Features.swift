@@ -34,6 +34,8 @@ public struct FeatureBlock: Sendable, Equatable {
     public var targetOriginal: [Float], targetNeighbours: [Float]
     /// L_φ(x, j) [N, J] and L_φ(x̃_k, j) [N, K, J].
     public var referenceOriginal: [Float], referenceNeighbours: [Float]
+    /// SecMI's ℓ under θ [N] (`DiffusionUNet.secmiLoss`), for DDPM targets; nil otherwise.
+    public var targetSecMI: [Float]? = nil
 
     /// Records N.
     public var count: Int { rows.count }
@@ -66,13 +68,15 @@ public struct FeatureBlock: Sendable, Equatable {
             out.rows += b.rows; out.labels += b.labels
             out.targetOriginal += b.targetOriginal; out.targetNeighbours += b.targetNeighbours
             out.referenceOriginal += b.referenceOriginal; out.referenceNeighbours += b.referenceNeighbours
+            out.targetSecMI = out.targetSecMI.flatMap { a in b.targetSecMI.map { a + $0 } }
         }
         return out
     }
 }
 
 /// Computes `FeatureBlock`s: for each batch of records, the original images and their K neighbours
-/// through both models at every probe — (1 + K)·J·2 queries per record (Docs/pfami.md, "Cost").
+/// through both models at every probe — (1 + K)·J·2 queries per record (Docs/pfami.md, "Cost") — and,
+/// for a DDPM target, SecMI's loss (11 more queries).
 public enum FluctuationFeatures {
     /// The noise seed of (row, neighbour, model): SplitMix64 of the seed and the three numbers;
     /// `neighbour` 0 is the original and k + 1 neighbour k — with common random numbers every
@@ -99,8 +103,9 @@ public enum FluctuationFeatures {
         }
         guard !config.probes.isEmpty else { throw PFAMIError.emptySet(what: "the probe list", reason: "no probe given") }
         let j = config.probes.count, k = config.neighbourhood.count
+        let unet = target as? DiffusionUNet
         var block = FeatureBlock(rows: [], labels: [], probeCount: j, neighbourCount: k, targetOriginal: [], targetNeighbours: [],
-                                 referenceOriginal: [], referenceNeighbours: [])
+                                 referenceOriginal: [], referenceNeighbours: [], targetSecMI: unet == nil ? nil : [])
         var start = 0
         while start < rows.count {
             let part = Array(rows[start..<Swift.min(start + config.batchSize, rows.count)])
@@ -131,6 +136,7 @@ public enum FluctuationFeatures {
                 }
             }
             block.targetNeighbours += tn
+            if let unet { block.targetSecMI! += unet.secmiLoss(x) }
             block.referenceNeighbours += rn
             progress(n)
             start += n
@@ -141,7 +147,8 @@ public enum FluctuationFeatures {
 
 /// The feature file (HDF5, Docs/pfami.md, "Feature files"): datasets `row` int64 [N], `label` int32
 /// [N], `target_original` and `reference_original` float32 [N, J], `target_neighbours` and
-/// `reference_neighbours` float32 [N, K, J], `fluctuation` float32 [N, J, K] (D, calibrated); root
+/// `reference_neighbours` float32 [N, K, J], `fluctuation` float32 [N, J, K] (D, calibrated), for a DDPM
+/// target `target_secmi` float32 [N]; root
 /// attributes `format` = "mlcore-pfami-features", `format_version` 1 and `provenance` (JSON: models,
 /// dataset and their SHA-256, probes, strengths, crop geometry, common random numbers, seed). Every
 /// dataset has one row per record, so `merge` joins shards row-wise.
@@ -164,6 +171,7 @@ public enum FeatureFile {
         try root.createDataset("target_neighbours", shape: [n, k, j], data: block.targetNeighbours)
         try root.createDataset("reference_neighbours", shape: [n, k, j], data: block.referenceNeighbours)
         try root.createDataset("fluctuation", shape: [n, j, k], data: block.fluctuation())
+        if let secmi = block.targetSecMI { try root.createDataset("target_secmi", shape: [n], data: secmi) }
     }
 
     /// Reads a feature file and its provenance, checking every dataset's shape against `row`.
@@ -203,11 +211,17 @@ public enum FeatureFile {
         }
         let labels = try dataset("label").read(as: Int32.self).map(Int.init)
         guard labels.allSatisfy({ $0 == 0 || $0 == 1 }) else { throw PFAMIError.badFeatures(file: path, reason: "'label' holds values other than 0 and 1") }
+        var secmi: [Float]? = nil
+        if try file.root.contains("target_secmi") {
+            let d = try file.dataset("target_secmi")
+            guard d.shape == [n] else { throw PFAMIError.badFeatures(file: path, reason: "'target_secmi' has shape \(d.shape), expected [\(n)]") }
+            secmi = try d.read(as: Float.self)
+        }
         let block = FeatureBlock(
             rows: try rowSet.read(as: Int64.self).map(Int.init), labels: labels, probeCount: j, neighbourCount: k,
             targetOriginal: try to.read(as: Float.self), targetNeighbours: try tnSet.read(as: Float.self),
             referenceOriginal: try dataset("reference_original").read(as: Float.self),
-            referenceNeighbours: try dataset("reference_neighbours").read(as: Float.self))
+            referenceNeighbours: try dataset("reference_neighbours").read(as: Float.self), targetSecMI: secmi)
         return (block, provenance)
     }
 }

@@ -260,6 +260,30 @@ public final class DiffusionUNet: ProbeModel, Module {
         return withoutGradient { perImageLoss(images, timesteps: Array(repeating: probe, count: n), epsilon: eps).value.scalars }
     }
 
+    /// SecMI's loss (Duan et al. 2023, "Are Diffusion Models Vulnerable to Membership Inference
+    /// Attacks?", §4; wjfu99/MIA-Gen attack_model_PFAMI.py `ddim_loss`): x = 2·image − 1 is carried by
+    /// deterministic DDIM steps (x_{t'} = √ᾱ_{t'}·x̂_0 + √(1 − ᾱ_{t'})·ε_θ(x_t, t), x̂_0 = (x_t − √(1 − ᾱ_t)·ε_θ)/√ᾱ_t)
+    /// from t = 0 through `interval`, 2·interval, … to t_sec − interval, then one step up to t_sec and one
+    /// back; ℓ = Σ (x̂_{t_sec − interval} − x_{t_sec − interval})² over pixels, per image [N]. Lower ℓ
+    /// means member. Queries: t_sec/interval + 1 forward passes.
+    /// - Precondition: 0 < 2·interval ≤ tSec < T.
+    public func secmiLoss(_ images: Tensor, tSec: Int = 100, interval: Int = 10) -> [Float] {
+        require(interval > 0 && 2 * interval <= tSec && tSec < config.schedule.steps, "secmiLoss: t_sec \(tSec), interval \(interval)")
+        let n = images.shape[0]
+        func step(_ x: Tensor, from t: Int, to target: Int) -> Tensor {
+            let eps = self(Variable(x), timesteps: Array(repeating: Float(t), count: n)).value
+            let a = config.schedule.alphaBar[t], b = config.schedule.alphaBar[target]
+            let x0 = (x - eps * Float((1 - a).squareRoot())) * Float(1 / a.squareRoot())
+            return x0 * Float(b.squareRoot()) + eps * Float((1 - b).squareRoot())
+        }
+        return withoutGradient {
+            var x = images * 2 - 1, t = 0
+            for target in stride(from: interval, to: tSec, by: interval) { x = step(x, from: t, to: target); t = target }
+            let back = step(step(x, from: t, to: t + interval), from: t + interval, to: t)
+            return (back - x).square().sum(axes: [1, 2, 3]).scalars
+        }
+    }
+
     /// The DDPM objective (Ho et al. 2020, Algorithm 1): t uniform in 0..<T, ε ~ N(0, I).
     public func trainingLoss(_ images: Tensor, rng: inout RandomGenerator) -> Variable {
         let n = images.shape[0]

@@ -26,19 +26,30 @@ TOOL = Path(".build/release/pfami")
 CLAIM = "PFAMI raises the attack success rate (ASR) by about 27.9% over the best baseline"
 LINK = "Docs/pfami.md#reproduction"
 FULL = dict(seeds=[0, 1, 2], control=dict(members=128, holdout=128),
-            families={"vae": dict(members=256, holdout=256, width=32, steps=3000, batch=64, lr=1e-3, probes=None, records=None),
-                      "ddpm": dict(members=64, holdout=64, width=16, steps=3000, batch=32, lr=2e-3, probes=None, records=None)})
+            families={"vae": dict(members=256, holdout=256, width=32, steps=3000, batch=64, lr=1e-3, probes=None, records=None, nns=True),
+                      "ddpm": dict(members=64, holdout=64, width=16, steps=3000, batch=32, lr=2e-3, probes=None, records=None, nns=True)})
+# QUICK: PFAMI_NNs for the VAE only (a shadow DDPM would add a minute).
 QUICK = dict(seeds=[0], control=dict(members=48, holdout=48),
-             families={"vae": dict(members=64, holdout=64, width=16, steps=300, batch=32, lr=1e-3, probes=None, records=None),
-                       "ddpm": dict(members=32, holdout=32, width=16, steps=100, batch=32, lr=2e-3, probes="0,100,200", records=None)})
+             families={"vae": dict(members=64, holdout=64, width=16, steps=300, batch=32, lr=1e-3, probes=None, records=None, nns=True),
+                       "ddpm": dict(members=32, holdout=32, width=8, steps=100, batch=32, lr=2e-3, probes="0,100,200", records=None, nns=False)})
 # (method, --k): PFAMI_Met as the reference code (k* = 5) and as the paper (all neighbours); the baselines.
 METHODS = [("met", "5"), ("met", "all"), ("met-uncalibrated", "5"), ("loss", "5"), ("lira", "5")]
-BASELINES = ["loss", "lira"]
+
+
+def methods(family, s):
+    """The attacks run on a family: METHODS, PFAMI_NNs when a shadow model is trained, SecMI on the DDPM."""
+    return METHODS + ([("nns", "5")] if s["nns"] else []) + ([("secmi", "5")] if family == "ddpm" else [])
+
+
+def baselines(family):
+    """The baselines PFAMI is compared with: Loss, LiRA-style and, on the DDPM, SecMI."""
+    return ["loss", "lira"] + (["secmi"] if family == "ddpm" else [])
 
 
 def label(method, k):
     return {"met": f"PFAMI_Met (k*={k})" if k != "all" else "PFAMI_Met (all k)", "met-uncalibrated": "Met, uncalibrated (k*=5)",
-            "loss": "Loss", "lira": "LiRA-style (offline)"}[method]
+            "loss": "Loss", "lira": "LiRA-style (offline)", "nns": "PFAMI_NNs (shadow-trained CNN on D)",
+            "secmi": "SecMI (DDIM, t_sec = 100)"}[method]
 
 
 def train(out, family, s, role, seed):
@@ -52,32 +63,33 @@ def train(out, family, s, role, seed):
     return run_report(TOOL, args, out / f"train-{family}-{role}-s{seed}.json")
 
 
-def features(out, family, s, seed, shards=1):
-    """The feature file of one family and seed; with shards > 1, run as shards and joined by `pfami merge`."""
-    target, reference = out / f"{family}-target-s{seed}.h5", out / f"{family}-reference-s{seed}.h5"
-    final = out / f"features-{family}-s{seed}.h5"
+def features(out, family, s, seed, shards=1, attacked="target"):
+    """The feature file of one family and seed (of the target's records, or the shadow's for PFAMI_NNs);
+    with shards > 1, run as shards and joined by `pfami merge`."""
+    target, reference = out / f"{family}-{attacked}-s{seed}.h5", out / f"{family}-reference-s{seed}.h5"
+    name = f"features-{family}" + ("" if attacked == "target" else f"-{attacked}") + f"-s{seed}"
+    final = out / f"{name}.h5"
     base = ["features", "--target", target, "--reference", reference, "--seed", seed]
     if s.get("probes"):
         base += ["--probes", s["probes"]]
     if s.get("records"):
         base += ["--records-per-class", s["records"]]
     if shards == 1:
-        return run_report(TOOL, base + ["--save", final], out / f"features-{family}-s{seed}.json"), final
-    reports = [run_report(TOOL, base + ["--shard", f"{i}/{shards}", "--save", out / f"features-{family}-s{seed}-{i}.h5"],
-                          out / f"features-{family}-s{seed}-{i}.json") for i in range(shards)]
+        return run_report(TOOL, base + ["--save", final], out / f"{name}.json"), final
+    reports = [run_report(TOOL, base + ["--shard", f"{i}/{shards}", "--save", out / f"{name}-{i}.h5"], out / f"{name}-{i}.json")
+               for i in range(shards)]
     if not final.exists():
-        subprocess.run([str(TOOL), "merge", "--quiet", "--save", str(final)] + [str(out / f"features-{family}-s{seed}-{i}.h5") for i in range(shards)],
-                       check=True)
+        subprocess.run([str(TOOL), "merge", "--quiet", "--save", str(final)] + [str(out / f"{name}-{i}.h5") for i in range(shards)], check=True)
     return reports, final
 
 
-def attack(out, family, seed, method, k, feature_file, control):
+def attack(out, family, seed, method, k, feature_file, control, shadow=None):
     path = out / f"attack-{family}-{method}-k{k}-s{seed}.json"
     scores = out / f"scores-{family}-{method}-k{k}-s{seed}.jsonl"
     if path.exists():
         return json.loads(path.read_text())
     command = [str(TOOL), "attack", "--features", str(feature_file), "--method", method, "--k", k, "--control", str(control),
-               "--output", str(path), "--quiet"]
+               "--output", str(path), "--quiet"] + (["--shadow", str(shadow)] if method == "nns" else [])
     print("+", " ".join(command), file=sys.stderr, flush=True)
     with open(scores, "w") as f:
         subprocess.run(command, check=True, stdout=f)
@@ -93,11 +105,12 @@ def reproduce(settings, out):
         _, control = features(out, "kde", c, seed)
         r["control"][seed] = attack(out, "kde", seed, "met", "5", control, control)
         for family, s in settings["families"].items():
-            for role in ("target", "reference"):
+            for role in ("target", "reference") + (("shadow",) if s["nns"] else ()):
                 r["train"][(family, role, seed)] = train(out, family, s, role, seed)
             r["features"][(family, seed)], feature_file = features(out, family, s, seed, shards=2 if family == "ddpm" else 1)
-            for method, k in METHODS:
-                r["attack"][(family, method, k, seed)] = attack(out, family, seed, method, k, feature_file, control)
+            shadow = features(out, family, s, seed, attacked="shadow")[1] if s["nns"] else None
+            for method, k in methods(family, s):
+                r["attack"][(family, method, k, seed)] = attack(out, family, seed, method, k, feature_file, control, shadow)
     return r
 
 
@@ -112,7 +125,7 @@ def asr_gains(r, family, seeds):
     out = []
     for x in seeds:
         met = r["attack"][(family, "met", "5", x)]["metrics"]["asr"]
-        best = max(r["attack"][(family, b, "5", x)]["metrics"]["asr"] for b in BASELINES)
+        best = max(r["attack"][(family, b, "5", x)]["metrics"]["asr"] for b in baselines(family))
         out.append(100 * (met - best))
     return out
 
@@ -166,7 +179,7 @@ def table(r, settings, quick):
     lines.append(f"Positive control (analytic Gaussian-KDE generator, h = 0.1, PFAMI_Met k* = 5): AUC {fmt(*t_interval(control))}.\n")
     rows = []
     for family, s in settings["families"].items():
-        for seedless in [(family, "target"), (family, "reference")]:
+        for seedless in [(family, role) for role in ("target", "reference", "shadow") if (family, role, seeds[0]) in r["train"]]:
             gaps = [r["train"][(family, seedless[1], x)]["metrics"]["gap"] for x in seeds]
             rows.append([family, seedless[1], s["members"], s["steps"], fmt(*t_interval([g["member_loss"] for g in gaps]), digits=4),
                          fmt(*t_interval([g["holdout_loss"] for g in gaps]), digits=4), fmt(*t_interval([g["gap"] for g in gaps]), digits=4),
@@ -176,8 +189,8 @@ def table(r, settings, quick):
                                  "loss-attack AUC"], rows))
     lines.append("\n## Attacks on the target models\n")
     rows = []
-    for family in settings["families"]:
-        for method, k in METHODS:
+    for family, s in settings["families"].items():
+        for method, k in methods(family, s):
             ms = [r["attack"][(family, method, k, x)]["metrics"] for x in seeds]
             rows.append([family, label(method, k), fmt(*t_interval([m["auc"] for m in ms])), fmt(*t_interval([m["asr"] for m in ms])),
                          fmt(*t_interval([m["max_balanced_accuracy"] for m in ms])), fmt(*t_interval([m["tpr_at1_pct_fpr"] for m in ms])),
@@ -190,7 +203,7 @@ def table(r, settings, quick):
     for family in settings["families"]:
         mean, lo, hi = gain_interval(r, family, seeds)
         v, _ = family_verdict(r, family, seeds)
-        rows.append([f"ASR gain of PFAMI_Met (k*=5) over the best of Loss and LiRA-style ({family})", "+27.9%",
+        rows.append([f"ASR gain of PFAMI_Met (k*=5) over the best of {', '.join(label(b, '5') for b in baselines(family))} ({family})", "+27.9%",
                      f"{signed(mean)} points [{signed(lo)}, {signed(hi)}]", v])
     lines.append(beside_paper(rows))
     speed = []
