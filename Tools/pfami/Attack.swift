@@ -20,7 +20,7 @@ struct Attack: ParsableCommand {
             stdout line is {"row", "label", "score"} (label 1 = member). The report gives AUC, ASR (TPR at \
             the point minimising |TPR − (1 − FPR)|), the maximum balanced accuracy, TPR at 1% FPR (the \
             achievable max{TPR : FPR ≤ 1%} and the reference's nearest point on the thinned curve), the \
-            queries per record and the ROC curve; with --control, the same method's AUC on the \
+            queries per record and the ROC curve (scikit-learn's thinned points); with --control, the same method's AUC on the \
             positive-control features.
             """)
 
@@ -109,7 +109,7 @@ struct Attack: ParsableCommand {
                 controlAUC = try ROC.auroc(scores: try controlMethod.scores(controlBlock), labels: controlBlock.labels)
                 inputs["control"] = try fileInput(control)
             }
-            let curve = try ROC.curve(scores: scores, labels: block.labels)
+            let curve = try ROC.thinnedCurve(scores: scores, labels: block.labels)
             var report = Report(tool: "pfami", command: "attack")
             report.paper = paperCitation
             report.inputs = inputs

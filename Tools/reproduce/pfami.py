@@ -219,12 +219,15 @@ def table(r, settings, quick):
 
 def plot(r, family, seed):
     series = []
-    for i, (method, k) in enumerate([("met", "5"), ("met", "all"), ("loss", "5"), ("lira", "5")]):
+    shown = [("met", "5"), ("met", "all"), ("loss", "5"), ("lira", "5")] + ([("secmi", "5")] if family == "ddpm" else [])
+    for i, (method, k) in enumerate(shown):
         roc = r["attack"][(family, method, k, seed)]["metrics"]["roc"]
         floor = 1e-3
         pts = [(max(f, floor), t) for f, t in zip(roc["fpr"], roc["tpr"])]
         series.append(dict(label=label(method, k), points=pts, colour=PALETTE[i]))
-    series.append(dict(label="chance", points=[(1e-3, 1e-3), (1, 1)], dashed=True, colour="#888888"))
+    # TPR = FPR is a curve on the log axis: drawn through 31 points.
+    chance = [10 ** (-3 + 3 * i / 30) for i in range(31)]
+    series.append(dict(label="chance", points=[(x, x) for x in chance], dashed=True, colour="#888888"))
     return line_plot(series, title=f"PFAMI on the {family} (seed {seed}): ROC", x_label="false-positive rate (log; 0 drawn at 0.001)",
                      y_label="true-positive rate", x_log=True, x_ticks=[1e-3, 1e-2, 1e-1, 1], y_range=(0, 1))
 
@@ -244,9 +247,18 @@ def check(r, settings):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="small settings, about 2 minutes")
+    parser.add_argument("--seeds", help="comma-separated seeds (default: the mode's), e.g. one seed of the full run")
+    parser.add_argument("--families", help="comma-separated model families (default: vae,ddpm)")
     args = parser.parse_args()
-    settings = QUICK if args.quick else FULL
-    out = Path("results/pfami") / ("quick" if args.quick else "full")
+    settings = dict(QUICK if args.quick else FULL)
+    variant = ""
+    if args.seeds:
+        settings["seeds"] = [int(x) for x in args.seeds.split(",")]
+        variant += "-seeds" + args.seeds.replace(",", "")
+    if args.families:
+        settings["families"] = {f: settings["families"][f] for f in args.families.split(",")}
+        variant += "-" + args.families.replace(",", "")
+    out = Path("results/pfami") / (("quick" if args.quick else "full") + variant)
     out.mkdir(parents=True, exist_ok=True)
     r = reproduce(settings, out)
     problems = check(r, settings)
