@@ -78,11 +78,17 @@ public enum AttackMethod: Sendable, Equatable, CustomStringConvertible {
 /// |TPR − (1 − FPR)| (the reference's equal-error point); the maximum balanced accuracy; TPR at 1% FPR
 /// as max{TPR : FPR ≤ 0.01} and as the reference's nearest point on scikit-learn's thinned curve.
 public struct AttackMetrics: Sendable, Equatable, Codable {
+    /// Area under the ROC curve, in [0, 1].
     public var auc: Double
+    /// TPR at the equal-error point (the reference's ASR).
     public var asr: Double
+    /// max over thresholds of (TPR + 1 − FPR)/2.
     public var maxBalancedAccuracy: Double
+    /// max{TPR : FPR ≤ 0.01}.
     public var tprAt1Fpr: Double
+    /// TPR of the thinned curve's point nearest FPR 0.01 (the reference's variant).
     public var tprAt1FprReference: Double
+    /// Members (positives) and non-members scored.
     public var members: Int, nonMembers: Int
 
     /// - Throws: `MetricsError` (one class only, non-finite scores, length mismatch).

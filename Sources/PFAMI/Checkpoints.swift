@@ -18,6 +18,7 @@ public struct ModelProvenance: Sendable, Codable, Equatable {
         case dataset, datasetSHA256 = "dataset_sha256", role, members, holdout, splitSeed = "split_seed", datasetCount = "dataset_count"
     }
 
+    /// The provenance of a model trained on `role`'s members of `splits` of `dataset`.
     public init(dataset: String, datasetSHA256: String, role: SplitRole, splits: MemberSplits) {
         self.dataset = dataset
         self.datasetSHA256 = datasetSHA256

@@ -20,6 +20,7 @@ public final class FluctuationClassifier: Module {
         head = Linear("head", inFeatures: width, outFeatures: 1, factory: factory)
     }
 
+    /// conv1, conv2, head (weights and biases).
     public var parameters: [Parameter] { conv1.parameters + conv2.parameters + head.parameters }
 
     /// The standardised D of a block as [N, 1, J, K].
@@ -53,8 +54,7 @@ public final class FluctuationClassifier: Module {
         }
     }
 
-    /// One score per record of `block` (the logit).
-    /// - Throws: `PFAMIError.invalidArgument` never; kept for symmetry with `AttackMethod.scores`.
+    /// One score per record of `block`: the logit (higher = member), with the shadow's standardisation.
     public func scores(_ block: FeatureBlock) -> [Double] {
         withoutGradient { logits(Variable(input(block))).value.scalars.map(Double.init) }
     }

@@ -14,6 +14,7 @@ public struct FeatureConfig: Sendable, Equatable {
     /// Records per forward pass.
     public var batchSize: Int
 
+    /// - Parameters: as the properties (batchSize ≥ 1).
     public init(probes: [Int], neighbourhood: Neighbourhood, commonRandomNumbers: Bool, seed: UInt64, batchSize: Int) {
         (self.probes, self.neighbourhood, self.commonRandomNumbers, self.seed, self.batchSize) =
             (probes, neighbourhood, commonRandomNumbers, seed, batchSize)

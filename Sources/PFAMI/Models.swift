@@ -58,6 +58,7 @@ public struct VAEConfig: Sendable, Codable, Equatable {
     /// Latent dimension.
     public var latent: Int
 
+    /// The sizes; defaults are the full run's VAE (Docs/pfami.md).
     public init(channels: Int, size: Int, width: Int = 32, latent: Int = 16) {
         (self.channels, self.size, self.width, self.latent) = (channels, size, width, latent)
     }
@@ -70,6 +71,7 @@ public struct VAEConfig: Sendable, Codable, Equatable {
 /// Loss per image (pythae's VAE): ‖x̂ − x‖² summed over pixels + KL(q(z|x) ‖ N(0, I)), one
 /// reparameterised sample z = μ + σ·ε; x in [0, 1].
 public final class ConvVAE: ProbeModel, Module {
+    /// The sizes the VAE was built with.
     public let config: VAEConfig
     let conv1: Conv2d, conv2: Conv2d, mu: Linear, logVariance: Linear
     let decoderInput: Linear, deconv1: ConvTranspose2d, deconv2: ConvTranspose2d
@@ -150,6 +152,7 @@ public struct DDPMConfig: Sendable, Codable, Equatable {
     /// The noise schedule (linear β 1e-4 → 0.02, T = 1000 by default).
     public var schedule: NoiseSchedule
 
+    /// The sizes and schedule; the defaults are DDPM's linear β 1e-4 → 0.02, T = 1000.
     public init(channels: Int, size: Int, width: Int = 32, groups: Int = 8, schedule: NoiseSchedule = NoiseSchedule()) {
         (self.channels, self.size, self.width, self.groups, self.schedule) = (channels, size, width, groups, schedule)
     }
@@ -192,6 +195,7 @@ final class ResidualBlock: Module {
 /// S/4; up: transposed conv 4×4/2, concatenation with the skip, a block (4b → 2b), transposed conv,
 /// concatenation, a block (3b → b); GroupNorm, SiLU, conv_out 3×3 (b → C).
 public final class DiffusionUNet: ProbeModel, Module {
+    /// The sizes and schedule the UNet was built with.
     public let config: DDPMConfig
     let time1: Linear, time2: Linear, convIn: Conv2d
     let down0: ResidualBlock, downsample0: Conv2d, down1: ResidualBlock, downsample1: Conv2d, middle: ResidualBlock

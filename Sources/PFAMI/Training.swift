@@ -12,6 +12,7 @@ public struct GenerativeTrainingConfig: Sendable, Equatable {
     /// Largest global gradient norm (nil: none).
     public var clipNorm: Float?
 
+    /// - Parameters: as the properties; clipping at norm 1 by default (`pfami train --clip`).
     public init(steps: Int, batchSize: Int, learningRate: Float, clipNorm: Float? = 1) {
         (self.steps, self.batchSize, self.learningRate, self.clipNorm) = (steps, batchSize, learningRate, clipNorm)
     }
