@@ -27,7 +27,7 @@ CLAIM = "PFAMI raises the attack success rate (ASR) by about 27.9% over the best
 LINK = "Docs/pfami.md#reproduction"
 FULL = dict(seeds=[0, 1, 2], control=dict(members=128, holdout=128),
             families={"vae": dict(members=256, holdout=256, width=32, steps=3000, batch=64, lr=1e-3, probes=None, records=None, nns=True),
-                      "ddpm": dict(members=64, holdout=64, width=16, steps=3000, batch=32, lr=2e-3, probes=None, records=None, nns=True)})
+                      "ddpm": dict(members=64, holdout=64, width=8, steps=3000, batch=32, lr=2e-3, probes=None, records=None, nns=True)})
 # QUICK: PFAMI_NNs for the VAE only (a shadow DDPM would add a minute).
 QUICK = dict(seeds=[0], control=dict(members=48, holdout=48),
              families={"vae": dict(members=64, holdout=64, width=16, steps=300, batch=32, lr=1e-3, probes=None, records=None, nns=True),
