@@ -74,14 +74,19 @@ public enum AttackMethod: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// An attack's quality on members (positive) and non-members (Docs/pfami.md, "Metrics"), from MLCore's
-/// `ROC`: AUC (Mann–Whitney, ties ½); ASR, the TPR of the first curve point minimising
-/// |TPR − (1 − FPR)| (the reference's equal-error point); the maximum balanced accuracy; TPR at 1% FPR
-/// as max{TPR : FPR ≤ 0.01} and as the reference's nearest point on scikit-learn's thinned curve.
+/// `ROC`: AUC (Mann–Whitney, ties ½); ASR, the TPR of the first point of the full curve minimising
+/// |TPR − (1 − FPR)|, and the same rule on scikit-learn's thinned curve (the reference's `eval_attack`,
+/// which can land on a corner far from the equal-error point); the maximum balanced accuracy; TPR at
+/// 1% FPR as max{TPR : FPR ≤ 0.01} and as the reference's nearest point on the thinned curve.
 public struct AttackMetrics: Sendable, Equatable, Codable {
     /// Area under the ROC curve, in [0, 1].
     public var auc: Double
-    /// TPR at the equal-error point (the reference's ASR).
+    /// TPR at the equal-error point of the full curve.
     public var asr: Double
+    /// TPR at the first point of scikit-learn's thinned curve minimising |TPR − (1 − FPR)|: the
+    /// reference code's ASR (its thinning drops the points inside straight runs, where the equal-error
+    /// point usually lies).
+    public var asrReference: Double
     /// max over thresholds of (TPR + 1 − FPR)/2.
     public var maxBalancedAccuracy: Double
     /// max{TPR : FPR ≤ 0.01}.
@@ -94,13 +99,17 @@ public struct AttackMetrics: Sendable, Equatable, Codable {
     /// - Throws: `MetricsError` (one class only, non-finite scores, length mismatch).
     public init(scores: [Double], labels: [Int]) throws {
         auc = try ROC.auroc(scores: scores, labels: labels)
-        let curve = try ROC.curve(scores: scores, labels: labels)
-        var best = 0
-        for i in curve.truePositiveRates.indices {
-            let gap = abs(curve.truePositiveRates[i] - (1 - curve.falsePositiveRates[i]))
-            if gap < abs(curve.truePositiveRates[best] - (1 - curve.falsePositiveRates[best])) { best = i }
+        // The TPR of the first point minimising |TPR − (1 − FPR)| (numpy's argmin).
+        func equalErrorTPR(_ curve: ROC.Curve) -> Double {
+            var best = 0
+            for i in curve.truePositiveRates.indices {
+                let gap = abs(curve.truePositiveRates[i] - (1 - curve.falsePositiveRates[i]))
+                if gap < abs(curve.truePositiveRates[best] - (1 - curve.falsePositiveRates[best])) { best = i }
+            }
+            return curve.truePositiveRates[best]
         }
-        asr = curve.truePositiveRates[best]
+        asr = equalErrorTPR(try ROC.curve(scores: scores, labels: labels))
+        asrReference = equalErrorTPR(try ROC.thinnedCurve(scores: scores, labels: labels))
         maxBalancedAccuracy = try ROC.maxBalancedAccuracy(scores: scores, labels: labels)
         tprAt1Fpr = try ROC.truePositiveRate(atFalsePositiveRate: 0.01, scores: scores, labels: labels)
         tprAt1FprReference = try ROC.nearestPointTruePositiveRate(atFalsePositiveRate: 0.01, scores: scores, labels: labels)

@@ -8,13 +8,19 @@ import MLCore
 /// conv 3×3 (w → w), ReLU, global average pooling, linear (w → 1), one logit trained with binary
 /// cross-entropy full-batch with Adam. D is standardised by the shadow features' mean and standard
 /// deviation (one scalar each, stored with the model) before the network; the score is the logit.
+/// With `sortProbes` each neighbour's column of D is sorted over the probes first: for a VAE the probes
+/// are exchangeable repeated passes, and the reference code meant to sort them (its `sort` returns a
+/// sorted copy that is dropped, so its published numbers are unsorted; `sortProbes` false keeps that).
 public final class FluctuationClassifier: Module {
     let conv1: Conv2d, conv2: Conv2d, head: Linear
     /// The standardisation of D learnt from the shadow features.
     public private(set) var mean: Float = 0, scale: Float = 1
+    /// Whether D[·, k] is sorted ascending over the probes j before the network.
+    public let sortProbes: Bool
 
     /// Parameters `conv1.*`, `conv2.*`, `head.*` of width `width`.
-    public init(width: Int = 8, factory: ParameterFactory) {
+    public init(width: Int = 8, sortProbes: Bool = false, factory: ParameterFactory) {
+        self.sortProbes = sortProbes
         conv1 = Conv2d("conv1", inChannels: 1, outChannels: width, kernel: (3, 3), padding: .all(1), factory: factory)
         conv2 = Conv2d("conv2", inChannels: width, outChannels: width, kernel: (3, 3), padding: .all(1), factory: factory)
         head = Linear("head", inFeatures: width, outFeatures: 1, factory: factory)
@@ -23,9 +29,25 @@ public final class FluctuationClassifier: Module {
     /// conv1, conv2, head (weights and biases).
     public var parameters: [Parameter] { conv1.parameters + conv2.parameters + head.parameters }
 
+    /// D of a block, each column sorted over the probes when `sortProbes`: [N·J·K] as `fluctuation()`.
+    func features(_ block: FeatureBlock) -> [Float] {
+        var d = block.fluctuation()
+        guard sortProbes else { return d }
+        let j = block.probeCount, k = block.neighbourCount
+        var column = [Float](repeating: 0, count: j)
+        for n in 0..<block.count {
+            for q in 0..<k {
+                for p in 0..<j { column[p] = d[(n * j + p) * k + q] }
+                column.sort()
+                for p in 0..<j { d[(n * j + p) * k + q] = column[p] }
+            }
+        }
+        return d
+    }
+
     /// The standardised D of a block as [N, 1, J, K].
     func input(_ block: FeatureBlock) -> Tensor {
-        let d = block.fluctuation().map { ($0 - mean) / scale }
+        let d = features(block).map { ($0 - mean) / scale }
         return Tensor(d, shape: [block.count, 1, block.probeCount, block.neighbourCount])
     }
 
@@ -42,7 +64,7 @@ public final class FluctuationClassifier: Module {
         guard positives > 0, positives < shadow.count else {
             throw PFAMIError.emptySet(what: "the shadow features' \(positives == 0 ? "members" : "hold-out records")", reason: "PFAMI_NNs needs both classes to train")
         }
-        let d = shadow.fluctuation().map(Double.init)
+        let d = features(shadow).map(Double.init)
         let m = d.reduce(0, +) / Double(d.count)
         let s = (d.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(d.count)).squareRoot()
         mean = Float(m)

@@ -55,4 +55,15 @@ final class AttackModelTests: XCTestCase {
         oneClass.labels = [1, 1, 1, 1]
         XCTAssertThrowsError(try classifier.train(shadow: oneClass, steps: 1))
     }
+
+    /// With sortProbes each neighbour's column of D is sorted over the probes: J = 3, K = 2, one record,
+    /// D by hand (θ original 1, neighbours as below; φ flat so D = θ's relative change).
+    func testSortedProbesInput() {
+        // targetNeighbours [K, J]: k = 0 → 4, 2, 3 (D 3, 1, 2); k = 1 → 1, 0.5, 2 (D 0, −0.5, 1).
+        let block = FeatureBlock(rows: [0], labels: [1], probeCount: 3, neighbourCount: 2, targetOriginal: [1, 1, 1],
+                                 targetNeighbours: [4, 2, 3, 1, 0.5, 2], referenceOriginal: [1, 1, 1], referenceNeighbours: [1, 1, 1, 1, 1, 1])
+        // D [J, K] row-major: (3, 0), (1, −0.5), (2, 1).
+        XCTAssertEqual(FluctuationClassifier(factory: ParameterFactory(seed: 1)).features(block), [3, 0, 1, -0.5, 2, 1])
+        XCTAssertEqual(FluctuationClassifier(sortProbes: true, factory: ParameterFactory(seed: 1)).features(block), [1, -0.5, 2, 0, 3, 1])
+    }
 }

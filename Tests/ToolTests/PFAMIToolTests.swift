@@ -77,6 +77,11 @@ final class PFAMIToolTests: XCTestCase {
         let attackMetrics = try XCTUnwrap(try json(String(decoding: try Data(contentsOf: URL(fileURLWithPath: output)), as: UTF8.self))["metrics"] as? [String: Any])
         XCTAssertEqual(attackMetrics["control_auc"] as? Double, 1)
         XCTAssertEqual(attackMetrics["members"] as? Int, 12)
+        // ASR on the full curve and by the reference's rule on the thinned curve, both rates.
+        for key in ["asr", "asr_reference"] {
+            let v = try XCTUnwrap(attackMetrics[key] as? Double, key)
+            XCTAssertTrue((0...1).contains(v), key)
+        }
         let auc = try XCTUnwrap(attackMetrics["auc"] as? Double)
         // The same scores through `mlcore score auroc` give the report's AUC.
         let pipe = try runTool("mlcore", ["score", "auroc"], stdin: attack.stdout)
@@ -86,6 +91,8 @@ final class PFAMIToolTests: XCTestCase {
         // Bad inputs: a k* outside the neighbours (64), a model pair of one role (64), a shard out of range (64).
         let badK = try runTool("pfami", ["attack", "--features", merged, "--k", "3"])
         XCTAssertEqual(badK.status, 64, badK.stderr)
+        let sortWithoutNNs = try runTool("pfami", ["attack", "--features", merged, "--method", "met", "--nn-sort-probes"])
+        XCTAssertEqual(sortWithoutNNs.status, 64, sortWithoutNNs.stderr)
         let sameRole = try runTool("pfami", ["features", "--target", target, "--reference", target, "--save", directory + "x.h5"])
         XCTAssertEqual(sameRole.status, 64, sameRole.stderr)
         XCTAssertEqual(sameRole.stderr.split(separator: "\n").count, 1)

@@ -18,7 +18,7 @@ struct Attack: ParsableCommand {
             trained on --shadow, the shadow model's features), secmi (−SecMI's DDIM round-trip error, \
             DDPM features only). Higher scores mean member. Each \
             stdout line is {"row", "label", "score"} (label 1 = member). The report gives AUC, ASR (TPR at \
-            the point minimising |TPR − (1 − FPR)|), the maximum balanced accuracy, TPR at 1% FPR (the \
+            the point minimising |TPR − (1 − FPR)|, on the full curve and, as the reference code, on the thinned one), the maximum balanced accuracy, TPR at 1% FPR (the \
             achievable max{TPR : FPR ≤ 1%} and the reference's nearest point on the thinned curve), the \
             queries per record and the ROC curve (scikit-learn's thinned points); with --control, the same method's AUC on the \
             positive-control features.
@@ -29,7 +29,7 @@ struct Attack: ParsableCommand {
     @Option(help: ArgumentHelp("Feature file of `pfami features` (merged when run in shards).", valueName: "file"))
     var features: String
 
-    @Option(help: "Attack: met, met-uncalibrated, loss or lira.")
+    @Option(help: "Attack: met, met-uncalibrated, loss, lira, nns or secmi.")
     var method = "met"
 
     @Option(help: ArgumentHelp("PFAMI_Met's neighbour k* (0-based) or 'all'.", valueName: "k|all"))
@@ -46,6 +46,9 @@ struct Attack: ParsableCommand {
 
     @Option(help: "nns: the classifier's learning rate.")
     var nnLearningRate = 0.01
+
+    @Flag(help: "nns: sort D over the probes (the VAE's exchangeable passes) before the classifier, as the reference code meant to; off reproduces its published, unsorted numbers.")
+    var nnSortProbes = false
 
     /// The method's `AttackMethod`; nns is scored by `FluctuationClassifier`, and PFAMI_Met stands in for it.
     func attackMethod(neighbours: Int) throws -> AttackMethod {
@@ -65,7 +68,7 @@ struct Attack: ParsableCommand {
         guard k == "all" || (Int(k).map { $0 >= 0 } ?? false) else { throw ValidationError("--k must be a neighbour index ≥ 0 or 'all', got '\(k)'") }
         _ = try attackMethod(neighbours: 10)
         if method == "nns" && shadow == nil { throw ValidationError("--method nns needs --shadow FILE (the shadow model's features)") }
-        if method != "nns" && shadow != nil { throw ValidationError("--shadow is for --method nns") }
+        if method != "nns" && (shadow != nil || nnSortProbes) { throw ValidationError("--shadow and --nn-sort-probes are for --method nns") }
         guard nnSteps >= 1, nnLearningRate > 0 else { throw ValidationError("--nn-steps must be ≥ 1 and --nn-learning-rate > 0") }
     }
 
@@ -84,7 +87,7 @@ struct Attack: ParsableCommand {
                 guard shadowBlock.probeCount == block.probeCount, shadowBlock.neighbourCount == block.neighbourCount else {
                     throw PFAMIError.badFeatures(file: shadow, reason: "J = \(shadowBlock.probeCount), K = \(shadowBlock.neighbourCount); the target's features have J = \(block.probeCount), K = \(block.neighbourCount)")
                 }
-                let classifier = FluctuationClassifier(factory: ParameterFactory(seed: common.seed))
+                let classifier = FluctuationClassifier(sortProbes: nnSortProbes, factory: ParameterFactory(seed: common.seed))
                 let result = try context.timer.measure("nns") { try classifier.train(shadow: shadowBlock, steps: nnSteps, learningRate: Float(nnLearningRate)) }
                 scores = classifier.scores(block)
                 nn = NNReport(shadowRecords: shadowBlock.count, finalLoss: result.steps.last?.loss ?? .nan,
@@ -115,12 +118,12 @@ struct Attack: ParsableCommand {
             report.inputs = inputs
             report.config = ["method": .string(method == "nns" ? "nns" : attack.description), "feature_provenance": provenance,
                              "control_method": .string(controlMethod.description)]
-            try report.setMetrics(AttackReport(auc: metrics.auc, asr: metrics.asr, maxBalancedAccuracy: metrics.maxBalancedAccuracy,
+            try report.setMetrics(AttackReport(auc: metrics.auc, asr: metrics.asr, asrReference: metrics.asrReference, maxBalancedAccuracy: metrics.maxBalancedAccuracy,
                                                tprAt1PctFpr: metrics.tprAt1Fpr, tprAt1PctFprReference: metrics.tprAt1FprReference,
                                                members: metrics.members, nonMembers: metrics.nonMembers, queriesPerRecord: queries,
                                                controlAuc: controlAUC, nns: nn,
                                                roc: .init(fpr: curve.falsePositiveRates, tpr: curve.truePositiveRates)))
-            report.units = ["auc": "fraction (members positive)", "asr": "TPR at the equal-error point", "queries_per_record": "model queries"]
+            report.units = ["auc": "fraction (members positive)", "asr": "TPR at the equal-error point", "asr_reference": "TPR at the thinned curve's equal-error corner (the reference's ASR)", "queries_per_record": "model queries"]
             return report
         }
     }
@@ -129,7 +132,8 @@ struct Attack: ParsableCommand {
 /// `pfami attack`'s metrics.
 struct AttackReport: Encodable {
     struct Curve: Encodable { var fpr: [Double], tpr: [Double] }
-    var auc: Double, asr: Double, maxBalancedAccuracy: Double
+    /// ASR on the full curve and the reference's rule on the thinned curve.
+    var auc: Double, asr: Double, asrReference: Double, maxBalancedAccuracy: Double
     /// max{TPR : FPR ≤ 1%} and the reference's nearest-point variant.
     var tprAt1PctFpr: Double, tprAt1PctFprReference: Double
     var members: Int, nonMembers: Int

@@ -9,7 +9,7 @@ beside the paper's claim), roc_<family>.svg (log-scale FPR) and verdict.json.
     python Tools/reproduce/pfami.py --quick    # about 2 minutes on 2 idle cores (CI)
 
 Runs the built executable (.build/release/pfami); existing result files are reused, so an interrupted run
-resumes. Standard library only.
+resumes; a settings.json stamp makes a run with other settings (or after RESULTS_VERSION changes) refuse them. Standard library only.
 """
 
 import argparse
@@ -193,10 +193,11 @@ def table(r, settings, quick):
         for method, k in methods(family, s):
             ms = [r["attack"][(family, method, k, x)]["metrics"] for x in seeds]
             rows.append([family, label(method, k), fmt(*t_interval([m["auc"] for m in ms])), fmt(*t_interval([m["asr"] for m in ms])),
+                         fmt(*t_interval([m["asr_reference"] for m in ms])),
                          fmt(*t_interval([m["max_balanced_accuracy"] for m in ms])), fmt(*t_interval([m["tpr_at1_pct_fpr"] for m in ms])),
                          fmt(*t_interval([m["tpr_at1_pct_fpr_reference"] for m in ms])), ms[0]["queries_per_record"],
                          fmt(*t_interval([m["control_auc"] for m in ms]))])
-    lines.append(markdown_table(["family", "attack", "AUC", "ASR", "max bal. acc.", "TPR@1%FPR", "TPR@1%FPR (ref. variant)",
+    lines.append(markdown_table(["family", "attack", "AUC", "ASR", "ASR (ref. variant)", "max bal. acc.", "TPR@1%FPR", "TPR@1%FPR (ref. variant)",
                                  "queries/record", "control AUC"], rows))
     lines.append("\n## Beside the paper\n")
     rows = []
@@ -244,6 +245,24 @@ def check(r, settings):
     return problems
 
 
+# Bumped whenever the tool's reports or features change meaning, so that older cached results are not mixed in.
+RESULTS_VERSION = 2
+
+
+def check_settings(out, settings):
+    """Existing reports in `out` are reused (resume); refuse them when they were made with other settings
+    or an older results version (the reference code's stale-cache pitfall)."""
+    stamp = out / "settings.json"
+    current = json.dumps(dict(results_version=RESULTS_VERSION, settings=settings), sort_keys=True, default=str)
+    stale = [p for p in out.iterdir() if p.name != stamp.name]
+    if stamp.exists():
+        if stamp.read_text() != current:
+            sys.exit(f"pfami.py: {out} holds results of other settings or an older results version; remove it and rerun")
+    elif stale:
+        sys.exit(f"pfami.py: {out} holds results without a settings stamp (an older run); remove it and rerun")
+    stamp.write_text(current)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="small settings, about 2 minutes")
@@ -260,6 +279,7 @@ def main():
         variant += "-" + args.families.replace(",", "")
     out = Path("results/pfami") / (("quick" if args.quick else "full") + variant)
     out.mkdir(parents=True, exist_ok=True)
+    check_settings(out, settings)
     r = reproduce(settings, out)
     problems = check(r, settings)
     text = table(r, settings, args.quick)
