@@ -75,17 +75,18 @@ public enum AttackMethod: Sendable, Equatable, CustomStringConvertible {
 
 /// An attack's quality on members (positive) and non-members (Docs/pfami.md, "Metrics"), from MLCore's
 /// `ROC`: AUC (Mann–Whitney, ties ½); ASR, the TPR of the first point of the full curve minimising
-/// |TPR − (1 − FPR)|, and the same rule on scikit-learn's thinned curve (the reference's `eval_attack`,
-/// which can land on a corner far from the equal-error point); the maximum balanced accuracy; TPR at
+/// |TPR − (1 − FPR)|, and the reference's `eval_attack` ASR (its polarity, on scikit-learn's thinned
+/// curve, which can land on a corner far from the equal-error point); the maximum balanced accuracy; TPR at
 /// 1% FPR as max{TPR : FPR ≤ 0.01} and as the reference's nearest point on the thinned curve.
 public struct AttackMetrics: Sendable, Equatable, Codable {
     /// Area under the ROC curve, in [0, 1].
     public var auc: Double
     /// TPR at the equal-error point of the full curve.
     public var asr: Double
-    /// TPR at the first point of scikit-learn's thinned curve minimising |TPR − (1 − FPR)|: the
-    /// reference code's ASR (its thinning drops the points inside straight runs, where the equal-error
-    /// point usually lies).
+    /// The ASR as the reference code computes it (`eval_attack`): non-members as the positive class,
+    /// scores negated, and the TPR of the first point of scikit-learn's thinned curve minimising
+    /// |TPR − (1 − FPR)| — in our terms the non-members' true-negative rate at an equal-error corner.
+    /// The thinning drops the points inside straight runs, where the equal-error point usually lies.
     public var asrReference: Double
     /// max over thresholds of (TPR + 1 − FPR)/2.
     public var maxBalancedAccuracy: Double
@@ -109,7 +110,7 @@ public struct AttackMetrics: Sendable, Equatable, Codable {
             return curve.truePositiveRates[best]
         }
         asr = equalErrorTPR(try ROC.curve(scores: scores, labels: labels))
-        asrReference = equalErrorTPR(try ROC.thinnedCurve(scores: scores, labels: labels))
+        asrReference = equalErrorTPR(try ROC.thinnedCurve(scores: scores.map { -$0 }, labels: labels.map { 1 - $0 }))
         maxBalancedAccuracy = try ROC.maxBalancedAccuracy(scores: scores, labels: labels)
         tprAt1Fpr = try ROC.truePositiveRate(atFalsePositiveRate: 0.01, scores: scores, labels: labels)
         tprAt1FprReference = try ROC.nearestPointTruePositiveRate(atFalsePositiveRate: 0.01, scores: scores, labels: labels)

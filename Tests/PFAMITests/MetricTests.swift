@@ -23,8 +23,11 @@ final class MetricTests: XCTestCase {
         XCTAssertEqual(thin.falsePositiveRates, [0, 0, 0, 0.5, 0.5, 1])
         XCTAssertEqual(thin.truePositiveRates, [0, 0.25, 0.75, 0.75, 1, 1])
         XCTAssertEqual(m.tprAt1FprReference, 0)
-        // On the thinned curve |TPR − (1 − FPR)| is 1, ¾, ¼, ¼, ½, 1: the first minimum (0, ¾) → 0.75.
-        XCTAssertEqual(m.asrReference, 0.75, accuracy: 1e-12)
+        // The reference's ASR: non-members positive, scores negated. Ranked by −s: .1N .2N .3M .4N .6N .7M .8M .9M,
+        // TP counts 1 2 2 3 4 4 4 4, FP counts 0 0 1 1 1 2 3 4; thinning drops (¼,¾), (½,1), (¾,1), leaving
+        // (0,0) (0,¼) (0,½) (¼,½) (¼,1) (1,1) with |TPR − (1 − FPR)| = 1, ¾, ½, ¼, ¼, 1: the first minimum (¼, ½)
+        // → 0.5, though the dropped (¼, ¾) is an exact equal-error point (TPR = TNR = 0.75).
+        XCTAssertEqual(m.asrReference, 0.5, accuracy: 1e-12)
         XCTAssertEqual(m.members, 4)
         XCTAssertEqual(m.nonMembers, 4)
     }
@@ -32,18 +35,23 @@ final class MetricTests: XCTestCase {
     /// A vector whose equal-error point lies inside a vertical run, which scikit-learn's thinning drops:
     /// members [0.9, 0.6, 0.5, 0.4], non-members [0.8, 0.7, 0.3, 0.2]. Ranked .9M .8N .7N .6M .5M .4M .3N .2N:
     /// full curve (0,0) (0,¼) (¼,¼) (½,¼) (½,½) (½,¾) (½,1) (¾,1) (1,1), |TPR − (1 − FPR)| = 0 at (½,½) → ASR ½.
-    /// FP counts 0 1 2 2 2 2 3 4, TP counts 1 1 1 2 3 4 4 4: second differences of both vanish at
-    /// (¼,¼), (½,½), (½,¾), (¾,1), so the thinned curve is (0,0) (0,¼) (½,¼) (½,1) (1,1) with gaps 1, ¾,
-    /// ¼, ½, 1 → the reference's ASR is the TPR at (½,¼), ¼.
+    /// Members positive, FP counts 0 1 2 2 2 2 3 4, TP counts 1 1 1 2 3 4 4 4: second differences of both
+    /// vanish at (¼,¼), (½,½), (½,¾), (¾,1), so the thinned curve is (0,0) (0,¼) (½,¼) (½,1) (1,1) with gaps
+    /// 1, ¾, ¼, ½, 1 → TPR ¼ at (½,¼). The reference's polarity (non-members positive, −s): ranked .2N .3N .4M
+    /// .5M .6M .7N .8N .9M, TP 1 2 2 2 2 3 4 4, FP 0 0 1 2 3 3 3 4; kept (0,0) (0,¼) (0,½) (¾,½) (¾,1) (1,1),
+    /// gaps 1, ¾, ½, ¼, ¾, 1 → its ASR is ½ (the same corner, read as the non-members' rate).
     func testReferenceASRDiffersOnThinnedCurve() throws {
         let scores = [0.9, 0.6, 0.5, 0.4, 0.8, 0.7, 0.3, 0.2]
         let labels = [1, 1, 1, 1, 0, 0, 0, 0]
         let thin = try ROC.thinnedCurve(scores: scores, labels: labels)
         XCTAssertEqual(thin.falsePositiveRates, [0, 0, 0.5, 0.5, 1])
         XCTAssertEqual(thin.truePositiveRates, [0, 0.25, 0.25, 1, 1])
+        let flipped = try ROC.thinnedCurve(scores: scores.map { -$0 }, labels: labels.map { 1 - $0 })
+        XCTAssertEqual(flipped.falsePositiveRates, [0, 0, 0, 0.75, 0.75, 1])
+        XCTAssertEqual(flipped.truePositiveRates, [0, 0.25, 0.5, 0.5, 1, 1])
         let m = try AttackMetrics(scores: scores, labels: labels)
         XCTAssertEqual(m.asr, 0.5, accuracy: 1e-12)
-        XCTAssertEqual(m.asrReference, 0.25, accuracy: 1e-12)
+        XCTAssertEqual(m.asrReference, 0.5, accuracy: 1e-12)
     }
 
     /// Scores of each method on a hand-made block: J = 1, K = 2, two records.

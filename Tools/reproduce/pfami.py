@@ -246,7 +246,7 @@ def check(r, settings):
 
 
 # Bumped whenever the tool's reports or features change meaning, so that older cached results are not mixed in.
-RESULTS_VERSION = 2
+RESULTS_VERSION = 3
 
 
 def check_settings(out, settings):
