@@ -93,6 +93,10 @@ final class PFAMIToolTests: XCTestCase {
         XCTAssertEqual(badK.status, 64, badK.stderr)
         let sortWithoutNNs = try runTool("pfami", ["attack", "--features", merged, "--method", "met", "--nn-sort-probes"])
         XCTAssertEqual(sortWithoutNNs.status, 64, sortWithoutNNs.stderr)
+        // PFAMI_NNs trained on the attacked model's own records (its labels) is refused (65).
+        let leak = try runTool("pfami", ["attack", "--features", merged, "--method", "nns", "--shadow", features])
+        XCTAssertEqual(leak.status, 65, leak.stderr)
+        XCTAssertTrue(leak.stderr.contains("shadow"), leak.stderr)
         let sameRole = try runTool("pfami", ["features", "--target", target, "--reference", target, "--save", directory + "x.h5"])
         XCTAssertEqual(sameRole.status, 64, sameRole.stderr)
         XCTAssertEqual(sameRole.stderr.split(separator: "\n").count, 1)

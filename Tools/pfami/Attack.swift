@@ -83,9 +83,14 @@ struct Attack: ParsableCommand {
             var queries = attack.queries(probes: block.probeCount, neighbours: block.neighbourCount)
             var nn: NNReport? = nil
             if method == "nns", let shadow {
-                let (shadowBlock, _) = try FeatureFile.read(shadow)
+                let (shadowBlock, shadowProvenance) = try FeatureFile.read(shadow)
                 guard shadowBlock.probeCount == block.probeCount, shadowBlock.neighbourCount == block.neighbourCount else {
                     throw PFAMIError.badFeatures(file: shadow, reason: "J = \(shadowBlock.probeCount), K = \(shadowBlock.neighbourCount); the target's features have J = \(block.probeCount), K = \(block.neighbourCount)")
+                }
+                // Training on the attacked model's own members and hold-out would leak the labels being scored.
+                let role = { (p: JSONValue) in p["attacked_role"]?.stringValue ?? "?" }, kind = { (p: JSONValue) in p["model_kind"]?.stringValue ?? "?" }
+                guard role(shadowProvenance) != role(provenance), kind(shadowProvenance) == kind(provenance) else {
+                    throw PFAMIError.badFeatures(file: shadow, reason: "its records are those of a \(kind(shadowProvenance)) \(role(shadowProvenance)) model; PFAMI_NNs needs another model of the attacked \(kind(provenance)) \(role(provenance))'s kind (the shadow)")
                 }
                 let classifier = FluctuationClassifier(sortProbes: nnSortProbes, factory: ParameterFactory(seed: common.seed))
                 let result = try context.timer.measure("nns") { try classifier.train(shadow: shadowBlock, steps: nnSteps, learningRate: Float(nnLearningRate)) }
