@@ -17,7 +17,7 @@ TEST_FLAGS := -c release -Xswiftc -enable-testing
 MODELS    := minilm-l6 smollm2 efficientnet-lite0
 # The papers with a reproduction: `make <paper>` runs Tools/reproduce/<paper>.py (QUICK=1: the few-minute run),
 # `make reproduce` runs them all. A new paper is one word here (and one line in Package.swift's `papers`).
-PAPERS    := graft reb pregated-moe
+PAPERS    := graft reb pregated-moe pfami
 
 TORCH_VENV := .venv-torch
 TORCH_PY  := $(TORCH_VENV)/bin/python
@@ -125,11 +125,13 @@ bench: setup data build
 # root) shields them from other work on a shared machine (Docs/PERFORMANCE.md).
 BENCH_PREFIX ?=
 MODEL_CASES := bert_minilm_forward_b32_t128 bert_minilm_forward_b1_t16 bert_minilm_train_step_b16_t64 \
-               llama_prefill_128 llama_decode_64 efficientnet_lite0_b16 efficientnet_lite0_train_step_b28
+               llama_prefill_128 llama_decode_64 efficientnet_lite0_b16 efficientnet_lite0_train_step_b28 \
+               pfami_ddpm_train_step_b32 pfami_vae_train_step_b32
 bench-models: setup data build torch-venv
 	rm -rf results/bench/models && mkdir -p results/bench/models
 	@set -e; for c in $(MODEL_CASES); do \
-	  case $$c in bert_*) peer=torch_models_bench.py;; llama_*) peer=torch_llama_bench.py;; *) peer=efficientnet_torch_bench.py;; esac; \
+	  case $$c in bert_*) peer=torch_models_bench.py;; llama_*) peer=torch_llama_bench.py;; pfami_*) peer=torch_pfami_bench.py;; \
+	    *) peer=efficientnet_torch_bench.py;; esac; \
 	  echo "== $$c"; \
 	  $(BENCH_PREFIX) $(RELEASE)/mlcore-bench --repeats 7 --filter $$c --output results/bench/models/mlcore-$$c.json; \
 	  OMP_WAIT_POLICY=PASSIVE $(BENCH_PREFIX) $(TORCH_PY) Benchmarks/peers/$$peer --repeats 7 --threads $$(nproc) --filter $$c \

@@ -45,6 +45,7 @@ let papers = [
     Paper(library: "SkillLocalization", tool: "graft"),
     Paper(library: "REB", tool: "reb", numeric: true),
     Paper(library: "PregatedMoE", tool: "pregated-moe"),
+    Paper(library: "PFAMI", tool: "pfami", numeric: true),
 ]
 
 let package = Package(
@@ -94,7 +95,7 @@ let package = Package(
             path: "Tools/mlcore"),
         .executableTarget(
             name: "mlcore-bench",
-            dependencies: ["MLCore", "MLCoreCLI", "REB",
+            dependencies: ["MLCore", "MLCoreCLI", "REB", "PFAMI",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Benchmarks/mlcore-bench",
             swiftSettings: numericFlags),

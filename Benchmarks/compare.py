@@ -51,7 +51,7 @@ def rss(r):
 # layout for the CNN, compared as a second row.
 model_rows = []
 for name in sorted(ours):
-    if not name.startswith(("bert_", "llama_", "efficientnet_")):
+    if not name.startswith(("bert_", "llama_", "efficientnet_", "pfami_")):
         continue
     for peer_name, label in ((name, "torch"), (name + "_channels_last", "torch channels_last")):
         if peer_name in peer:

@@ -195,6 +195,8 @@ struct Bench: ParsableCommand {
             FileHandle.standardError.write(Data("skipping EfficientNet cases: \(efficientnet) missing (run make data)\n".utf8))
         }
 
+        ModelBench.pfami(filter: filter) { group, work, unit, cases in record(group, work: work, unit: unit, cases) }
+
         if wants(GraphBench.names()) {
             GraphBench.run(nodes: graphNodes, edges: graphEdges, features: graphFeatures) { record($0, work: $1, unit: $2, $3) }
         }

@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import MLCore
+import PFAMI
 import REB
 
 /// Model-level benchmark cases (peer: Benchmarks/peers/torch_models_bench.py, same shapes and
@@ -89,6 +90,29 @@ enum ModelBench {
                 return StepLoss(Variable.binaryCrossEntropyWithLogits(logits, targets: Variable(targets)))
             })
         })])
+    }
+
+    /// One training step of PFAMI's generative models as `pfami train` runs it (peer:
+    /// Benchmarks/peers/torch_pfami_bench.py, the same networks, shapes and update): a batch of 32
+    /// greyscale 32×32 images (uniform noise), the model's own objective — the DDPM's ε-MSE at a random
+    /// t per image (`pfami_ddpm_train_step_b32`, UNet width 16, the full run's) or the VAE's summed
+    /// squared error + KL (`pfami_vae_train_step_b32`, width 32, latent 16) — backward, gradient-norm
+    /// clipping at 1, Adam (lr 1e-3), through one step of MLCore's TrainingLoop; images/s.
+    static func pfami(filter: String?, record: (String, Double, String, [(String, () -> Void)]) -> Void) {
+        let names = ["pfami_ddpm_train_step_b32", "pfami_vae_train_step_b32"]
+        var rng = RandomGenerator(seed: 3)
+        let images = Tensor.uniform([32, 1, 32, 32], low: 0, high: 1, using: &rng)
+        for (i, name) in names.enumerated() where wanted([name], filter: filter) {
+            let model: ProbeModel = i == 0
+                ? DiffusionUNet(config: DDPMConfig(channels: 1, size: 32, width: 16, groups: 8), factory: ParameterFactory(seed: 1))
+                : ConvVAE(config: VAEConfig(channels: 1, size: 32, width: 32, latent: 16), factory: ParameterFactory(seed: 1))
+            let optimizer = Adam(model.parameters, learningRate: 1e-3)
+            var noise = RandomGenerator(seed: 4)
+            record("pfami", 32e9, "images/s", [(name, {
+                let loop = try! TrainingLoop(config: TrainingConfig(length: .steps(1), clipNorm: 1), optimizer: optimizer)
+                _ = try! loop.run(.stream { _, _ in () }, loss: { _, _ in StepLoss(model.trainingLoss(images, rng: &noise)) })
+            })])
+        }
     }
 
     /// SmolLM2 inference (peer: Benchmarks/peers/torch_llama_bench.py, same ids and protocol), in

@@ -98,6 +98,23 @@ def write_verdict(out: Path, row):
     return path
 
 
+def finish(out: Path, row, problems=(), wrote=""):
+    """The end of a reproduction script: writes verdict.json, appends the verdict (and a table of its
+    parts) to out/table.md, prints table.md, then exits 1 listing `problems` (a failed report check)
+    or says what was written on stderr."""
+    import sys
+    write_verdict(out, row)
+    with open(Path(out) / "table.md", "a") as f:
+        f.write(f"\n## Verdict\n\n**{row['verdict']}**: {row['why']}.\n")
+        if row["parts"]:
+            f.write("\n" + markdown_table(["claim", "verdict", "why"], [[p["claim"], p["verdict"], p["why"]] for p in row["parts"]]))
+    print((Path(out) / "table.md").read_text())
+    if problems:
+        print("report check failed:\n  " + "\n  ".join(problems), file=sys.stderr)
+        sys.exit(1)
+    print(f"wrote {out}/table.md, verdict.json{', ' + wrote if wrote else ''}", file=sys.stderr)
+
+
 # ---------------------------------------------------------------- markdown
 
 

@@ -197,3 +197,42 @@ extension ROC {
         try curve(scores: scores.map(Double.init), labels: labels)
     }
 }
+
+extension ROC {
+    /// The ROC curve with scikit-learn's default thinning (`roc_curve(..., drop_intermediate=True)`):
+    /// of the distinct-score points, those strictly inside a straight horizontal or vertical run (second
+    /// differences of both FP and TP counts zero) are dropped; the first and last are kept and (0, 0)
+    /// at threshold +∞ is prepended, as in `curve`.
+    /// - Throws: as `curve`.
+    public static func thinnedCurve(scores: [Double], labels: [Int]) throws -> Curve {
+        let full = try curve(scores: scores, labels: labels)
+        let positives = labels.reduce(0, +), negatives = labels.count - positives
+        let fp = full.falsePositiveRates.dropFirst().map { Int(($0 * Double(negatives)).rounded()) }
+        let tp = full.truePositiveRates.dropFirst().map { Int(($0 * Double(positives)).rounded()) }
+        var out = Curve(falsePositiveRates: [0], truePositiveRates: [0], thresholds: [Double.infinity])
+        for i in fp.indices {
+            let keep = i == 0 || i == fp.count - 1 || fp[i + 1] - 2 * fp[i] + fp[i - 1] != 0 || tp[i + 1] - 2 * tp[i] + tp[i - 1] != 0
+            if keep {
+                out.falsePositiveRates.append(full.falsePositiveRates[i + 1])
+                out.truePositiveRates.append(full.truePositiveRates[i + 1])
+                out.thresholds.append(full.thresholds[i + 1])
+            }
+        }
+        return out
+    }
+
+    /// The TPR of the thinned curve's point whose FPR is nearest to `falsePositiveRate` (the first
+    /// such point): `tpr[argmin |fpr − x|]` on scikit-learn's default `roc_curve`, the "TPR@x%FPR"
+    /// of membership-inference code such as wjfu99/MIA-Gen (attack/attack_model_PFAMI.py `eval_attack`).
+    /// Unlike `truePositiveRate(atFalsePositiveRate:)` the point may lie above the FPR bound.
+    /// - Throws: as `curve`, plus `.invalidArgument` for a rate outside [0, 1].
+    public static func nearestPointTruePositiveRate(atFalsePositiveRate falsePositiveRate: Double,
+                                                    scores: [Double], labels: [Int]) throws -> Double {
+        try checkRate("nearest-point TPR at FPR", falsePositiveRate)
+        let c = try thinnedCurve(scores: scores, labels: labels)
+        var best = 0
+        for i in c.falsePositiveRates.indices
+        where abs(c.falsePositiveRates[i] - falsePositiveRate) < abs(c.falsePositiveRates[best] - falsePositiveRate) { best = i }
+        return c.truePositiveRates[best]
+    }
+}
