@@ -45,6 +45,7 @@ let papers = [
     Paper(library: "SkillLocalization", tool: "graft"),
     Paper(library: "REB", tool: "reb", numeric: true),
     Paper(library: "PregatedMoE", tool: "pregated-moe"),
+    Paper(library: "PROP", tool: "prop"),
 ]
 
 let package = Package(
