@@ -87,3 +87,57 @@ public enum LeeCollection {
             pretrainingTexts: background)
     }
 }
+
+/// A known-item collection from the Openclipart clip art (the `openclipart` dataset,
+/// Tools/data/convert_openclipart.py): an item's document is its keywords and description
+/// ("keywords. description"); the queries are the titles of every 8th item (in file order) among those
+/// with a title and a document, each with its own item as the one relevant document (level 1;
+/// every other document unjudged, i.e. non-relevant). Items with the same keywords and description
+/// (near-duplicates drawn by one author) compete with the known item. The documents are also the
+/// pre-training corpus.
+public enum OpenclipartCollection {
+    /// Every `stride`-th eligible item is a query.
+    public static let stride = 8
+
+    /// Identifier of item i (its row in the dataset): `oc-0000` ….
+    public static func id(_ i: Int) -> String { String(format: "oc-%04d", i) }
+
+    /// Loads the collection from the prepared dataset file.
+    /// - Throws: `HDF5Error` (missing file or dataset), `PROPError.malformedData` when the columns differ in length.
+    public static func load(path: String) throws -> RetrievalCollection {
+        let file = try HDF5File(path: path, mode: .readOnly)
+        let titles = try file.dataset("items/title").readStrings()
+        let descriptions = try file.dataset("items/description").readStrings()
+        let keywords = try file.dataset("items/keywords").readStrings()
+        guard titles.count == descriptions.count, titles.count == keywords.count else {
+            throw PROPError.malformedData(file: path, detail: "items/title, description and keywords differ in length")
+        }
+        return build(titles: titles, descriptions: descriptions, keywords: keywords)
+    }
+
+    /// The collection from the items' columns.
+    public static func build(titles: [String], descriptions: [String], keywords: [String]) -> RetrievalCollection {
+        var ids: [String] = [], texts: [String] = [], queryIds: [String] = [], queryTexts: [String] = []
+        var qrels: [String: [String: Int]] = [:]
+        var eligible = 0
+        for i in titles.indices {
+            let text = [keywords[i], descriptions[i]].filter { !$0.isEmpty }.joined(separator: ". ")
+            guard !text.isEmpty else { continue }
+            ids.append(id(i))
+            texts.append(text)
+            guard !titles[i].isEmpty else { continue }
+            if eligible % stride == 0 {
+                let q = "q-" + id(i)
+                queryIds.append(q)
+                queryTexts.append(titles[i])
+                qrels[q] = [id(i): 1]
+            }
+            eligible += 1
+        }
+        return RetrievalCollection(
+            name: "openclipart", documentIds: ids, documentTexts: texts, queryIds: queryIds, queryTexts: queryTexts, qrels: qrels,
+            excluded: [:], skippedQueries: [],
+            judgementRule: "known item: query = the title of every 8th item with a title and a document; its one relevant document (level 1) = that item's keywords and description; all other documents unjudged (non-relevant)",
+            pretrainingTexts: texts)
+    }
+}

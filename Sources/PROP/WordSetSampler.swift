@@ -9,6 +9,11 @@ public struct WordSetPair: Sendable, Equatable {
     /// Their log-likelihoods Σ log P(w|d) under the smoothed, un-renormalised document model.
     public var scores: [Double]
 
+    public init(sets: [[String]], scores: [Double]) {
+        self.sets = sets
+        self.scores = scores
+    }
+
     /// Index (0 or 1) of the positive set: the higher score; on a tie the second set (the reference's
     /// pair order).
     public var positive: Int { scores[0] > scores[1] ? 0 : 1 }

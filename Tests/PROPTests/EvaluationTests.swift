@@ -76,4 +76,22 @@ final class EvaluationTests: XCTestCase {
         XCTAssertEqual(lonely.skippedQueries, ["lee-00", "lee-01"])
         XCTAssertTrue(lonely.queryIds.isEmpty)
     }
+
+    /// Openclipart known items: items without keywords and description are no documents; every 8th
+    /// item with a title and a document is a query whose one relevant document is its own.
+    func testOpenclipartKnownItems() {
+        let n = 20
+        var titles = (0..<n).map { "title \($0)" }, keywords = (0..<n).map { "kw\($0)" }
+        let descriptions = (0..<n).map { $0 == 3 ? "a description" : "" }
+        titles[0] = ""  // no title: a document, never a query
+        keywords[5] = ""  // no keywords and no description: not a document
+        let c = OpenclipartCollection.build(titles: titles, descriptions: descriptions, keywords: keywords)
+        XCTAssertEqual(c.documentIds.count, 19)
+        XCTAssertFalse(c.documentIds.contains("oc-0005"))
+        XCTAssertEqual(c.documentTexts[c.documentIds.firstIndex(of: "oc-0003")!], "kw3. a description")
+        // Eligible (title and document): 1, 2, 3, 4, 6, 7, ..., 19 (18 items) → the 0th, 8th and 16th: items 1, 10, 18.
+        XCTAssertEqual(c.queryIds, ["q-oc-0001", "q-oc-0010", "q-oc-0018"])
+        XCTAssertEqual(c.qrels["q-oc-0010"], ["oc-0010": 1])
+        XCTAssertEqual(c.queryText("q-oc-0010"), "title 10")
+    }
 }

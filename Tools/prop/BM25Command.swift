@@ -11,7 +11,7 @@ struct BM25Command: ParsableCommand {
         abstract: "Rank a collection's documents for each query with BM25 (rank-bm25's BM25Okapi formula); write a TREC run and MAP, nDCG@20, P@20.",
         discussion: """
             Example:
-              prop bm25 --collection lee --k1 1.5 --b 0.75 --run bm25.run -o bm25.json
+              prop bm25 --collection lee --k1 1.5 --b 0.75 --save-run bm25.run -o bm25.json
             The report's metrics include the same measures for a random ordering of the same documents \
             (mean over --random-permutations seeded shuffles): the power check, BM25 must be clearly above it.
             """)
@@ -31,16 +31,17 @@ struct BM25Command: ParsableCommand {
     @Option(help: "Documents per query in the run.")
     var depth = 1000
 
-    @Option(name: .customLong("run"), help: ArgumentHelp("Write the run as a TREC run file ('-' for stdout).", valueName: "file"))
+    @Option(name: .customLong("save-run"), help: ArgumentHelp("Write the run as a TREC run file ('-' for stdout).", valueName: "file"))
     var runFile: String?
 
     @Option(help: "Random orderings averaged for the random-ranking baseline.")
     var randomPermutations = 200
 
     func validate() throws {
-        guard k1 >= 0 else { throw ValidationError("--k1 must be ≥ 0, got \(k1)") }
+        guard k1 >= 0 && k1.isFinite else { throw ValidationError("--k1 must be ≥ 0, got \(k1)") }
         guard (0...1).contains(b) else { throw ValidationError("--b must be in [0, 1], got \(b)") }
         guard depth >= 1 else { throw ValidationError("--depth must be ≥ 1, got \(depth)") }
+        guard epsilon >= 0 && epsilon.isFinite else { throw ValidationError("--epsilon must be a finite number ≥ 0, got \(epsilon)") }
         guard randomPermutations >= 1 else { throw ValidationError("--random-permutations must be ≥ 1, got \(randomPermutations)") }
     }
 

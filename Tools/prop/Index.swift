@@ -10,7 +10,7 @@ struct Index: ParsableCommand {
         abstract: "Corpus statistics of a collection (tokens, vocabulary, avgdl, queries, judgements); optionally write its qrels.",
         discussion: """
             Example:
-              prop index --collection lee --qrels lee.qrels -o index.json
+              prop index --collection lee --save-qrels lee.qrels -o index.json
             Terms: lower-cased [a-zA-Z]+ runs without stop words (the PROP reference's preprocessing). \
             The qrels file has trec_eval's format (query 0 document level).
             """)
@@ -18,7 +18,7 @@ struct Index: ParsableCommand {
     @OptionGroup var common: CommonOptions
     @OptionGroup var collection: CollectionOptions
 
-    @Option(help: ArgumentHelp("Write the collection's judgements as a TREC qrels file ('-' for stdout).", valueName: "file"))
+    @Option(name: .customLong("save-qrels"), help: ArgumentHelp("Write the collection's judgements as a TREC qrels file ('-' for stdout).", valueName: "file"))
     var qrels: String?
 
     func run() throws {

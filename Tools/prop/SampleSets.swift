@@ -46,9 +46,9 @@ struct SampleSets: ParsableCommand {
         guard ["pretraining", "documents"].contains(corpus) else {
             throw ValidationError("--corpus must be pretraining or documents, got '\(corpus)'")
         }
-        guard pairs >= 1 else { throw ValidationError("--pairs must be ≥ 1, got \(pairs)") }
-        guard lambda > 0 else { throw ValidationError("--lambda must be > 0, got \(lambda)") }
-        guard vocabularySize >= 1 else { throw ValidationError("--vocabulary-size must be ≥ 1, got \(vocabularySize)") }
+        guard (1...1000).contains(pairs) else { throw ValidationError("--pairs must be in 1...1000, got \(pairs)") }
+        guard lambda > 0 && lambda <= 100 else { throw ValidationError("--lambda must be in (0, 100], got \(lambda)") }
+        guard (1...100_000).contains(vocabularySize) else { throw ValidationError("--vocabulary-size must be in 1...100000, got \(vocabularySize)") }
     }
 
     func run() throws {

@@ -23,10 +23,10 @@ func requireFile(_ path: String, _ what: String) throws {
 /// `--collection NAME`, `--dataset NAME|FILE`, `--stopwords FILE`: which test collection, where its
 /// prepared data is, and the stop list of the bag-of-words preprocessing.
 struct CollectionOptions: ParsableArguments {
-    @Option(help: "Test collection: lee (Docs/prop.md, \"Collections\").")
+    @Option(help: "Test collection: lee or openclipart (Docs/prop.md, \"Collections\").")
     var collection = "lee"
 
-    @Option(help: ArgumentHelp("The collection's prepared data: a datasets.toml name or an .h5 path (default: gensim-corpora for lee).",
+    @Option(help: ArgumentHelp("The collection's prepared data: a datasets.toml name or an .h5 path (default: gensim-corpora for lee, openclipart for openclipart).",
                                valueName: "name|file"))
     var dataset: String?
 
@@ -34,12 +34,14 @@ struct CollectionOptions: ParsableArguments {
     var stopwords: String?
 
     func validate() throws {
-        guard collection == "lee" else { throw ValidationError("--collection must be lee, got '\(collection)'") }
+        guard ["lee", "openclipart"].contains(collection) else {
+            throw ValidationError("--collection must be lee or openclipart, got '\(collection)'")
+        }
     }
 
     /// The dataset file.
     func datasetPath() throws -> String {
-        let path = try resolveNameOrPath(dataset ?? "gensim-corpora")
+        let path = try resolveNameOrPath(dataset ?? (collection == "lee" ? "gensim-corpora" : "openclipart"))
         try requireFile(path, "dataset")
         return path
     }
@@ -47,7 +49,7 @@ struct CollectionOptions: ParsableArguments {
     /// Loads the collection. - Throws: `MissingInput`, `DatasetError`, `HDF5Error`, `PROPError`.
     func load() throws -> (RetrievalCollection, path: String) {
         let path = try datasetPath()
-        return (try LeeCollection.load(path: path), path)
+        return (collection == "lee" ? try LeeCollection.load(path: path) : try OpenclipartCollection.load(path: path), path)
     }
 
     /// The term tokenizer (with `--stopwords` when given). - Throws: `MissingInput` for a missing file.
