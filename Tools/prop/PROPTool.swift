@@ -22,7 +22,7 @@ struct PROPTool: ParsableCommand {
             pre-training corpus).
             """,
         version: MLCoreVersion.string,
-        subcommands: [Index.self, BM25Command.self, SampleSets.self, Pretrain.self, Rerank.self, MergeCommand.self])
+        subcommands: [Index.self, BM25Command.self, SampleSets.self, Pretrain.self, Rerank.self, Bench.self, MergeCommand.self])
 
     static func main() { mainWithOneLineErrors() }
 }

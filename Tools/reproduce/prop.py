@@ -21,8 +21,8 @@ from plotkit import bar_plot, combine_verdicts, markdown_table, verdict_row, wri
 from tool_reports import run_report
 
 TOOL = Path(".build/release/prop")
-FULL = dict(pairs=10, pretrain_steps=2000, pairs_per_step=4, pretrain_length=256, pretrain_lr=5e-5,
-            rerank_steps=200, groups=2, negatives=3, rerank_length=256, rerank_lr=2e-5, depth=20, folds=5, few=[0, 5, 10])
+FULL = dict(pairs=10, pretrain_steps=1000, pairs_per_step=4, pretrain_length=256, pretrain_lr=5e-5,
+            rerank_steps=100, groups=2, negatives=3, rerank_length=256, rerank_lr=2e-5, depth=20, folds=5, few=[0, 5])
 QUICK = dict(pairs=2, pretrain_steps=16, pairs_per_step=2, pretrain_length=96, pretrain_lr=1e-4,
              rerank_steps=3, groups=2, negatives=3, rerank_length=64, rerank_lr=3e-5, depth=8, folds=5, few=[0])
 MEASURES = [("map", "MAP"), ("ndcg_cut_20", "nDCG@20"), ("P_20", "P@20")]
