@@ -33,14 +33,7 @@ struct Bench: ParsableCommand {
             let tokenizer = try collection.tokenizer()
             var results: [JSONValue] = []
             func measure(_ name: String, work: Int, _ body: () throws -> Void) rethrows {
-                try body()
-                var times: [Double] = []
-                for _ in 0..<repeats {
-                    let start = DispatchTime.now().uptimeNanoseconds
-                    try body()
-                    times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-                }
-                let median = times.sorted()[times.count / 2]
+                let (median, times) = try BenchTiming.measure(repeats: repeats, body)
                 if !common.quiet { FileHandle.standardError.write(Data("\(name): \(String(format: "%.4f", median)) s\n".utf8)) }
                 results.append(["name": .string(name), "group": "prop", "median_s": .double(median),
                                 "throughput": .double(Double(work) / median / 1e9), "unit": "G items/s", "repeats_s": JSONValue(times),
