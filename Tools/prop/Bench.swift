@@ -13,15 +13,21 @@ struct Bench: ParsableCommand {
             Cases (median of --repeats after one warm-up), records as mlcore-bench writes them in metrics.results:
             bm25_index_<collection>: tokenise (lower-case [a-zA-Z]+ runs, NLTK stop words) and index every document.
             bm25_query_<collection>: every query's terms, BM25 scores of all documents, the top 100.
-            Throughput is documents (index) or queries (query) per second, in units of 1e9 (the peers' scale).
-            Compare: Benchmarks/peers/rank_bm25_bench.py --ours REPORT (rank-bm25 BM25Okapi, same tokens).
+            prop_rerank_step_g2_n3_t128 (with --rerank-step): one re-ranker fine-tuning step on MiniLM-L6             (--weights): 2 groups of 1 positive + 3 negatives = 8 rows of 128 tokens (query 62 + document             63 random ids in 1000..<29000 + [CLS] [SEP] [SEP], no padding), dropout on, group softmax             cross-entropy, backward, AdamW update.
+            Throughput is documents (index), queries (query) or rows (step) per second, in units of 1e9 (the peers' scale).
+            Compare: Benchmarks/peers/rank_bm25_bench.py --ours REPORT (rank-bm25 BM25Okapi, same tokens) and             Benchmarks/peers/torch_prop_bench.py --ours REPORT (PyTorch BertForSequenceClassification, same step).
             """)
 
     @OptionGroup var common: CommonOptions
     @OptionGroup var collection: CollectionOptions
 
+    @OptionGroup var weights: ModelWeightsOption<MiniLMDefault>
+
     @Option(help: "Timed repetitions per case.")
     var repeats = 5
+
+    @Flag(help: "Also time one re-ranker fine-tuning step (prop_rerank_step_g2_n3_t128).")
+    var rerankStep = false
 
     func validate() throws {
         guard (1...1000).contains(repeats) else { throw ValidationError("--repeats must be in 1...1000, got \(repeats)") }
@@ -50,6 +56,21 @@ struct Bench: ParsableCommand {
             measure("bm25_query_\(c.name)", work: queries.count) {
                 retrieved = 0
                 for q in queries { retrieved += bm25.search(terms: q, depth: 100).count }
+            }
+            if rerankStep {
+                let modelPath = try weights.resolve()
+                let (encoder, checkpoint) = try loadEncoder(path: modelPath)
+                let reranker = Reranker(encoder: encoder, tokenizer: try WordPieceTokenizer(checkpoint: checkpoint), seed: 1)
+                var rng = RandomGenerator(seed: common.seed)
+                func ids(_ n: Int) -> [Int32] { (0..<n).map { _ in Int32(1000 + rng.nextInt(below: 28000)) } }
+                let groups = (0..<2).map { _ in (query: ids(62), documents: (0..<4).map { _ in ids(63) }) }
+                let optimizer = AdamW(ParameterGroup.decayAndNoDecay(reranker.model.parameters, learningRate: 2e-5, weightDecay: 0.01))
+                let context = ForwardContext(training: true, seed: 3)
+                measure("prop_rerank_step_g2_n3_t128", work: 8) {
+                    reranker.model.zeroGradients()
+                    reranker.groupLoss(groups, maxLength: 128, context: context).loss.backward()
+                    optimizer.step()
+                }
             }
             var report = Report(tool: "prop", command: "bench")
             report.paper = paperCitation
