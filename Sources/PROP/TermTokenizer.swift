@@ -1,13 +1,17 @@
 /// The PROP reference's bag-of-words preprocessing (prop/preprocessing_data.py; Docs/prop.md,
 /// "Preprocessing"): lower-case the text, take the maximal runs of ASCII letters (`[a-zA-Z]+`) as
-/// tokens, drop stop words. Everything else (digits, punctuation, non-ASCII letters) separates tokens.
+/// tokens, drop stop words, optionally stem (NLTK's Porter stemmer, `PorterStemmer`). Everything else
+/// (digits, punctuation, non-ASCII letters) separates tokens.
 public struct TermTokenizer: Sendable {
-    /// Words removed after tokenisation (lower-case).
+    /// Words removed after tokenisation (lower-case), before stemming.
     public let stopwords: Set<String>
+    /// Whether the kept words are Porter-stemmed.
+    public let stemming: Bool
 
     /// A tokenizer with `stopwords` (default: NLTK's 179-word English list, `Stopwords.nltkEnglish`).
-    public init(stopwords: Set<String> = Stopwords.nltkEnglish) {
+    public init(stopwords: Set<String> = Stopwords.nltkEnglish, stemming: Bool = false) {
         self.stopwords = stopwords
+        self.stemming = stemming
     }
 
     /// The text's terms in order, stop words removed. Example: "The U.S. bank's 3 loans" →
@@ -18,7 +22,7 @@ public struct TermTokenizer: Sendable {
         func flush() {
             if !current.isEmpty {
                 let word = String(decoding: current, as: UTF8.self)
-                if !stopwords.contains(word) { out.append(word) }
+                if !stopwords.contains(word) { out.append(stemming ? PorterStemmer.stem(word) : word) }
                 current.removeAll(keepingCapacity: true)
             }
         }

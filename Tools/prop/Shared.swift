@@ -33,6 +33,9 @@ struct CollectionOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Stop list file (one word per line; default: NLTK's 179 English stop words).", valueName: "file"))
     var stopwords: String?
 
+    @Flag(help: "Porter-stem the terms (NLTK's PorterStemmer, as the reference's --stem).")
+    var stem = false
+
     func validate() throws {
         guard ["lee", "openclipart"].contains(collection) else {
             throw ValidationError("--collection must be lee or openclipart, got '\(collection)'")
@@ -54,9 +57,9 @@ struct CollectionOptions: ParsableArguments {
 
     /// The term tokenizer (with `--stopwords` when given). - Throws: `MissingInput` for a missing file.
     func tokenizer() throws -> TermTokenizer {
-        guard let stopwords else { return TermTokenizer() }
+        guard let stopwords else { return TermTokenizer(stemming: stem) }
         try requireFile(stopwords, "stop list")
-        return TermTokenizer(stopwords: Stopwords.parse(try String(contentsOfFile: stopwords, encoding: .utf8)))
+        return TermTokenizer(stopwords: Stopwords.parse(try String(contentsOfFile: stopwords, encoding: .utf8)), stemming: stem)
     }
 
     /// Report inputs of the collection.
