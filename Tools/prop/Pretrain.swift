@@ -66,6 +66,10 @@ struct Pretrain: ParsableCommand {
     @OptionGroup var weights: ModelWeightsOption<MiniLMDefault>
     @OptionGroup var optimizer: OptimizerOptions<PretrainDefaults>
 
+    @Option(help: ArgumentHelp("The WordPiece tokenizer: a datasets.toml model name or .h5 path with a tokenizer (a `prop pretrain` checkpoint has none).",
+                               valueName: "name|file"))
+    var tokenizer = "minilm-l6"
+
     @Option(help: ArgumentHelp("Word-set pairs written by `prop sample-sets` (--corpus pretraining).", valueName: "file"))
     var sets: String
 
@@ -95,9 +99,11 @@ struct Pretrain: ParsableCommand {
             let instances = try readWordSets(path: sets, documentIds: ids)
             let modelPath = try weights.resolve()
             let (encoder, checkpoint) = try context.timer.measure("load") { try loadEncoder(path: modelPath) }
-            let tokenizer = try WordPieceTokenizer(checkpoint: try Checkpoint(path: try resolveNameOrPath("minilm-l6")))
-            let documents = tokenizer.encodeBatch(c.pretrainingTexts, addSpecialTokens: false).map { Array($0.ids.prefix(maxLength)) }
-            let model = PROPModel(encoder: encoder, tokenizer: tokenizer, seed: common.seed &+ 1)
+            let tokenizerPath = try resolveNameOrPath(tokenizer)
+            try requireFile(tokenizerPath, "tokenizer")
+            let wordPiece = try WordPieceTokenizer(checkpoint: try Checkpoint(path: tokenizerPath))
+            let documents = wordPiece.encodeBatch(c.pretrainingTexts, addSpecialTokens: false).map { Array($0.ids.prefix(maxLength)) }
+            let model = PROPModel(encoder: encoder, tokenizer: wordPiece, seed: common.seed &+ 1)
             let steps = optimizer.steps
             let config = PretrainingConfig(steps: steps, pairsPerStep: pairsPerStep, learningRate: Float(optimizer.learningRate),
                                            weightDecay: Float(optimizer.weightDecay), maxLength: maxLength,

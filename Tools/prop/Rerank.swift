@@ -88,7 +88,9 @@ struct Rerank: ParsableCommand {
                 try Retrieval.ranking(docs).map { id in ScoredDocument(id: id, score: docs.first { $0.id == id }!.score) }
             }
             let modelPath = try weights.resolve()
-            let wordPiece = try WordPieceTokenizer(checkpoint: try Checkpoint(path: try resolveNameOrPath(tokenizer)))
+            let tokenizerPath = try resolveNameOrPath(tokenizer)
+            try requireFile(tokenizerPath, "tokenizer")
+            let wordPiece = try WordPieceTokenizer(checkpoint: try Checkpoint(path: tokenizerPath))
             let cap = maxLength
             let docTokens = Dictionary(uniqueKeysWithValues: zip(c.documentIds,
                                                                  wordPiece.encodeBatch(c.documentTexts, addSpecialTokens: false).map { Array($0.ids.prefix(cap)) }))

@@ -16,7 +16,7 @@ struct SampleSets: ParsableCommand {
             for one document of the pre-training corpus (--corpus pretraining, lee_background for lee) or of \
             the collection's documents (--corpus documents), in corpus order; score is the set's \
             log-likelihood and the higher one is the positive (a tie: the second). Documents shorter than \
-            --short-length WordPiece tokens (the tokenizer of --weights) are skipped with probability 0.8. \
+            --short-length WordPiece tokens (of --tokenizer) are skipped with probability 0.8. \
             Document i draws from its own stream of --seed, so --shard i/n gives exactly its block of the \
             unsharded lines (after a {"mlcore_shard": ...} header); `prop merge` joins the shards. The JSON \
             report (counts, settings) goes to --output only.
@@ -25,7 +25,9 @@ struct SampleSets: ParsableCommand {
     @OptionGroup var common: CommonOptions
     @OptionGroup var collection: CollectionOptions
     @OptionGroup var sharding: ShardOption
-    @OptionGroup var weights: ModelWeightsOption<MiniLMDefault>
+    @Option(help: ArgumentHelp("The WordPiece tokenizer that measures document length: a datasets.toml model name or .h5 path with a tokenizer.",
+                               valueName: "name|file"))
+    var tokenizer = "minilm-l6"
 
     @Option(help: "Which texts: pretraining (the collection's pre-training corpus) or documents (its test documents).")
     var corpus = "pretraining"
@@ -58,8 +60,8 @@ struct SampleSets: ParsableCommand {
             let (c, path) = try context.timer.measure("load") { try collection.load() }
             let texts = corpus == "pretraining" ? c.pretrainingTexts : c.documentTexts
             let ids = corpus == "pretraining" ? texts.indices.map { "bg-\($0)" } : c.documentIds
-            let modelPath = try weights.resolve()
-            try requireFile(modelPath, "model")
+            let modelPath = try resolveNameOrPath(tokenizer)
+            try requireFile(modelPath, "tokenizer")
             let wordPiece = try WordPieceTokenizer(checkpoint: try Checkpoint(path: modelPath))
             let lengths = wordPiece.encodeBatch(texts, addSpecialTokens: false).map(\.count)
             let index = try context.timer.measure("index") { try CorpusIndex(ids: ids, texts: texts, tokenizer: try collection.tokenizer()) }
@@ -96,9 +98,4 @@ struct SampleSets: ParsableCommand {
             return report
         }
     }
-}
-
-/// `--weights` defaults to all-MiniLM-L6-v2.
-enum MiniLMDefault: WeightsDefault {
-    static var weights: String? { "minilm-l6" }
 }

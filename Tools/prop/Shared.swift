@@ -96,3 +96,8 @@ func evaluationJSON(_ run: [String: [ScoredDocument]], qrels: [String: [String: 
             "per_query": JSONValue.object(e.perQuery.mapValues { .object($0.mapValues(JSONValue.double)) }),
             "queries": .int(e.perQuery.first?.value.count ?? 0)]
 }
+
+/// `--weights` defaults to all-MiniLM-L6-v2.
+enum MiniLMDefault: WeightsDefault {
+    static var weights: String? { "minilm-l6" }
+}
