@@ -153,8 +153,13 @@ def main():
               markdown_table(["measure", "PROP − MLM-only", "t", "p"],
                              [[label, f"{comparison[k][0]:+.4f}", f"{comparison[k][1]:.2f}", f"{comparison[k][2]:.3g}"] for k, label in MEASURES])]
     d, _, p = comparison["map"]
+    # The ROP task must have been learned before the comparison can say anything about it.
+    rop_accuracy = pre["prop"]["metrics"]["rop_accuracy"]["last_tenth"]
     if not power_ok:
         rop_verdict, rop_why = "not comparable", "BM25 failed the power check"
+    elif rop_accuracy < 0.6:
+        rop_verdict, rop_why = "not comparable", (f"ROP was not learned in pre-training (pair accuracy {rop_accuracy:.2f} over the last tenth "
+                                                  f"of the steps); PROP − MLM-only {d:+.4f} MAP (p = {p:.3g})")
     elif d > 0 and p < 0.05:
         rop_verdict, rop_why = "reproduced", f"PROP's re-ranker beats MLM-only by {d:+.4f} MAP (p = {p:.3g})"
     elif d > 0:
