@@ -17,7 +17,7 @@ TEST_FLAGS := -c release -Xswiftc -enable-testing
 MODELS    := minilm-l6 smollm2 efficientnet-lite0
 # The papers with a reproduction: `make <paper>` runs Tools/reproduce/<paper>.py (QUICK=1: the few-minute run),
 # `make reproduce` runs them all. A new paper is one word here (and one line in Package.swift's `papers`).
-PAPERS    := graft reb pregated-moe pfami
+PAPERS    := graft reb pregated-moe pfami prop
 
 TORCH_VENV := .venv-torch
 TORCH_PY  := $(TORCH_VENV)/bin/python

@@ -46,6 +46,7 @@ let papers = [
     Paper(library: "REB", tool: "reb", numeric: true),
     Paper(library: "PregatedMoE", tool: "pregated-moe"),
     Paper(library: "PFAMI", tool: "pfami", numeric: true),
+    Paper(library: "PROP", tool: "prop"),
 ]
 
 let package = Package(

@@ -40,6 +40,14 @@ def bert_state(path):
     return config, state
 
 
+def minilm_config(**extra):
+    """MiniLM-L6's transformers BertConfig (from the prepared checkpoint's config) and its state dict."""
+    config_json, state = bert_state(ROOT / "data/models/minilm-l6.h5")
+    keys = ["vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size",
+            "max_position_embeddings", "type_vocab_size", "layer_norm_eps", "hidden_act"]
+    return BertConfig(**{k: config_json[k] for k in keys}, **extra), state
+
+
 def wanted(args, name):
     return not args.filter or args.filter in name
 

@@ -42,14 +42,7 @@ struct Bench: ParsableCommand {
             let t = 40
             var results: [BenchRecord] = []
             func measure(_ name: String, _ body: () throws -> Void) rethrows {
-                try body()
-                var times: [Double] = []
-                for _ in 0..<repeats {
-                    let start = DispatchTime.now().uptimeNanoseconds
-                    try body()
-                    times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-                }
-                let median = times.sorted()[times.count / 2]
+                let (median, times) = try BenchTiming.measure(repeats: repeats, body)
                 log("\(name): \(String(format: "%.4f", median)) s", quiet: common.quiet)
                 results.append(BenchRecord(name: name, group: "graft", medianS: median, throughput: 1 / median, unit: "1/s",
                                            repeatsS: times))
