@@ -267,4 +267,49 @@ final class MetricToolTests: XCTestCase {
         let auroc = try metrics(["auroc"], stdin: scored)
         near((a["interval"] as? [String: Double])?["estimate"], (auroc["auroc"] as! NSNumber).doubleValue, "bootstrap estimate = auroc")
     }
+    /// `bootstrap --statistic` covers every family: on the same lines, each statistic's estimate is the
+    /// value its family command reports (classification, calibration, ranking with ties, pose with
+    /// vertices), its interval contains it, and a missing file is named as missing (exit 66).
+    func testBootstrapEstimatesEqualEveryFamilysMetric() throws {
+        var probs: [String] = [], preds: [String] = [], ranks: [String] = [], poses: [String] = []
+        for i in 0..<90 {
+            let p = Double((i * 37) % 89) / 89, y = (i * 53) % 7 < Int(p * 7 + 0.5) ? 1 : 0
+            probs.append(try jsonText(["probs": [1 - p, p], "label": y]))
+            preds.append(try jsonText(["prediction": (i * 7) % 3, "label": (i * 5 + i / 4) % 3]))
+            ranks.append(i % 3 == 0 ? try jsonText(["optimistic": 1 + i % 4, "pessimistic": 4 + i % 9]) : try jsonText(["rank": 1 + (i * 11) % 17]))
+            if i < 20 {
+                let t = (0..<4).map { j in (0..<3).map { k in Double((i * 13 + j * 7 + k * 3) % 11) / 5 } }
+                let q = t.enumerated().map { j, row in row.enumerated().map { k, v in v + Double((i + j * 3 + k) % 5 - 2) / 20 } }
+                poses.append(try jsonText(["predicted": q, "target": t, "predicted_vertices": Array(q.prefix(3)), "target_vertices": Array(t.prefix(3))]))
+            }
+        }
+        let probsFile = try file("probs.jsonl", probs.joined(separator: "\n")), predsFile = try file("preds.jsonl", preds.joined(separator: "\n"))
+        let ranksFile = try file("ranks.jsonl", ranks.joined(separator: "\n")), posesFile = try file("poses.jsonl", poses.joined(separator: "\n"))
+        let calibration = try metrics(["calibration", "--bins", "7", probsFile])
+        let classification = try metrics(["classification", predsFile])
+        let ranking = try metrics(["ranking", "--hits", "3", "--ties", "pessimistic", ranksFile])
+        let pose = try metrics(["pose", posesFile])
+        let macro = try XCTUnwrap(classification["macro"] as? [String: Double]), binary = try XCTUnwrap(classification["binary"] as? [String: Double])
+        let hits = try XCTUnwrap(ranking["hits_at"] as? [String: Double])
+        let cases: [(String, [String], Any?)] = [
+            ("ece", [probsFile, "--bins", "7"], calibration["ece"]), ("nll", [probsFile], calibration["nll"]),
+            ("brier", [probsFile], calibration["brier"]),
+            ("accuracy", [predsFile], classification["accuracy"]), ("f1", [predsFile], binary["f1"]),
+            ("macro-f1", [predsFile], macro["f1"]),
+            ("mr", [ranksFile, "--ties", "pessimistic"], ranking["mr"]), ("mrr", [ranksFile, "--ties", "pessimistic"], ranking["mrr"]),
+            ("hits", [ranksFile, "--ties", "pessimistic", "--hits", "3"], hits["3"]),
+            ("mpjpe", [posesFile], pose["mpjpe"]), ("pa-mpjpe", [posesFile], pose["pa_mpjpe"]), ("pve", [posesFile], pose["pve"]),
+        ]
+        for (statistic, arguments, expected) in cases {
+            let m = try metrics(["bootstrap", "--statistic", statistic, "--seed", "2", "--resamples", "300"] + arguments)
+            let interval = try XCTUnwrap(m["interval"] as? [String: Double], statistic)
+            let value = try XCTUnwrap((expected as? NSNumber)?.doubleValue, statistic)
+            near(interval["estimate"], value, "bootstrap \(statistic) estimate", tolerance: 1e-9 * max(1, abs(value)))
+            XCTAssertLessThanOrEqual(interval["lower"]!, interval["upper"]!, statistic)
+            XCTAssertLessThan(interval["lower"]!, interval["upper"]!, "\(statistic): 90 varied items give an interval of some width")
+        }
+        let missing = try runTool("mlcore", ["metric", "auroc", directory.appendingPathComponent("nope.jsonl").path])
+        XCTAssertEqual(missing.status, 66)
+        XCTAssertTrue(missing.stderr.contains("nope.jsonl: no such file"), missing.stderr)
+    }
 }

@@ -187,25 +187,33 @@ struct MetricCalibration: ParsableCommand {
         if bins < 1 { throw ValidationError("--bins must be at least 1, got \(bins)") }
     }
 
+    /// The lines' probability rows and labels (all rows the same width ≥ 2, values in [0, 1], labels
+    /// in 0..<C); shared with `metric bootstrap`.
+    /// - Throws: `MetricsError` naming the file and line; `.empty` for no lines.
+    static func read(_ records: RecordsInputOption) throws -> (rows: [[Double]], labels: [Int]) {
+        var input = try records.open([("probs", .numbers), ("label", .number)],
+                                     expected: "a JSON object with a \"probs\" array of class probabilities and an integer \"label\"")
+        defer { input.close() }
+        var rows: [[Double]] = [], labels: [Int] = []
+        while try input.next() {
+            guard let (probs, shape) = try input.numbers(0) else { throw input.error("\(input.expected); \"probs\" is missing") }
+            guard shape.count == 1, probs.count >= 2 else { throw input.error("\"probs\" as a flat array of at least 2 probabilities") }
+            if let width = rows.first?.count, probs.count != width {
+                throw input.error("\(width) probabilities in \"probs\" (as on the first line), found \(probs.count)")
+            }
+            if let bad = probs.first(where: { $0 < 0 || $0 > 1 }) { throw input.error("probabilities in [0, 1], found \(bad)") }
+            let label = Int(try input.require(1, integer: true))
+            if label < 0 || label >= probs.count { throw input.error("a \"label\" in 0..<\(probs.count), found \(label)") }
+            rows.append(Array(probs))
+            labels.append(label)
+        }
+        if rows.isEmpty { throw MetricsError.empty(metric: "calibration", what: "the input (\(input.source))") }
+        return (rows, labels)
+    }
+
     func run() throws {
         try runMetric("metric calibration", output: outputOption.output, reflecting: self) { _ in
-            var input = try records.open([("probs", .numbers), ("label", .number)],
-                                         expected: "a JSON object with a \"probs\" array of class probabilities and an integer \"label\"")
-            defer { input.close() }
-            var rows: [[Double]] = [], labels: [Int] = []
-            while try input.next() {
-                guard let (probs, shape) = try input.numbers(0) else { throw input.error("\(input.expected); \"probs\" is missing") }
-                guard shape.count == 1, probs.count >= 2 else { throw input.error("\"probs\" as a flat array of at least 2 probabilities") }
-                if let width = rows.first?.count, probs.count != width {
-                    throw input.error("\(width) probabilities in \"probs\" (as on the first line), found \(probs.count)")
-                }
-                if let bad = probs.first(where: { $0 < 0 || $0 > 1 }) { throw input.error("probabilities in [0, 1], found \(bad)") }
-                let label = Int(try input.require(1, integer: true))
-                if label < 0 || label >= probs.count { throw input.error("a \"label\" in 0..<\(probs.count), found \(label)") }
-                rows.append(Array(probs))
-                labels.append(label)
-            }
-            if rows.isEmpty { throw MetricsError.empty(metric: "calibration", what: "the input (\(input.source))") }
+            let (rows, labels) = try MetricCalibration.read(records)
             let reliability = try Calibration.expectedCalibrationError(probabilities: rows, labels: labels, binCount: bins)
             var correct = 0
             for (row, y) in zip(rows, labels) {
@@ -270,26 +278,34 @@ struct MetricRanking: ParsableCommand {
         for k in hitsAt where k < 1 { throw ValidationError("--hits \(k): k must be at least 1") }
     }
 
+    /// The lines' ranks ({"rank": r} or {"optimistic": o, "pessimistic": p}, all ≥ 1); shared with
+    /// `metric bootstrap`.
+    /// - Throws: `MetricsError` naming the file and line; `.empty` for no lines.
+    static func read(_ records: RecordsInputOption) throws -> [LinkPrediction.Rank] {
+        var input = try records.open([("rank", .number), ("optimistic", .number), ("pessimistic", .number)],
+                                     expected: "a JSON object with an integer \"rank\" ≥ 1 (or \"optimistic\" and \"pessimistic\")")
+        defer { input.close() }
+        var ranks: [LinkPrediction.Rank] = []
+        while try input.next() {
+            let rank: LinkPrediction.Rank
+            if let r = try input.number(0, integer: true) {
+                rank = LinkPrediction.Rank(optimistic: Int(r), pessimistic: Int(r))
+            } else if let o = try input.number(1, integer: true), let p = try input.number(2, integer: true) {
+                guard p >= o else { throw input.error("\"pessimistic\" ≥ \"optimistic\", found \(Int(p)) < \(Int(o))") }
+                rank = LinkPrediction.Rank(optimistic: Int(o), pessimistic: Int(p))
+            } else {
+                throw input.error("\(input.expected); found neither")
+            }
+            if rank.optimistic < 1 { throw input.error("ranks ≥ 1, found \(rank.optimistic)") }
+            ranks.append(rank)
+        }
+        if ranks.isEmpty { throw MetricsError.empty(metric: "ranking", what: "the input (\(input.source))") }
+        return ranks
+    }
+
     func run() throws {
         try runMetric("metric ranking", output: outputOption.output, reflecting: self) { _ in
-            var input = try records.open([("rank", .number), ("optimistic", .number), ("pessimistic", .number)],
-                                         expected: "a JSON object with an integer \"rank\" ≥ 1 (or \"optimistic\" and \"pessimistic\")")
-            defer { input.close() }
-            var ranks: [LinkPrediction.Rank] = []
-            while try input.next() {
-                let rank: LinkPrediction.Rank
-                if let r = try input.number(0, integer: true) {
-                    rank = LinkPrediction.Rank(optimistic: Int(r), pessimistic: Int(r))
-                } else if let o = try input.number(1, integer: true), let p = try input.number(2, integer: true) {
-                    guard p >= o else { throw input.error("\"pessimistic\" ≥ \"optimistic\", found \(Int(p)) < \(Int(o))") }
-                    rank = LinkPrediction.Rank(optimistic: Int(o), pessimistic: Int(p))
-                } else {
-                    throw input.error("\(input.expected); found neither")
-                }
-                if rank.optimistic < 1 { throw input.error("ranks ≥ 1, found \(rank.optimistic)") }
-                ranks.append(rank)
-            }
-            if ranks.isEmpty { throw MetricsError.empty(metric: "ranking", what: "the input (\(input.source))") }
+            let ranks = try MetricRanking.read(records)
             let ks = hitsAt.isEmpty ? [1, 3, 10] : hitsAt
             let summary = try LinkPrediction.summarize(ranks, policy: ties.policy, hitsAt: ks)
             var out = MetricOutcome()
@@ -322,37 +338,54 @@ struct MetricPose: ParsableCommand {
     @Option(help: "The unit of the coordinates, for the report.")
     var unit = "mm"
 
+    /// The lines' poses, flattened row-major: `predicted`/`target` [samples, joints, 3] and, when the
+    /// lines carry them, the vertices [samples, vertices, 3]; shared with `metric bootstrap`.
+    struct Poses {
+        var predicted: [Double], target: [Double], joints: Int, samples: Int
+        var predictedVertices: [Double], targetVertices: [Double], vertices: Int?
+    }
+
+    /// Reads every line (the same J joints, and V vertices on all lines or none).
+    /// - Throws: `MetricsError` naming the file and line; `.empty` for no lines.
+    static func read(_ records: RecordsInputOption) throws -> Poses {
+        var input = try records.open([("predicted", .numbers), ("target", .numbers), ("predicted_vertices", .numbers),
+                                      ("target_vertices", .numbers)],
+                                     expected: "a JSON object with \"predicted\" and \"target\" arrays of [x, y, z] rows")
+        defer { input.close() }
+        var predicted: [Double] = [], target: [Double] = [], predictedVertices: [Double] = [], targetVertices: [Double] = []
+        var joints: Int?, vertices: Int?
+        func readRows(_ a: Int, _ b: Int, _ what: String, count: inout Int?, into p: inout [Double], _ t: inout [Double]) throws {
+            guard let (pv, ps) = try input.numbers(a), let (tv, ts) = try input.numbers(b) else {
+                throw input.error("\(input.expected); \(what) missing")
+            }
+            guard ps.count == 2, ps[1] == 3, ps == ts, ps[0] > 0 else {
+                throw input.error("\(what) as equal non-empty arrays of [x, y, z] rows, found shapes \(ps) and \(ts)")
+            }
+            if let n = count, n != ps[0] { throw input.error("\(n) rows in \(what) (as on the first line), found \(ps[0])") }
+            count = ps[0]
+            p.append(contentsOf: pv)
+            t.append(contentsOf: tv)
+        }
+        var samples = 0
+        while try input.next() {
+            try readRows(0, 1, "\"predicted\"/\"target\"", count: &joints, into: &predicted, &target)
+            let hasVertices = input.scanner.ranges[2] != nil || input.scanner.ranges[3] != nil
+            if hasVertices != (vertices != nil) && samples > 0 {
+                throw input.error("\"predicted_vertices\"/\"target_vertices\" on every line or on none")
+            }
+            if hasVertices { try readRows(2, 3, "\"predicted_vertices\"/\"target_vertices\"", count: &vertices, into: &predictedVertices, &targetVertices) }
+            samples += 1
+        }
+        guard let joints else { throw MetricsError.empty(metric: "pose", what: "the input (\(input.source))") }
+        return Poses(predicted: predicted, target: target, joints: joints, samples: samples,
+                     predictedVertices: predictedVertices, targetVertices: targetVertices, vertices: vertices)
+    }
+
     func run() throws {
         try runMetric("metric pose", output: outputOption.output, reflecting: self) { _ in
-            var input = try records.open([("predicted", .numbers), ("target", .numbers), ("predicted_vertices", .numbers),
-                                          ("target_vertices", .numbers)],
-                                         expected: "a JSON object with \"predicted\" and \"target\" arrays of [x, y, z] rows")
-            defer { input.close() }
-            var predicted: [Double] = [], target: [Double] = [], predictedVertices: [Double] = [], targetVertices: [Double] = []
-            var joints: Int?, vertices: Int?
-            func read(_ a: Int, _ b: Int, _ what: String, count: inout Int?, into p: inout [Double], _ t: inout [Double]) throws {
-                guard let (pv, ps) = try input.numbers(a), let (tv, ts) = try input.numbers(b) else {
-                    throw input.error("\(input.expected); \(what) missing")
-                }
-                guard ps.count == 2, ps[1] == 3, ps == ts, ps[0] > 0 else {
-                    throw input.error("\(what) as equal non-empty arrays of [x, y, z] rows, found shapes \(ps) and \(ts)")
-                }
-                if let n = count, n != ps[0] { throw input.error("\(n) rows in \(what) (as on the first line), found \(ps[0])") }
-                count = ps[0]
-                p.append(contentsOf: pv)
-                t.append(contentsOf: tv)
-            }
-            var samples = 0
-            while try input.next() {
-                try read(0, 1, "\"predicted\"/\"target\"", count: &joints, into: &predicted, &target)
-                let hasVertices = input.scanner.ranges[2] != nil || input.scanner.ranges[3] != nil
-                if hasVertices != (vertices != nil) && samples > 0 {
-                    throw input.error("\"predicted_vertices\"/\"target_vertices\" on every line or on none")
-                }
-                if hasVertices { try read(2, 3, "\"predicted_vertices\"/\"target_vertices\"", count: &vertices, into: &predictedVertices, &targetVertices) }
-                samples += 1
-            }
-            guard let joints else { throw MetricsError.empty(metric: "pose", what: "the input (\(input.source))") }
+            let poses = try MetricPose.read(records)
+            let (predicted, target, joints, samples) = (poses.predicted, poses.target, poses.joints, poses.samples)
+            let (predictedVertices, targetVertices, vertices) = (poses.predictedVertices, poses.targetVertices, poses.vertices)
             var out = MetricOutcome()
             out.inputs = ["input": try records.reportInput()]
             out.metrics = ["count": .int(samples), "joints": .int(joints),
@@ -369,26 +402,37 @@ struct MetricPose: ParsableCommand {
     }
 }
 
-/// `mlcore metric bootstrap`: a seeded percentile bootstrap interval of a statistic over per-item
-/// values (`Statistics.bootstrapInterval`, Docs/METRICS.md §7).
+/// `mlcore metric bootstrap`: a seeded percentile bootstrap interval of any metric family's statistic
+/// over its items (`Statistics.bootstrapInterval`, Docs/METRICS.md §7): the items are resampled with
+/// replacement and the statistic recomputed on each resample from the same lines its family reads.
 struct MetricBootstrap: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bootstrap",
-        abstract: "A seeded percentile bootstrap interval of a metric over items read as JSON lines.",
+        abstract: "A seeded percentile bootstrap interval of any metric over items read as JSON lines.",
         discussion: """
             Examples:
               mlcore metric trec --run run.txt --qrels qrels.txt -m map --query-lines ap.jsonl
               mlcore metric bootstrap --key map --seed 7 ap.jsonl             (mean AP over queries)
               reb score --bank bank.h5 | mlcore metric bootstrap --statistic auroc
-            --statistic mean (default) averages the number under --key (default "value"); auroc and \
-            average-precision read "score"/"label" lines as metric auroc does; accuracy reads \
-            "prediction"/"label" lines. Items are resampled with replacement (--resamples times, drawn by \
-            the seeded generator: the same --seed gives the same interval); the interval is the \
-            (1 − c)/2 and (1 + c)/2 quantiles of the resampled statistic (Efron & Tibshirani 1993, §13.3).
+              mlcore metric bootstrap --statistic ece --bins 15 probs.jsonl
+            The statistic and the lines it reads (the same as its metric family's):
+              mean (default)               the number under --key (default "value"): per-query or \
+            per-image values from trec --query-lines or caption --image-lines
+              auroc, average-precision     "score"/"label" lines, as metric auroc
+              accuracy, f1, macro-f1       "prediction"/"label" lines, as metric classification (f1: \
+            binary, --positive)
+              ece, nll, brier              "probs"/"label" lines, as metric calibration (ece: --bins)
+              mr, mrr, hits                "rank" (or "optimistic"/"pessimistic") lines, as metric \
+            ranking (hits: Hits@--hits, --ties)
+              mpjpe, pa-mpjpe, pve         "predicted"/"target" (and vertices) lines, as metric pose
+            Items are resampled with replacement (--resamples times, drawn by the seeded generator: the \
+            same --seed gives the same interval); the interval is the (1 − c)/2 and (1 + c)/2 quantiles of \
+            the resampled statistic (Efron & Tibshirani 1993, §13.3).
             """)
 
     enum StatisticName: String, ExpressibleByArgument, CaseIterable {
-        case mean, auroc, averagePrecision = "average-precision", accuracy
+        case mean, auroc, averagePrecision = "average-precision", accuracy, f1, macroF1 = "macro-f1"
+        case ece, nll, brier, mr, mrr, hits, mpjpe, paMPJPE = "pa-mpjpe", pve
     }
 
     @OptionGroup var outputOption: OutputOption
@@ -397,11 +441,24 @@ struct MetricBootstrap: ParsableCommand {
     @Option(parsing: .unconditional, help: "Seed of the resampling (same seed, same interval).")
     var seed: UInt64 = 0
 
-    @Option(help: "The statistic: mean, auroc, average-precision or accuracy.")
+    @Option(help: ArgumentHelp("The statistic (see above): \(StatisticName.allCases.map(\.rawValue).joined(separator: ", ")).",
+                               valueName: "name"))
     var statistic: StatisticName = .mean
 
     @Option(help: "The member holding each item's value (--statistic mean).")
     var key = "value"
+
+    @Option(help: "The positive class (--statistic f1).")
+    var positive = 1
+
+    @Option(help: "Equal-width confidence bins (--statistic ece).")
+    var bins = 10
+
+    @Option(help: ArgumentHelp("k of Hits@k (--statistic hits).", valueName: "k"))
+    var hits = 10
+
+    @Option(help: "Tie policy for optimistic/pessimistic ranks (--statistic mr, mrr, hits).")
+    var ties: MetricRanking.TiePolicyName = .realistic
 
     @Option(help: "Bootstrap resamples.")
     var resamples = 1000
@@ -412,48 +469,114 @@ struct MetricBootstrap: ParsableCommand {
     func validate() throws {
         if resamples < 1 { throw ValidationError("--resamples must be at least 1, got \(resamples)") }
         if !(confidence > 0 && confidence < 1) { throw ValidationError("--confidence \(confidence) is not in (0, 1)") }
+        if bins < 1 { throw ValidationError("--bins must be at least 1, got \(bins)") }
+        if hits < 1 { throw ValidationError("--hits \(hits): k must be at least 1") }
+    }
+
+    /// The statistic as a function of the resampled item indices (given as Doubles, as
+    /// `Statistics.bootstrapInterval` resamples values), and the item count.
+    private func measure() throws -> (count: Int, statistic: ([Double]) throws -> Double) {
+        /// Mean of per-item values.
+        func meanOf(_ v: [Double]) -> (Int, ([Double]) throws -> Double) {
+            (v.count, { s in s.reduce(0) { $0 + v[Int($1)] } / Double(s.count) })
+        }
+        switch statistic {
+        case .mean:
+            var input = try records.open([(key, .number)], expected: "a JSON object with a numeric \"\(key)\"")
+            defer { input.close() }
+            var values: [Double] = []
+            while try input.next() { values.append(try input.require(0)) }
+            if values.isEmpty { throw MetricsError.empty(metric: "bootstrap", what: "the input (\(input.source))") }
+            return meanOf(values)
+        case .auroc, .averagePrecision:
+            var input = try records.open([("score", .number), ("label", .number)],
+                                         expected: "a JSON object with a numeric \"score\" and an integer \"label\" ≥ 0")
+            defer { input.close() }
+            var scores: [Double] = [], labels: [Int] = []
+            while try input.next() {
+                scores.append(try input.require(0))
+                let label = try input.require(1, integer: true)
+                if label < 0 { throw input.error("an integer \"label\" ≥ 0, found \(label)") }
+                labels.append(label > 0 ? 1 : 0)
+            }
+            if scores.isEmpty { throw MetricsError.empty(metric: "bootstrap", what: "the input (\(input.source))") }
+            // The resampled items are indices, so paired statistics (AUROC) keep their pairs.
+            if statistic == .auroc {
+                return (scores.count, { s in try ROC.auroc(scores: s.map { scores[Int($0)] }, labels: s.map { labels[Int($0)] }) })
+            }
+            return (scores.count, { s in try ROC.averagePrecision(scores: s.map { scores[Int($0)] }, labels: s.map { labels[Int($0)] }) })
+        case .accuracy, .f1, .macroF1:
+            var input = try records.open([("prediction", .number), ("label", .number)],
+                                         expected: "a JSON object with integer \"prediction\" and \"label\"")
+            defer { input.close() }
+            var predictions: [Int] = [], labels: [Int] = []
+            while try input.next() {
+                let p = try input.require(0, integer: true), y = try input.require(1, integer: true)
+                if p < 0 || y < 0 { throw input.error("classes ≥ 0, found label \(Int(y)), prediction \(Int(p))") }
+                predictions.append(Int(p))
+                labels.append(Int(y))
+            }
+            if labels.isEmpty { throw MetricsError.empty(metric: "bootstrap", what: "the input (\(input.source))") }
+            let positive = self.positive
+            switch statistic {
+            case .accuracy: return meanOf(zip(predictions, labels).map { $0 == $1 ? 1 : 0 })
+            case .f1:
+                return (labels.count, { s in
+                    try Classification.binary(predictions: s.map { predictions[Int($0)] }, labels: s.map { labels[Int($0)] }, positive: positive).f1
+                })
+            default:
+                return (labels.count, { s in
+                    try Classification.macro(predictions: s.map { predictions[Int($0)] }, labels: s.map { labels[Int($0)] }).f1
+                })
+            }
+        case .ece, .nll, .brier:
+            let (rows, labels) = try MetricCalibration.read(records)
+            switch statistic {
+            case .ece:
+                let bins = self.bins
+                return (rows.count, { s in
+                    try Calibration.expectedCalibrationError(probabilities: s.map { rows[Int($0)] }, labels: s.map { labels[Int($0)] },
+                                                             binCount: bins).expectedCalibrationError
+                })
+            case .nll: return meanOf(try zip(rows, labels).map { try Calibration.logLoss(probabilities: [$0], labels: [$1]) })
+            default: return meanOf(try zip(rows, labels).map { try Calibration.brierScore(probabilities: [$0], labels: [$1]) })
+            }
+        case .mr, .mrr, .hits:
+            let ranks = try MetricRanking.read(records)
+            let values = ranks.map { $0.value(ties.policy) }
+            switch statistic {
+            case .mr: return meanOf(values)
+            case .mrr: return meanOf(values.map { 1 / $0 })
+            default: return meanOf(values.map { $0 <= Double(hits) ? 1 : 0 })
+            }
+        case .mpjpe, .paMPJPE, .pve:
+            let poses = try MetricPose.read(records)
+            var perSample: [Double] = []
+            for i in 0..<poses.samples {
+                if statistic == .pve {
+                    guard let v = poses.vertices else {
+                        throw MetricsError.empty(metric: "bootstrap", what: "\"predicted_vertices\"/\"target_vertices\" in the input")
+                    }
+                    let r = (i * v * 3)..<((i + 1) * v * 3)
+                    perSample.append(try Pose.pve(predicted: Array(poses.predictedVertices[r]), target: Array(poses.targetVertices[r]), vertexCount: v))
+                } else {
+                    let j = poses.joints, r = (i * j * 3)..<((i + 1) * j * 3)
+                    let (p, t) = (Array(poses.predicted[r]), Array(poses.target[r]))
+                    perSample.append(statistic == .mpjpe ? try Pose.mpjpe(predicted: p, target: t, jointCount: j)
+                                                         : try Pose.paMPJPE(predicted: p, target: t, jointCount: j))
+                }
+            }
+            return meanOf(perSample)
+        }
     }
 
     func run() throws {
         try runMetric("metric bootstrap", output: outputOption.output, seed: seed, reflecting: self) { context in
-            let fields: [(String, JSONLineScanner.Kind)]
-            let expected: String
-            switch statistic {
-            case .mean: (fields, expected) = ([(key, .number)], "a JSON object with a numeric \"\(key)\"")
-            case .auroc, .averagePrecision:
-                (fields, expected) = ([("score", .number), ("label", .number)], "a JSON object with a numeric \"score\" and an integer \"label\" ≥ 0")
-            case .accuracy:
-                (fields, expected) = ([("prediction", .number), ("label", .number)], "a JSON object with integer \"prediction\" and \"label\"")
-            }
-            var input = try records.open(fields, expected: expected)
-            defer { input.close() }
-            var first: [Double] = [], second: [Double] = []
-            while try input.next() {
-                if statistic == .mean {
-                    first.append(try input.require(0))
-                } else {
-                    first.append(try input.require(0, integer: statistic == .accuracy))
-                    let label = try input.require(1, integer: true)
-                    if label < 0 { throw input.error("an integer \"label\" ≥ 0, found \(label)") }
-                    second.append(statistic == .accuracy ? label : (label > 0 ? 1 : 0))
-                }
-            }
-            if first.isEmpty { throw MetricsError.empty(metric: "bootstrap", what: "the input (\(input.source))") }
-            // The resampled items are indices, so paired statistics (AUROC) keep their pairs.
-            let indices = (0..<first.count).map(Double.init)
-            let values = first, labels = second
-            let measure: ([Double]) throws -> Double
-            switch statistic {
-            case .mean: measure = { s in s.reduce(0) { $0 + values[Int($1)] } / Double(s.count) }
-            case .accuracy: measure = { s in Double(s.reduce(0) { $0 + (values[Int($1)] == labels[Int($1)] ? 1 : 0) }) / Double(s.count) }
-            case .auroc:
-                measure = { s in try ROC.auroc(scores: s.map { values[Int($0)] }, labels: s.map { Int(labels[Int($0)]) }) }
-            case .averagePrecision:
-                measure = { s in try ROC.averagePrecision(scores: s.map { values[Int($0)] }, labels: s.map { Int(labels[Int($0)]) }) }
-            }
+            let (count, measure) = try self.measure()
+            let indices = (0..<count).map(Double.init)
             var out = MetricOutcome()
             out.inputs = ["input": try records.reportInput()]
-            out.metrics = ["count": .int(first.count), "statistic": .string(statistic.rawValue)]
+            out.metrics = ["count": .int(count), "statistic": .string(statistic.rawValue)]
             try out.set("interval") {
                 let interval = try Statistics.bootstrapInterval(indices, resamples: resamples, confidence: confidence,
                                                                 using: &context.random, statistic: measure)

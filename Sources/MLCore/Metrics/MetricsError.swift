@@ -1,3 +1,4 @@
+import Foundation
 /// Errors thrown by the metrics in `MLCore/Metrics` (Docs/METRICS.md). Every description is one line:
 /// what, where (argument, index, file and line), what was expected.
 public enum MetricsError: CategorizedError, Equatable {
@@ -48,7 +49,9 @@ public enum MetricsError: CategorizedError, Equatable {
         case .malformedLine(let file, let line, let expected):
             return "\(file):\(line): malformed line, expected \(expected)"
         case .unreadableFile(let path):
-            return "\(path): cannot read the file as UTF-8 text"
+            // Said when the error is shown: a missing file is the common case and deserves its own words.
+            return FileManager.default.fileExists(atPath: path) ? "\(path): cannot open the file for reading"
+                                                                : "\(path): no such file"
         case .invalidArgument(let metric, let reason):
             return "\(metric): invalid argument: \(reason)"
         }
