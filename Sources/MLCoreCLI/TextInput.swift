@@ -15,7 +15,7 @@ public struct InvalidUTF8Error: CategorizedError, Equatable {
 
     public var category: ErrorCategory { .badData }
     public var description: String {
-        "\(source) line \(line): invalid UTF-8 at byte \(byte) (0x\(String(value, radix: 16, uppercase: true))); expected UTF-8 text (--lossy replaces invalid bytes with U+FFFD)"
+        "\(source):\(line): invalid UTF-8 at byte \(byte) (0x\(String(value, radix: 16, uppercase: true))); expected UTF-8 text (--lossy replaces invalid bytes with U+FFFD)"
     }
 }
 

@@ -83,7 +83,7 @@ final class MLCoreToolTests: XCTestCase {
         XCTAssertEqual(bert.stdout, "[101,7592,2088,102]\n")
         let bad = try runTool("mlcore", ["tokenize", "--weights", "smollm2", "--decode"], stdin: "[1,x]\n")
         XCTAssertEqual(bad.status, 65)
-        XCTAssertTrue(bad.stderr.contains("stdin line 1"), bad.stderr)
+        XCTAssertTrue(bad.stderr.contains("stdin:1:"), bad.stderr)
     }
 
     /// Special tokens written in the input become their ids in `tokenize` (as Hugging Face `tokenizers`;

@@ -15,7 +15,7 @@ final class TextInputToolTests: XCTestCase {
                                  (["score", "--weights", "smollm2"], bytes), (["score", "auroc"], scores)] {
             let strict = try runTool("mlcore", command, stdinBytes: input)
             XCTAssertEqual(strict.status, 65, "\(command): \(strict.stderr)")
-            XCTAssertTrue(strict.stderr.contains("stdin line 2: invalid UTF-8 at byte 2 (0xFF)"), "\(command): \(strict.stderr)")
+            XCTAssertTrue(strict.stderr.contains("stdin:2: invalid UTF-8 at byte 2 (0xFF)"), "\(command): \(strict.stderr)")
             XCTAssertEqual(strict.stderr.split(separator: "\n").count, 1, "\(command): \(strict.stderr)")
         }
         // --lossy: the byte becomes U+FFFD, which WordPiece maps to [UNK] (id 100) as Hugging Face does.

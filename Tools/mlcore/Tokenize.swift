@@ -73,7 +73,7 @@ struct IdLineError: CategorizedError {
     let line: Int
     let reason: String
     var category: ErrorCategory { .badData }
-    var description: String { "stdin line \(line): \(reason)" }
+    var description: String { "stdin:\(line): \(reason)" }
 }
 
 /// Parses "[1,2,3]" into ids. - Throws: `IdLineError` naming the line.
