@@ -46,7 +46,7 @@ public enum Moefication {
     /// - Precondition: co-activation rows [N, I] with N ≥ 1.
     public static func split(gate: Tensor, up: Tensor, experts e: Int, clustering: Clustering = .parameters,
                              iterations: Int = 15, rng: inout RandomGenerator) throws -> Split {
-        let (n, d) = (gate.shape[0], gate.shape[1])
+        let n = gate.shape[0]
         precondition(up.shape == gate.shape, "Moefication: gate \(gate.shape) and up \(up.shape) differ")
         guard e >= 1, n % e == 0 else { throw PregatedMoEError.expertsDoNotDivide(experts: e, width: n) }
         let features: Tensor

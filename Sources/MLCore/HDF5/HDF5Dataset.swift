@@ -307,7 +307,6 @@ public struct HDF5Dataset: Sendable, CustomStringConvertible {
         }
         if needed == 0 { return }
         try checkIntegerRange(T.self, rows: rows, count: needed)
-        let fileName = file.path
         let operation = rows.map { "cannot read rows \($0.lowerBound)..<\($0.upperBound)" } ?? "cannot read dataset"
         do {
             try readNumericChecked(rows: rows, into: buffer, needed: needed, operation: operation)

@@ -311,10 +311,10 @@ final class GenerationErrorTests: XCTestCase {
     /// A temperature whose reciprocal overflows Float (10⁻⁴⁵) samples like greedy instead of producing NaN.
     func testTinyTemperatureActsGreedy() throws {
         var rng = RandomGenerator(seed: 1)
-        let options = SamplingOptions(temperature: 1e-45)
+        let options = SamplingOptions(temperature: Float.leastNonzeroMagnitude)
         XCTAssertNoThrow(try options.validate())
         for _ in 0..<50 { XCTAssertEqual(TokenSampler.next([0.1, 2.5, 2.4, -3], options: options, rng: &rng), 1) }
-        let topP = SamplingOptions(temperature: 1e-45, topP: 0.5)
+        let topP = SamplingOptions(temperature: Float.leastNonzeroMagnitude, topP: 0.5)
         for _ in 0..<20 { XCTAssertEqual(TokenSampler.next([0.1, 2.5, 2.4, -3], options: topP, rng: &rng), 1) }
     }
 }
