@@ -73,6 +73,9 @@ struct FeaturesCommand: ParsableCommand {
     func validate() throws {
         _ = try parsedRows()
         _ = try parseStages(stages)
+        guard (1...maximumPatchDimension).contains(dimension) else {
+            throw ValidationError("--dimension must be in 1...\(maximumPatchDimension), got \(dimension)")
+        }
     }
 
     func run() throws {

@@ -56,7 +56,9 @@ struct Fit: ParsableCommand {
         _ = try parsedStages()
         guard coreset > 0, coreset <= 1 else { throw ValidationError("--coreset must be in (0, 1], got \(coreset)") }
         guard maxK >= 1 else { throw ValidationError("--max-k must be at least 1") }
-        guard dimension >= 1 else { throw ValidationError("--dimension must be at least 1") }
+        guard (1...maximumPatchDimension).contains(dimension) else {
+            throw ValidationError("--dimension must be in 1...\(maximumPatchDimension), got \(dimension)")
+        }
         guard densitySource != nil else { throw ValidationError("--density-from must be all or bank, got '\(densityFrom)'") }
     }
 

@@ -4,6 +4,11 @@ import MLCore
 import MLCoreCLI
 import REB
 
+/// The largest patch feature width D that `fit` and `features` accept (PatchCore uses 1024; one
+/// image's 784 patches × 8192 × 4 bytes is 25 MB, a bank of 10⁵ patches 3.3 GB): larger values would
+/// fail allocating memory, not with a message.
+let maximumPatchDimension = 8192
+
 /// The reproduced paper, for reports.
 let paperCitation = "Lyu, Mo, Zhang, Bai, Ren. REB: Reducing Biases in Representation for Industrial Anomaly Detection. 2023"
 

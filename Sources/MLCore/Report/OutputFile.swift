@@ -168,7 +168,7 @@ public enum OutputFile {
             if target.hasPrefix("/") {
                 current = target
             } else {
-                current = (current as NSString).deletingLastPathComponent
+                current = parentDirectory(of: current)
                 current = current.isEmpty ? target : current + "/" + target
             }
             if let fd = descriptorNumber(current), fcntl(fd, F_GETFD) >= 0 { return current }
@@ -176,12 +176,25 @@ public enum OutputFile {
         throw OutputError.system(path, ELOOP)
     }
 
+    /// `path` without its last component, as `NSString.deletingLastPathComponent` (which traps on
+    /// one-character paths such as "x" in this Foundation): "" for a bare name, "/" for a file in the
+    /// root; trailing slashes are ignored.
+    static func parentDirectory(of path: String) -> String {
+        var p = Substring(path)
+        while p.count > 1 && p.hasSuffix("/") { p = p.dropLast() }
+        guard let slash = p.lastIndex(of: "/") else { return "" }
+        if slash == p.startIndex { return "/" }
+        var parent = p[..<slash]
+        while parent.count > 1 && parent.hasSuffix("/") { parent = parent.dropLast() }
+        return String(parent)
+    }
+
     /// Writes a new `target` through `body` at a temporary path beside it and renames it into place
     /// (keeping an existing file's permission bits). When the directory cannot hold the temporary file
     /// but the existing file is writable, `body` writes a temporary file elsewhere and the target is
     /// overwritten in place.
     static func replace(_ target: String, for path: String, _ body: (String) throws -> Void) throws {
-        let directory = (target as NSString).deletingLastPathComponent
+        let directory = parentDirectory(of: target)
         if !directory.isEmpty && !FileManager.default.fileExists(atPath: directory) {
             do {
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

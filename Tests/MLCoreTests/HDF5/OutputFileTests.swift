@@ -29,6 +29,25 @@ final class OutputFileTests: HDF5TestCase {
         XCTAssertEqual(leftovers, [])
     }
 
+    /// One-character and non-ASCII relative names (Foundation's NSString path functions trap on "x"),
+    /// and the parent-directory rule itself.
+    func testShortRelativeNamesAndParentDirectories() throws {
+        XCTAssertEqual(OutputFile.parentDirectory(of: "x"), "")
+        XCTAssertEqual(OutputFile.parentDirectory(of: "ü"), "")
+        XCTAssertEqual(OutputFile.parentDirectory(of: "./x"), ".")
+        XCTAssertEqual(OutputFile.parentDirectory(of: "/x"), "/")
+        XCTAssertEqual(OutputFile.parentDirectory(of: "/"), "/")
+        XCTAssertEqual(OutputFile.parentDirectory(of: "a/b/c.json"), "a/b")
+        XCTAssertEqual(OutputFile.parentDirectory(of: "a//b/"), "a")
+        let previous = FileManager.default.currentDirectoryPath
+        XCTAssertTrue(FileManager.default.changeCurrentDirectoryPath(directory.path))
+        defer { FileManager.default.changeCurrentDirectoryPath(previous) }
+        for name in ["x", "ü", "\u{200B}"] {
+            try OutputFile.write(Data("\(name)\n".utf8), to: name)
+            XCTAssertEqual(try String(contentsOfFile: path(name), encoding: .utf8), "\(name)\n", name)
+        }
+    }
+
     func testSymbolicLinkTargetIsWrittenAndTheLinkStays() throws {
         let target = path("target.json"), link = path("link.json")
         try "old".write(toFile: target, atomically: false, encoding: .utf8)
