@@ -110,6 +110,8 @@ final class FuzzToolTests: XCTestCase {
             let group = try file.root.createGroup("tokenizer")
             try group.attributes.set("type", .string("wordpiece"))
             try group.attributes.set("special", .strings(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]))
+            // A variable-length string dataset, as a tokenizer's vocabulary: its strings share the heap.
+            _ = try group.createDataset("vocab", strings: (0..<64).map { "token\($0)" })
             let weight = try file.root.createDataset("params/weight", shape: [2, 3], data: [Float](repeating: 0.5, count: 6))
             try weight.attributes.set("note", .string("a string attribute on a dataset"))
             try file.close()
