@@ -16,9 +16,22 @@ public struct HDF5LibraryFailure: CategorizedError, Equatable {
     public let signal: Int32?
     /// The time limit that was exceeded (when `signal` is nil).
     public let seconds: Double
+    /// The child finished, but the library reported errors in the file's metadata (after opening it):
+    /// such a file can also corrupt the library's memory without crashing the child, so it is not opened.
+    public var metadataErrors = false
+
+    public init(file: String, signal: Int32?, seconds: Double, metadataErrors: Bool = false) {
+        self.file = file
+        self.signal = signal
+        self.seconds = seconds
+        self.metadataErrors = metadataErrors
+    }
 
     public var category: ErrorCategory { .badData }
     public var description: String {
+        if metadataErrors {
+            return "\(file): corrupt HDF5 file (the HDF5 library reports errors in its metadata, which can crash it); not opened"
+        }
         if let signal {
             return "\(file): HDF5 library crashed reading it (signal \(signal)); corrupt file?"
         }
@@ -72,11 +85,15 @@ public enum HDF5FileCheck {
         switch runChildProcess(path, timeout: timeout) {
         case .passed, nil: lock.withLock { _ = checked.insert(key) }
         case .signal(let signal): throw HDF5LibraryFailure(file: path, signal: signal, seconds: timeout)
+        case .metadataErrors: throw HDF5LibraryFailure(file: path, signal: nil, seconds: timeout, metadataErrors: true)
         case .timedOut: throw HDF5LibraryFailure(file: path, signal: nil, seconds: timeout)
         }
     }
 
-    enum Outcome { case passed, signal(Int32), timedOut }
+    enum Outcome { case passed, signal(Int32), timedOut, metadataErrors }
+
+    /// The child's exit status when the library reported errors in the metadata of a file it opened.
+    static let metadataErrorsStatus: Int32 = 3
 
     /// Spawns this executable as the checking child of `path` (stdin, stdout and stderr on /dev/null,
     /// the Swift backtracer off) and waits for it; nil when it could not be started.
@@ -119,39 +136,55 @@ public enum HDF5FileCheck {
         // WIFSIGNALED / WTERMSIG (macros Swift does not import).
         let signal = status & 0x7f
         if signal != 0 && signal != 0x7f { return .signal(signal) }
-        return .passed
+        return (status >> 8) & 0xff == metadataErrorsStatus ? .metadataErrors : .passed
     }
 
-    /// The child: reads the metadata of `path` (and every string dataset) and exits 0 (the library's
-    /// own errors included).
+    /// The child: reads the metadata of `path` (and every string dataset); exits 0, or
+    /// `metadataErrorsStatus` when the library reported an error in the metadata of the opened file.
     static func runChild(_ path: String) -> Never {
+        var damaged = false
+        /// Runs `body`; an error of the library itself (not a type this code does not read) marks the file.
+        func attempt(_ body: () throws -> Void) {
+            do { try body() } catch let error as HDF5Error {
+                if case .library = error { damaged = true }
+            } catch {}
+        }
         if let file = try? HDF5File(path: path, mode: .readOnly) {
             func attributes(_ a: HDF5Attributes) {
-                for name in (try? a.names()) ?? [] {
-                    _ = try? a.info(name)
-                    _ = try? a.value(name)
+                var names: [String] = []
+                attempt { names = try a.names() }
+                for name in names {
+                    attempt { _ = try a.info(name) }
+                    attempt { _ = try a.value(name) }
                 }
             }
             attributes(file.root.attributes)
-            try? file.root.visit { entry in
-                switch entry.kind {
-                case .dataset:
-                    guard let d = try? file.dataset(entry.path) else { return }
-                    _ = try? d.storageInfo()
-                    // Variable-length strings (vocabularies, merges, texts) live in the global heap
-                    // with the string attributes: decoding them is where a corrupt heap crashes the
-                    // library, so they are read here too (numeric data is not).
-                    if case .string = d.elementType { _ = try? d.readStrings() }
-                    attributes(d.attributes)
-                case .group:
-                    if let g = try? file.group(entry.path) { attributes(g.attributes) }
-                case .other:
-                    break
+            attempt {
+                try file.root.visit { entry in
+                    switch entry.kind {
+                    case .dataset:
+                        var dataset: HDF5Dataset?
+                        attempt { dataset = try file.dataset(entry.path) }
+                        guard let d = dataset else { return }
+                        attempt { _ = try d.storageInfo() }
+                        // Variable-length strings (vocabularies, merges, texts) live in the global heap
+                        // with the string attributes: decoding them is where a corrupt heap crashes the
+                        // library, so they are read here too (numeric data is not; a string dataset's own
+                        // read error, e.g. a missing filter, does not mark the file).
+                        if case .string = d.elementType { _ = try? d.readStrings() }
+                        attributes(d.attributes)
+                    case .group:
+                        var group: HDF5Group?
+                        attempt { group = try file.group(entry.path) }
+                        if let g = group { attributes(g.attributes) }
+                    case .other:
+                        break
+                    }
                 }
             }
             try? file.close()
         }
-        exit(0)
+        exit(damaged ? metadataErrorsStatus : 0)
     }
 }
 
